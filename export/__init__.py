@@ -1,0 +1,1 @@
+"""PyTorch -> ONNX export and parity checks (installed as ganimate.export)."""

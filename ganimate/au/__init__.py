@@ -1,0 +1,1 @@
+"""Action Units: names, value scales, files and keyframe curves."""

@@ -1,0 +1,63 @@
+"""Run-time configuration: frozen dataclasses built once by the CLI and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """MTCNN face detection."""
+
+    min_face_size: int = 40  # px; larger is faster (the pyramid starts coarser)
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-net
+    min_score: float = 0.9  # faces below this are ignored
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Following faces from frame to frame."""
+
+    detect_every: int = 5  # full detection every k frames (and when a track is lost)
+    iou_match: float = 0.3  # min IoU to associate a detection with a track
+    max_missing: int = 8  # frames a face may be missing and still be bridged
+    smooth_min_cutoff: float = 1.0  # One-Euro filter: Hz at rest (lower = steadier)
+    smooth_beta: float = 0.05  # One-Euro filter: speed coefficient (higher = less lag when moving)
+
+
+@dataclass(frozen=True)
+class CropConfig:
+    size: int = 128
+    margin: float = 1.0
+
+
+@dataclass(frozen=True)
+class EncodeConfig:
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "veryfast"
+    pix_fmt: str = "yuv420p"
+
+
+@dataclass(frozen=True)
+class InferConfig:
+    model: Path | None = None  # generator ONNX; None = the shipped default
+    au_model: Path | None = None  # AU estimator ONNX; None = the shipped default
+    backend: str = "auto"  # auto | openvino | onnxruntime
+    device: str = "auto"  # auto | cpu | cuda
+    batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a pipeline needs; one instance per command."""
+
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    track: TrackConfig = field(default_factory=TrackConfig)
+    crop: CropConfig = field(default_factory=CropConfig)
+    encode: EncodeConfig = field(default_factory=EncodeConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+    face: str = "all"  # all | largest | INDEX (track order of first appearance)
+    show_progress: bool = True

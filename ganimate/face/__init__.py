@@ -1,0 +1,1 @@
+"""Faces: detection, tracking, temporal smoothing, alignment and paste-back."""
