@@ -11,16 +11,29 @@ from collections.abc import Sequence
 import numpy as np
 
 from ganimate.config import DetectConfig
+from ganimate.errors import GanimateError
 from ganimate.face.types import Face
+
+ONET_INPUT_SIZE = 48  # O-Net (MTCNN's last stage) takes 48 x 48 RGB patches
+
+
+def check_frame(frame: np.ndarray) -> np.ndarray:
+    """The frame itself if it is uint8 HxWx3; raises GanimateError otherwise."""
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        shape = getattr(frame, "shape", None)
+        dtype = getattr(frame, "dtype", type(frame).__name__)
+        raise GanimateError(f"face detection needs uint8 HxWx3 RGB frames, got {dtype} {shape}")
+    return frame
 
 
 class FaceDetector:
     """Full-frame MTCNN detection. Build once per command; not thread-safe."""
 
-    def __init__(self, config: DetectConfig = DetectConfig()):
+    def __init__(self, config: DetectConfig | None = None):
         import torch
         from facenet_pytorch import MTCNN
 
+        config = config or DetectConfig()
         self.config = config
         self._torch = torch
         self.mtcnn = MTCNN(
@@ -41,6 +54,10 @@ class FaceDetector:
         """Faces in several frames of the same size (uint8 HxWx3 RGB each)."""
         if len(frames) == 0:
             return []
+        for frame in frames:
+            check_frame(frame)
+        if any(f.shape != frames[0].shape for f in frames):
+            raise GanimateError("face detection batch: all frames must have the same size")
         batch = np.ascontiguousarray(np.stack(frames))
         with self._torch.inference_mode():
             boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
@@ -61,3 +78,23 @@ class FaceDetector:
             faces.sort(key=lambda f: -f.score)
             out.append(faces)
         return out
+
+    def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """MTCNN's last stage alone on ready-cut patches (see ganimate.face.refine).
+
+        patches: float32 N x 3 x 48 x 48, RGB normalised to about [-1, 1] as (v - 127.5) / 128.
+        Returns float32 (box_reg N x 4, landmarks N x 10 [5 x then 5 y, as fractions of the patch],
+        face_prob N).
+        """
+        if patches.ndim != 4 or patches.shape[1:] != (3, ONET_INPUT_SIZE, ONET_INPUT_SIZE):
+            raise ValueError(f"O-Net needs N x 3 x 48 x 48 patches, got {patches.shape}")
+        torch = self._torch
+        onet = self.mtcnn.onet
+        x = torch.as_tensor(np.ascontiguousarray(patches, dtype=np.float32), device=self.mtcnn.device)
+        with torch.inference_mode():
+            reg, lm, prob = onet(x)
+        return (
+            reg.float().cpu().numpy(),
+            lm.float().cpu().numpy(),
+            prob[:, 1].float().cpu().numpy(),
+        )

@@ -1,0 +1,3 @@
+from ganimate.cli import main
+
+main()

@@ -1,0 +1,283 @@
+"""The `ganimate` command (Typer + Rich). Builds one frozen RunConfig per command and passes it down.
+
+Heavy imports (PyAV, OpenVINO, torch) happen inside the commands so `ganimate --help` is instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ganimate.config import CropConfig, DetectConfig, EncodeConfig, InferConfig, RunConfig, TrackConfig
+from ganimate.errors import GanimateError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Change facial expressions in videos with FACS Action Units (GANimation).",
+)
+err = Console(stderr=True)
+out = Console()
+
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Generator ONNX file (default: the shipped one).")]
+AuModelOpt = Annotated[
+    Path | None, typer.Option("--au-model", help="AU estimator ONNX file (default: the shipped one).")
+]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto | cpu | cuda")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="auto | openvino | onnxruntime")]
+FaceOpt = Annotated[str, typer.Option("--face", help="all | largest | INDEX (faces numbered by first appearance)")]
+CrfOpt = Annotated[int, typer.Option("--crf", min=0, max=51, help="H.264 quality (lower = better, bigger).")]
+PresetOpt = Annotated[str, typer.Option("--preset", help="x264 speed preset (ultrafast ... veryslow).")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=256, help="Face crops per model call.")]
+DetectEveryOpt = Annotated[int, typer.Option("--detect-every", min=1, help="Full face detection every k frames.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def build_run_config(
+    model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
+    face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = 5,
+    quiet: bool = False,
+) -> RunConfig:
+    return RunConfig(
+        detect=DetectConfig(),
+        track=replace(TrackConfig(), detect_every=detect_every),
+        crop=CropConfig(),
+        encode=replace(EncodeConfig(), crf=crf, preset=preset),
+        infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch),
+        face=face,
+        show_progress=not quiet,
+    )
+
+
+def _check_input(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise GanimateError(f"{what} not found: {path}")
+    if path.is_dir():
+        raise GanimateError(f"{what} is a folder, not a file: {path}")
+    return path
+
+
+def _crop_size_from_model(run: RunConfig) -> RunConfig:
+    """Crops are cut at the generator's own image size (from its ONNX metadata)."""
+    from ganimate.infer.backend import read_model_info
+    from ganimate.infer.models import DEFAULT_GENERATOR, resolve_model
+
+    info = read_model_info(resolve_model(run.infer.model, DEFAULT_GENERATOR, "generator model"))
+    return replace(run, crop=replace(run.crop, size=info.image_size))
+
+
+@app.command()
+def transfer(
+    src: Annotated[Path, typer.Argument(help="Source video whose faces are edited.")],
+    ref: Annotated[Path, typer.Argument(help="Reference video (or OpenFace AU CSV) whose expressions drive them.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output video file.")],
+    mode: Annotated[str, typer.Option(help="relative: add the reference's changes to each face's neutral; "
+                                      "absolute: copy the reference's AUs.")] = "relative",
+    ref_end: Annotated[str, typer.Option(help="Reference shorter than the source: hold | loop.")] = "hold",
+    aus: Annotated[Path | None, typer.Option("--aus", help="OpenFace AU CSV to use instead of REF.")] = None,
+    preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
+    model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
+    face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
+    detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+) -> None:
+    """Drive the faces of SRC with the expressions of REF."""
+    from ganimate.pipeline.progress import frame_progress
+    from ganimate.pipeline.transfer import TransferOptions, run_transfer
+
+    _check_input(src, "source video")
+    reference = _check_input(aus if aus is not None else ref, "reference")
+    run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
+                                                 detect_every, quiet))
+    opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
+    with frame_progress(run.show_progress) as progress:
+        report = run_transfer(src, reference, output, run, opts, progress)
+    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
+    if report.preview:
+        out.print(f"preview {report.preview}")
+
+
+@app.command()
+def keyframes(
+    curves: Annotated[Path, typer.Argument(help="AU curves JSON file (see README).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output video file.")],
+    source: Annotated[Path | None, typer.Option("--source", help="Portrait image or video to animate "
+                                                "(default: scikit-image's astronaut photo).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also write a PNG plot of the target AUs.")] = None,
+    preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
+    model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
+    face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
+    detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+) -> None:
+    """Animate a face from keyframed AU curves."""
+    from ganimate.au.curves import load_curves
+    from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
+    from ganimate.pipeline.progress import frame_progress
+
+    _check_input(curves, "curves file")
+    curve_set = load_curves(curves)
+    if source is None:
+        source = _default_portrait(output)
+    _check_input(source, "source")
+    run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
+                                                 detect_every, quiet))
+    with frame_progress(run.show_progress) as progress:
+        report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
+    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
+    if plot is not None and len(report.times):
+        from ganimate.au.plot import plot_au_curves
+
+        plot_au_curves(report.times, report.targets, plot, title=f"target AUs: {curves.name}")
+        out.print(f"plot {plot}")
+
+
+def _default_portrait(output: Path) -> Path:
+    """scikit-image's astronaut photo, written beside the output once (a face a dependency ships)."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise GanimateError("no --source given and scikit-image (for the default portrait) is not installed") \
+            from None
+    import cv2
+
+    path = output.parent / "astronaut.png"
+    if not path.exists():
+        cv2.imwrite(str(path), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+@app.command("aus")
+def aus_command(
+    video: Annotated[Path, typer.Argument(help="Video to analyse.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output CSV (OpenFace layout).")],
+    au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto", face: FaceOpt = "all",
+    batch: BatchOpt = 16, detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+) -> None:
+    """Per-frame AU intensities of VIDEO, in OpenFace CSV layout."""
+    from ganimate.infer.backend import read_model_info
+    from ganimate.infer.models import DEFAULT_AU_ESTIMATOR, resolve_model
+    from ganimate.pipeline.aus import run_aus
+    from ganimate.pipeline.progress import frame_progress
+
+    _check_input(video, "video")
+    run = build_run_config(None, au_model, backend, device, face, batch=batch, detect_every=detect_every,
+                           quiet=quiet)
+    size = read_model_info(resolve_model(au_model, DEFAULT_AU_ESTIMATOR, "AU estimator model")).image_size
+    run = replace(run, crop=replace(run.crop, size=size))
+    with frame_progress(run.show_progress) as progress:
+        report = run_aus(video, output, run, progress)
+    out.print(f"wrote {report.output} ({report.rows} rows; a face in {report.frames_with_face} of "
+              f"{report.frames} frames)")
+
+
+@app.command()
+def prepare(
+    inputs: Annotated[list[Path], typer.Argument(help="Images, folders and videos.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Dataset folder to create.")],
+    labels: Annotated[Path | None, typer.Option("--labels", help="OpenFace CSV or folder of CSVs "
+                                                "(default: CSVs beside each video, else the AU estimator).")] = None,
+    every: Annotated[int, typer.Option(min=1, help="Keep every N-th video frame.")] = 1,
+    size: Annotated[int, typer.Option(min=32, help="Crop size in px.")] = 128,
+    au_model: AuModelOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Build a training set: aligned face crops + aus.csv."""
+    from ganimate.training.prepare import PrepareConfig, prepare_dataset
+
+    cfg = replace(PrepareConfig(), every=every, size=size)
+    stats = prepare_dataset(list(inputs), output, labels, cfg, au_model=au_model, progress=not quiet)
+    out.print(f"wrote {stats.crops} crops to {output} ({stats.images} images, {stats.videos} videos; "
+              f"no face {stats.no_face}, no label {stats.no_label}, near-duplicates {stats.duplicates})")
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Dataset folder from `ganimate prepare`.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder (checkpoint, samples, logs).")],
+    preset: Annotated[str, typer.Option(help="paper | cpu | tiny")] = "paper",
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of overrides.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. --set optim.lr=2e-4")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Train the GANimation generator and critic."""
+    from ganimate.training.config import load_config
+    from ganimate.training.trainer import train as run_train
+
+    overrides = dict(_split_override(s) for s in (set_ or []))
+    cfg = load_config(preset, config, overrides)
+    ckpt = run_train(cfg, data, out_dir, resume=resume, device=device, progress=not quiet)
+    out.print(f"checkpoint {ckpt}")
+
+
+@app.command("train-estimator")
+def train_estimator(
+    data: Annotated[Path, typer.Option("--data", help="Dataset folder from `ganimate prepare`.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run folder.")],
+    minutes: Annotated[float, typer.Option(help="Training time budget.")] = 20.0,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Train the AU estimator (aligned crop -> 17 AU intensities)."""
+    from ganimate.training.estimator_train import train_estimator as run_train
+
+    ckpt = run_train(data, out_dir, max_minutes=minutes, device=device, resume=resume, progress=not quiet)
+    out.print(f"checkpoint {ckpt}")
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="ONNX file to write.")],
+    fp16: Annotated[bool, typer.Option(help="Store weights in fp16 (half the size).")] = False,
+    estimator: Annotated[bool, typer.Option("--estimator", help="The checkpoint is an AU estimator's.")] = False,
+) -> None:
+    """Export a trained generator (or AU estimator) to ONNX, checking parity with PyTorch."""
+    ckpt = checkpoint / "checkpoint.pt" if checkpoint.is_dir() else checkpoint
+    _check_input(ckpt, "checkpoint")
+    if estimator:
+        from ganimate.export.estimator import export_estimator
+
+        report = export_estimator(ckpt, output, fp16=fp16)
+    else:
+        from ganimate.export.generator import export_generator
+
+        report = export_generator(ckpt, output, fp16=fp16)
+    out.print(f"wrote {output} (max abs diff vs PyTorch {getattr(report, 'max_abs_diff', float('nan')):.2e})")
+
+
+def _split_override(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise GanimateError(f"--set expects KEY=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    return k.strip(), v.strip()
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+    debug = bool(os.environ.get("GANIMATE_DEBUG"))
+    try:
+        app()
+    except GanimateError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last resort: still one line, details with GANIMATE_DEBUG=1
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} (set GANIMATE_DEBUG=1 for details)",
+                  highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

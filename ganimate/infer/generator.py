@@ -1,0 +1,39 @@
+"""The expression generator: aligned crops + target AUs -> edited crops and attention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ganimate.au.names import AU_NAMES, N_AUS, to_model_scale
+from ganimate.errors import GanimateError
+from ganimate.infer.backend import open_session, read_model_info
+from ganimate.infer.models import DEFAULT_GENERATOR, resolve_model
+from ganimate.infer.tensors import crops_to_tensor, tensor_to_crops
+
+
+class Generator:
+    def __init__(self, path: Path, backend: str = "auto", device: str = "auto", threads: int = 0):
+        info = read_model_info(path)
+        if info.kind not in ("generator", "unknown"):
+            raise GanimateError(f"{path} is a {info.kind} model, not a generator")
+        if info.au_names and tuple(info.au_names) != AU_NAMES:
+            raise GanimateError(f"{path} was trained on other AUs ({','.join(info.au_names)})")
+        self.path = path
+        self.info = info
+        self.size = info.image_size
+        self.session = open_session(path, backend, device, threads)
+
+    @classmethod
+    def load(cls, path: Path | None = None, backend: str = "auto", device: str = "auto", threads: int = 0):
+        return cls(resolve_model(path, DEFAULT_GENERATOR, "generator model"), backend, device, threads)
+
+    def edit(self, crops: np.ndarray, aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """crops uint8 NxSxSx3 RGB, aus float (N,17) intensities 0..5 ->
+        (edited float32 NxSxSx3 RGB 0..255, attention float32 NxSxS in [0, 1]; 1 = keep the input)."""
+        if crops.ndim != 4 or crops.shape[1:] != (self.size, self.size, 3):
+            raise ValueError(f"expected N x {self.size} x {self.size} x 3 crops, got {crops.shape}")
+        aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
+        out = self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
+        return tensor_to_crops(out["image"]), np.asarray(out["attention"], dtype=np.float32)[:, 0]

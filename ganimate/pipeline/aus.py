@@ -1,0 +1,54 @@
+"""`ganimate aus`: per-frame AU intensities of a video in OpenFace CSV layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ganimate.au.names import N_AUS
+from ganimate.au.openface_csv import OpenFaceCsvWriter
+from ganimate.config import RunConfig
+from ganimate.pipeline.context import load_models, new_tracker
+from ganimate.pipeline.faces import parse_face_choice, track_crops
+from ganimate.pipeline.stream import map_batched, prefetch
+
+
+@dataclass(frozen=True)
+class AusReport:
+    frames: int
+    rows: int
+    frames_with_face: int
+    output: Path
+
+
+def run_aus(video: Path, out: Path, run: RunConfig, progress) -> AusReport:
+    """One row per (frame, face); a frame without a face gets one row with success 0."""
+    from ganimate.errors import GanimateError
+    from ganimate.pipeline.progress import track as track_progress
+    from ganimate.video.probe import probe_video
+    from ganimate.video.reader import read_frames
+
+    info = probe_video(video)
+    models = load_models(run, need_generator=False)
+    tracker = new_tracker(run, float(info.fps))
+    frames = track_progress(progress, prefetch(read_frames(video)), "AUs", info.frame_count)
+    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face))
+    estimated = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+                            run.infer.batch_size)
+    n_frames = rows = with_face = 0
+    with OpenFaceCsvWriter(out, inputs=[video]) as writer:
+        for frame, crops, aus in estimated:
+            n_frames += 1
+            if not crops:
+                writer.write_row(frame.index + 1, 0, frame.time, 0.0, False, np.zeros(N_AUS))
+                rows += 1
+                continue
+            with_face += 1
+            for c, a in zip(crops, aus, strict=True):
+                writer.write_row(frame.index + 1, c.track_id, frame.time, c.face.score, True, a)
+                rows += 1
+        if with_face == 0:
+            raise GanimateError(f"no face found in any frame of {video}")
+    return AusReport(n_frames, rows, with_face, out)

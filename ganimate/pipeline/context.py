@@ -1,0 +1,30 @@
+"""Models and face tracking built once per command from the RunConfig."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ganimate.config import RunConfig
+from ganimate.infer.estimator import AuEstimator
+from ganimate.infer.generator import Generator
+
+
+@dataclass
+class Models:
+    estimator: AuEstimator
+    generator: Generator | None = None
+
+
+def load_models(run: RunConfig, need_generator: bool) -> Models:
+    inf = run.infer
+    estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device)
+    generator = Generator.load(inf.model, inf.backend, inf.device) if need_generator else None
+    return Models(estimator=estimator, generator=generator)
+
+
+def new_tracker(run: RunConfig, fps: float, detector=None):
+    """A FaceTracker for one video; detector (MTCNN, torch) is built lazily and may be shared."""
+    from ganimate.face.detect import FaceDetector
+    from ganimate.face.track import FaceTracker
+
+    return FaceTracker(detector or FaceDetector(run.detect), run.track, fps=fps)

@@ -1,0 +1,122 @@
+"""`ganimate keyframes`: animate a face (still portrait or video) from keyframed AU curves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ganimate.au.curves import CurveSet
+from ganimate.config import RunConfig
+from ganimate.errors import GanimateError
+from ganimate.pipeline.context import load_models, new_tracker
+from ganimate.pipeline.faces import FaceCrop, parse_face_choice, select_faces, track_crops
+from ganimate.pipeline.neutral import with_neutral_targets
+from ganimate.pipeline.render import render_edits
+from ganimate.pipeline.stream import map_batched, prefetch
+
+DEFAULT_FPS = 25.0
+
+
+@dataclass(frozen=True)
+class KeyframesOptions:
+    neutral_frames: int = 25
+    preview: bool = False
+
+
+@dataclass(frozen=True)
+class KeyframesReport:
+    frames: int
+    frames_with_face: int
+    output: Path
+    preview: Path | None
+    times: np.ndarray  # float64 (T,) seconds
+    targets: np.ndarray  # float32 (T,17) of the first face
+
+
+def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opts: KeyframesOptions,
+                  progress) -> KeyframesReport:
+    from ganimate.video.probe import is_image, probe_video
+
+    models = load_models(run, need_generator=True)
+    preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
+    stats: dict = {"frames": 0, "faces": 0}
+    log: list[tuple[float, np.ndarray]] = []
+    if is_image(source):
+        curves = curves.with_timing(fps=DEFAULT_FPS)
+        stream, info = _still_stream(curves, source, run, models, progress, log)
+        render_edits(stream, models.generator, run, info, None, out, preview, stats)
+    else:
+        info = probe_video(source)
+        curves = curves.with_timing(fps=float(info.fps), duration=info.duration)
+        stream = _video_stream(curves, source, info, run, models, opts, progress, log)
+        render_edits(stream, models.generator, run, info, source, out, preview, stats)
+    if stats["faces"] == 0:
+        raise GanimateError(f"no face found in {source}")
+    times = np.array([t for t, _ in log], dtype=np.float64)
+    targets = np.stack([a for _, a in log]) if log else np.zeros((0, 17), np.float32)
+    return KeyframesReport(stats["frames"], stats["faces"], out, preview, times, targets)
+
+
+def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progress, log) -> tuple[Iterator, object]:
+    """A still portrait becomes n_frames identical frames; its faces are found and cut once."""
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.detect import FaceDetector
+    from ganimate.pipeline.progress import track as track_progress
+    from ganimate.video.probe import probe_video, read_image
+    from ganimate.video.reader import VideoFrame
+
+    image = read_image(source)
+    faces = FaceDetector(run.detect).detect(image)
+    if not faces:
+        raise GanimateError(f"no face found in {source}")
+    tracked = [_Tracked(i, f) for i, f in enumerate(faces)]
+    chosen = select_faces(tracked, parse_face_choice(run.face))
+    crops = []
+    for t in chosen:
+        crop, matrix = warp_face_by_landmarks(image, t.face.landmarks, run.crop.size, run.crop.margin)
+        crops.append(FaceCrop(t.track_id, t.face, crop, matrix))
+    own = models.estimator.estimate(np.stack([c.crop for c in crops])) if crops else np.zeros((0, 17))
+    fps = Fraction(curves.fps).limit_denominator(1001)
+    info = replace(probe_video(source), fps=fps, frame_count=curves.n_frames, duration=curves.duration,
+                   has_audio=False)
+    times = curves.frame_times()
+
+    def gen():
+        for i, t in enumerate(track_progress(progress, times, "keyframes", len(times))):
+            frame = VideoFrame(index=i, time=float(t), pts=None, time_base=None, image=image)
+            targets = np.stack([curves.targets(np.array([t]), own[k])[0] for k in range(len(crops))]) \
+                if crops else np.zeros((0, 17), np.float32)
+            if len(targets):
+                log.append((float(t), targets[0]))
+            yield frame, crops, targets
+
+    return gen(), info
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    track_id: int
+    face: object
+
+
+def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, opts, progress, log):
+    from ganimate.pipeline.progress import track as track_progress
+    from ganimate.video.reader import read_frames
+
+    tracker = new_tracker(run, float(info.fps))
+    frames = track_progress(progress, prefetch(read_frames(source)), "keyframes", info.frame_count)
+    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face))
+    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+                      run.infer.batch_size)
+
+    def target_for(frame, crop, neutral):
+        return curves.targets(np.array([frame.time]), neutral)[0]
+
+    for frame, crops, targets in with_neutral_targets(own, opts.neutral_frames, target_for):
+        if len(targets):
+            log.append((frame.time, targets[0]))
+        yield frame, crops, targets

@@ -1,0 +1,141 @@
+"""A small, fast CNN that reads the 17 OpenFace AU intensities from an aligned face crop.
+
+It serves two jobs: a shipped ONNX model that measures expressions at run time (>= 200 crops/s on
+2 CPU cores), and a frozen, differentiable expression judge for GAN training. The crop is resized to
+`internal_size` inside the network so callers always feed the standard aligned crop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganimate.au.names import N_AUS
+from ganimate.errors import GanimateError
+
+
+@dataclass(frozen=True)
+class EstimatorConfig:
+    """Shape of the AU estimator.
+
+    image_size: side of the aligned crop it is fed (pixels). internal_size: side it is resized to first
+    (cost grows with its square). widths: channels of the stages, each stage halves the resolution;
+    blocks: residual blocks per stage after its strided conv. head_hidden: width of the hidden layer
+    on the flattened last feature map (kept spatial so brow/eye/mouth positions survive).
+    """
+
+    image_size: int = 128
+    internal_size: int = 96
+    stem_width: int = 24
+    widths: tuple[int, ...] = (32, 64, 128, 192)
+    blocks: tuple[int, ...] = (1, 1, 2, 1)
+    head_hidden: int = 256
+    dropout: float = 0.2
+    n_aus: int = N_AUS
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["widths"], d["blocks"] = list(self.widths), list(self.blocks)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EstimatorConfig:
+        known = {f.name for f in fields(cls)}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        return cls(**kw)
+
+
+def _conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
+
+
+class _ResBlock(nn.Module):
+    """Two 3x3 convs with an identity shortcut (plain convs: oneDNN trains them faster than depthwise)."""
+
+    def __init__(self, ch: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch), nn.ReLU(inplace=True),
+            nn.Conv2d(ch, ch, 3, 1, 1, bias=False), nn.BatchNorm2d(ch),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.body(x))
+
+
+class AUEstimator(nn.Module):
+    """float32 N x 3 x S x S in [-1, 1] (aligned crop, RGB) -> float32 N x 17 in [0, 1] (AU intensity / 5)."""
+
+    def __init__(self, cfg: EstimatorConfig) -> None:
+        super().__init__()
+        if len(cfg.widths) != len(cfg.blocks):
+            raise ValueError("widths and blocks must have the same length")
+        self.cfg = cfg
+        layers: list[nn.Module] = [_conv_bn(3, cfg.stem_width, 2)]
+        cin = cfg.stem_width
+        for w, n in zip(cfg.widths, cfg.blocks, strict=True):
+            layers.append(_conv_bn(cin, w, 2))
+            layers.extend(_ResBlock(w) for _ in range(n))
+            cin = w
+        self.features = nn.Sequential(*layers)
+        side = feature_side(cfg)
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cin * side * side, cfg.head_hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(cfg.head_hidden, cfg.n_aus),
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = image
+        if self.cfg.internal_size != self.cfg.image_size:
+            x = F.interpolate(x, size=(self.cfg.internal_size,) * 2, mode="bilinear", align_corners=False)
+        return torch.sigmoid(self.head(self.features(x)))
+
+
+def feature_side(cfg: EstimatorConfig) -> int:
+    """Side of the last feature map: internal_size halved once per strided conv (padding 1, kernel 3)."""
+    side = cfg.internal_size
+    for _ in range(len(cfg.widths) + 1):
+        side = (side + 1) // 2
+    return side
+
+
+def build_estimator(cfg: EstimatorConfig | None = None) -> AUEstimator:
+    """A freshly initialised estimator (train mode)."""
+    return AUEstimator(cfg or EstimatorConfig())
+
+
+def save_estimator(path: Path, model: AUEstimator, extra: dict | None = None) -> None:
+    """Write a compact inference checkpoint: {'config', 'state_dict', **extra}."""
+    payload = {"kind": "au_estimator", "config": model.cfg.to_dict(), "state_dict": model.state_dict()}
+    payload.update(extra or {})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_estimator(path: str | Path, device: str | torch.device = "cpu") -> AUEstimator:
+    """Frozen estimator from a checkpoint: eval mode, parameters without grad (still differentiable
+    with respect to its input, so a GAN can use it as an expression judge)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GanimateError(f"AU estimator checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        cfg = EstimatorConfig.from_dict(ckpt["config"])
+        model = AUEstimator(cfg)
+        model.load_state_dict(ckpt["state_dict"])
+    except (KeyError, RuntimeError, TypeError) as exc:
+        raise GanimateError(f"not an AU estimator checkpoint: {path} ({type(exc).__name__})") from exc
+    model.eval().requires_grad_(False)
+    return model.to(device)
