@@ -77,9 +77,7 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
-def atomic_output(
-    target: Path | str, inputs: Sequence[Path | str] = (), suffix: str | None = None
-) -> Iterator[Path]:
+def atomic_output(target: Path | str, inputs: Sequence[Path | str] = (), suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` when the block succeeds.
 
     - Refuses (GanimateError) before anything is written: target is the same file as an input

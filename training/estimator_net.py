@@ -7,6 +7,8 @@ It serves two jobs: a shipped ONNX model that measures expressions at run time (
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -125,9 +127,11 @@ def save_estimator(path: Path, model: AUEstimator, extra: dict | None = None) ->
 
 
 def load_estimator(path: str | Path, device: str | torch.device = "cpu") -> AUEstimator:
-    """Frozen estimator from a checkpoint: eval mode, parameters without grad (still differentiable
+    """Frozen estimator from a checkpoint (file or run folder): eval mode, parameters without grad (still differentiable
     with respect to its input, so a GAN can use it as an expression judge)."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
     if not path.is_file():
         raise GanimateError(f"AU estimator checkpoint not found: {path}")
     try:
@@ -135,7 +139,8 @@ def load_estimator(path: str | Path, device: str | torch.device = "cpu") -> AUEs
         cfg = EstimatorConfig.from_dict(ckpt["config"])
         model = AUEstimator(cfg)
         model.load_state_dict(ckpt["state_dict"])
-    except (KeyError, RuntimeError, TypeError) as exc:
+    except (KeyError, RuntimeError, TypeError, ValueError, EOFError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as exc:
         raise GanimateError(f"not an AU estimator checkpoint: {path} ({type(exc).__name__})") from exc
     model.eval().requires_grad_(False)
     return model.to(device)

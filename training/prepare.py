@@ -252,7 +252,7 @@ def prepare_dataset(
     if out.exists() and any(out.iterdir()):
         raise GanimateError(f"output folder is not empty: {out}")
     index = LabelIndex(labels)
-    estimator = _load_estimator(au_model) if labels is None else None
+    estimator = _LazyEstimator(au_model) if labels is None else None
     detector = FaceDetector(cfg.detect)
     sink = _Sink(out, cfg)
     stats = PrepareStats()
@@ -324,10 +324,12 @@ def _prepare_images(batch, detector, index: LabelIndex, estimator, sink: _Sink, 
 def _prepare_video(item, detector, index: LabelIndex, estimator, sink: _Sink, cfg: PrepareConfig, stats, bar):
     from ganimate.video.reader import read_frames
 
-    labels = None if estimator is not None else index.for_video(item)
-    if estimator is None and labels is None:
+    labels = index.for_video(item)
+    if labels is None and estimator is None:
         stats.no_label += 1
         return
+    if labels is not None:
+        estimator = None  # OpenFace labels beside the video win over the estimator
     stats.videos += 1
     task = bar.add_task(item.path.name, total=None)
     previous: Face | None = None
@@ -362,12 +364,20 @@ def _prepare_video(item, detector, index: LabelIndex, estimator, sink: _Sink, cf
     bar.remove_task(task)
 
 
-def _load_estimator(au_model: Path | None):
-    """Callable: uint8 NxSxSx3 RGB crops -> float32 Nx17 intensities 0..5, via the ONNX estimator."""
-    from ganimate.infer.estimator import AuEstimator
+class _LazyEstimator:
+    """Callable: uint8 NxSxSx3 RGB crops -> float32 Nx17 intensities 0..5, via the ONNX estimator,
+    loaded on first use (inputs that come with OpenFace labels never need it)."""
 
-    est = AuEstimator.load(au_model)
-    return est.estimate
+    def __init__(self, au_model: Path | None):
+        self.au_model = au_model
+        self._estimate = None
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        if self._estimate is None:
+            from ganimate.infer.estimator import AuEstimator
+
+            self._estimate = AuEstimator.load(self.au_model).estimate
+        return self._estimate(crops)
 
 
 def _progress(enabled: bool):

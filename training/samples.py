@@ -53,9 +53,9 @@ def sample_grid(generator: torch.nn.Module, images: torch.Tensor, own_aus: np.nd
     columns = [tensor_to_images(images)] + outputs + attentions
     rows = np.concatenate(columns, axis=2)  # R x S x (cols*S) x 3
     grid = np.concatenate(list(rows), axis=0)
-    if not labels:
-        return grid
     size = images.shape[-1]
+    if not labels or size < 64:  # names do not fit above smaller tiles
+        return grid
     names = ["input"] + [name for name, _ in expressions] + [f"A: {name}" for name, _ in expressions]
     header = Image.new("RGB", (grid.shape[1], 14), (0, 0, 0))
     draw = ImageDraw.Draw(header)

@@ -1,7 +1,8 @@
 """A tiny prepared dataset made from skimage's astronaut photo, for tests and smoke runs (no real data needed).
 
 Crops of the one real face with random affine and colour jitter; random AU labels drive visible, learnable
-edits: AU12 brightens the mouth band, AU45 darkens the eye band, AU01/AU02 brighten the forehead band.
+edits (AU01/AU02 brighten the left/right forehead, AU45 darkens the eyes, AU12 brightens the mouth, AU25
+darkens the chin). The other AUs are 0, so everything in the labels can be learnt from the pixels.
 Written in the `ganimate prepare` layout (crops/, aus.csv, dataset.json).
 """
 
@@ -19,9 +20,10 @@ from ganimate.au.names import AU_MAX, AU_NAMES, au_index
 
 FACE_CENTRE = (235.0, 118.0)  # x, y of the face in skimage.data.astronaut() (512 x 512)
 FACE_HALF = 92.0
-# (AU, first row, last row as fractions of the crop height, +1 brighten / -1 darken)
-BANDS = (("AU12", 0.68, 0.80, 1.0), ("AU45", 0.36, 0.44, -1.0), ("AU01", 0.12, 0.22, 1.0),
-         ("AU02", 0.12, 0.22, 1.0))
+# (AU, top, bottom, left, right as fractions of the crop side, +1 brighten / -1 darken)
+BANDS = (("AU01", 0.12, 0.22, 0.3, 0.5, 1.0), ("AU02", 0.12, 0.22, 0.5, 0.7, 1.0),
+         ("AU45", 0.36, 0.44, 0.3, 0.7, -1.0), ("AU12", 0.68, 0.78, 0.3, 0.7, 1.0),
+         ("AU25", 0.84, 0.94, 0.35, 0.65, -1.0))
 
 
 def _astronaut() -> np.ndarray:
@@ -39,10 +41,9 @@ def synthetic_face(photo: np.ndarray, aus: np.ndarray, size: int, rng: np.random
     m[:, 2] += np.array([size / 2 - cx, size / 2 - cy])
     crop = cv2.warpAffine(photo, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
     img = crop.astype(np.float32) * rng.uniform(0.85, 1.15, size=3) + rng.uniform(-12, 12)
-    for name, top, bottom, sign in BANDS:
+    for name, top, bottom, left, right, sign in BANDS:
         strength = 0.7 * aus[au_index(name)] / AU_MAX
-        rows = slice(int(top * size), int(bottom * size))
-        band = img[rows, int(0.3 * size):int(0.7 * size)]
+        band = img[int(top * size):int(bottom * size), int(left * size):int(right * size)]
         goal = 255.0 if sign > 0 else 0.0
         band += (goal - band) * strength
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -57,8 +58,9 @@ def write_synthetic_dataset(root: Path, n: int = 48, size: int = 64, seed: int =
     header = ["file", "source", "identity", "frame", *(f"{a}_r" for a in AU_NAMES)]
     rows = []
     for i in range(n):
-        # Sparse, mostly small intensities, like real OpenFace labels.
-        aus = np.where(rng.random(len(AU_NAMES)) < 0.4, rng.uniform(0, AU_MAX, len(AU_NAMES)), 0.0)
+        aus = np.zeros(len(AU_NAMES))
+        for name, *_ in BANDS:  # sparse, like real OpenFace labels
+            aus[au_index(name)] = rng.uniform(0, AU_MAX) if rng.random() < 0.6 else 0.0
         name = f"crops/{i:06d}.jpg"
         Image.fromarray(synthetic_face(photo, aus, size, rng)).save(root / name, quality=95)
         ident = f"synth{i % identities}"

@@ -399,7 +399,9 @@ def _train(config: TrainConfig, data: Path, out: Path, resume: bool, device: str
     sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise, info.rank, info.world_size)
     gan_total, decay = schedule(config, sampler.steps_per_epoch)
     total = o.au_warmup_steps + gan_total
-    if judge is None:
+    if config.loss.lambda_judge <= 0:
+        judge = None
+    elif judge is None:
         judge = load_judge(config, device)
     else:
         judge = judge.to(device).eval().requires_grad_(False)
@@ -424,6 +426,10 @@ def _train(config: TrainConfig, data: Path, out: Path, resume: bool, device: str
     def save(step: int) -> None:
         if info.is_main:
             save_checkpoint(ckpt_path, _checkpoint_state(m, config, step, sampler.epoch_of(step), stats))
+
+    def samples(step: int) -> None:
+        if info.is_main and config.sample_every:
+            save_png(sample_grid(m.g, sample_images, sample_aus), out / "samples" / f"step_{step:06d}.png")
 
     meter = Meter()
     step = start
@@ -462,14 +468,15 @@ def _train(config: TrainConfig, data: Path, out: Path, resume: bool, device: str
                     runlog.write_stats({**stats, "step": step, "total_steps": total})
                 bar.update(task, info=_summary(row))
                 meter = Meter()
-            if info.is_main and config.sample_every and step % config.sample_every == 0:
-                grid = sample_grid(m.g, sample_images, sample_aus)
-                save_png(grid, out / "samples" / f"step_{step:06d}.png")
+            if config.sample_every and step % config.sample_every == 0:
+                samples(step)
             if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
                 save(step)
             if ddp.any_flag(stop.set, info):
                 break
     save(step)
+    if config.sample_every and step % config.sample_every and step > start:
+        samples(step)  # the final state, between the regular grids
     if runlog is not None:
         runlog.close()
     if step < total:

@@ -22,8 +22,9 @@ from ganimate.face.types import Face
 
 Status = Literal["detected", "refined", "bridged"]
 
-THUMB_SIZE = 32  # px; the scene-cut test compares grayscale thumbnails this size
+THUMB_SIZE = 16  # px; the scene-cut test compares grayscale thumbnails this size (coarse: motion-tolerant)
 SCENE_CUT_DIFF = 30.0  # mean abs grey-level difference of thumbnails (0..255) that counts as a cut
+REANCHOR_IOU = 0.6  # a refined face overlapping its detection less than this is replaced by it
 DUPLICATE_IOU = 0.6  # two tracks overlapping this much follow the same face: the younger one lets go
 
 
@@ -126,20 +127,20 @@ class FaceTracker:
         self._prev_thumb = thumb
         due = self._last_detect is None or self._index - self._last_detect >= self.config.detect_every
         lost = not self._tracks or any(tr.missing > 0 for tr in self._tracks)
+        # O-Net on every track, from where it was last found. Even on full-detection frames this is
+        # what is kept: the patch framing then stays consistent from frame to frame, whereas the
+        # detector's own O-Net pass sees a differently framed R-Net box and its landmarks jump.
         found: dict[int, Face] = {}  # track index -> raw face found this frame
-        new_faces: list[Face] = []
-        if due or lost or cut:
-            self._last_detect = self._index
-            found, new_faces = self._detect(frame)
-            for i in found:
-                self._tracks[i].status = "detected"
-        rest = [i for i in range(len(self._tracks)) if i not in found]
-        if rest:
-            refined = self.refiner.refine(frame, np.stack([self._tracks[i].box for i in rest]))
-            for i, face in zip(rest, refined, strict=True):
+        if self._tracks:
+            refined = self.refiner.refine(frame, np.stack([tr.box for tr in self._tracks]))
+            for i, face in enumerate(refined):
                 if face.score >= self.min_refine_score:
                     found[i] = face
                     self._tracks[i].status = "refined"
+        new_faces: list[Face] = []
+        if due or lost or cut:
+            self._last_detect = self._index
+            new_faces = self._detect(frame, found)
         self._drop_duplicates(found)
         # detections that overlap a face already followed are the same face
         followed = [f.box for f in found.values()]
@@ -167,13 +168,18 @@ class FaceTracker:
         kept.sort(key=lambda tr: tr.track_id)
         return [TrackedFace(tr.track_id, tr.smoothed, tr.status) for tr in kept]
 
-    def _detect(self, frame: np.ndarray) -> tuple[dict[int, Face], list[Face]]:
-        """Full detection, associated with the tracks: ({track index: face}, unmatched faces)."""
+    def _detect(self, frame: np.ndarray, found: dict[int, Face]) -> list[Face]:
+        """Full detection, associated with the tracks; updates `found`, returns the unmatched faces."""
         dets = self.detector.detect(frame)
-        pairs = match_boxes([tr.box for tr in self._tracks], [d.box for d in dets], self.config.iou_match)
-        found = {i: dets[j] for i, j in pairs}
+        boxes = [found[i].box if i in found else tr.box for i, tr in enumerate(self._tracks)]
+        pairs = match_boxes(boxes, [d.box for d in dets], self.config.iou_match)
+        for i, j in pairs:
+            # keep the refined face unless it strayed from the detection (then re-anchor on it)
+            if i not in found or iou(found[i].box, dets[j].box) < REANCHOR_IOU:
+                found[i] = dets[j]
+            self._tracks[i].status = "detected"
         matched = {j for _, j in pairs}
-        return found, [d for j, d in enumerate(dets) if j not in matched]
+        return [d for j, d in enumerate(dets) if j not in matched]
 
     def _drop_duplicates(self, found: dict[int, Face]) -> None:
         """When two tracks converge on one face, the older track keeps it."""

@@ -36,4 +36,7 @@ class Generator:
             raise ValueError(f"expected N x {self.size} x {self.size} x 3 crops, got {crops.shape}")
         aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
         out = self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
-        return tensor_to_crops(out["image"]), np.asarray(out["attention"], dtype=np.float32)[:, 0]
+        # ONNX value names are unique, so the composited image cannot share the input's name "image":
+        # the contract calls it "output" (any output other than "attention" is accepted)
+        image = out["output"] if "output" in out else next(v for k, v in out.items() if k != "attention")
+        return tensor_to_crops(image), np.asarray(out["attention"], dtype=np.float32)[:, 0]

@@ -113,8 +113,9 @@ def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, 
     own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
                       run.infer.batch_size)
 
-    def target_for(frame, crop, neutral):
-        return curves.targets(np.array([frame.time]), neutral)[0]
+    def target_for(frame, crop, neutral, own):
+        # base "source": offsets on the face's own AUs of this frame (see docs/curves.md)
+        return curves.targets(np.array([frame.time]), own)[0]
 
     for frame, crops, targets in with_neutral_targets(own, opts.neutral_frames, target_for):
         if len(targets):

@@ -94,7 +94,7 @@ def run_transfer(
     own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
                       run.infer.batch_size)
 
-    def target_for(frame, crop, neutral) -> np.ndarray:
+    def target_for(frame, crop, neutral, own) -> np.ndarray:
         ref_aus = series.at(frame.time, opts.ref_end)
         if opts.mode == "absolute":
             return ref_aus

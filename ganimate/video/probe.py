@@ -31,8 +31,26 @@ IMAGE_EXTENSIONS = frozenset(
 _STILL_FORMATS = frozenset({"JPEG", "PNG", "BMP", "DIB", "WEBP", "TIFF", "PPM", "MPO"})
 # Never sniffed as images even if PIL could open them (GIF and APNG can be animations).
 _VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".wmv", ".asf", ".flv", ".mpg", ".mpeg", ".ts", ".mts",
-     ".m2ts", ".3gp", ".ogv", ".gif", ".y4m"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".wmv",
+        ".asf",
+        ".flv",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".3gp",
+        ".ogv",
+        ".gif",
+        ".y4m",
+    }
 )
 DEFAULT_FPS = Fraction(25)
 
@@ -141,6 +159,26 @@ def _av_reason(e: Exception) -> str:
     return str(msg).splitlines()[0] if msg else type(e).__name__
 
 
+def codec_name(stream) -> str:
+    """FFmpeg's name of a stream's codec ("mp3", not the decoder's "mp3float")."""
+    cc = stream.codec_context
+    try:
+        return cc.codec.canonical_name
+    except AttributeError:  # pragma: no cover - older PyAV
+        return cc.name
+
+
+def _tag_seconds(value) -> float:
+    """'HH:MM:SS.fffffffff' -> seconds; 0.0 when absent or malformed."""
+    if not value:
+        return 0.0
+    try:
+        h, m, sec = str(value).split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return 0.0
+
+
 def stream_fps(stream) -> Fraction:
     """Average frame rate of a PyAV video stream, with fallbacks; never 0."""
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
@@ -221,8 +259,15 @@ def _probe_image(path: Path) -> VideoInfo:
     except Exception:
         fmt = path.suffix.lstrip(".").lower()
     return VideoInfo(
-        width=img.shape[1], height=img.shape[0], fps=Fraction(1), frame_count=1, duration=0.0,
-        rotation=0, has_audio=False, audio_codec=None, video_codec=fmt,
+        width=img.shape[1],
+        height=img.shape[0],
+        fps=Fraction(1),
+        frame_count=1,
+        duration=0.0,
+        rotation=0,
+        has_audio=False,
+        audio_codec=None,
+        video_codec=fmt,
     )
 
 
@@ -246,16 +291,18 @@ def probe_video(path: Path | str) -> VideoInfo:
         duration = 0.0
         if stream.duration and stream.time_base:
             duration = float(stream.duration * stream.time_base)
+        elif _tag_seconds(stream.metadata.get("DURATION")):  # Matroska/WebM per-track tag
+            duration = _tag_seconds(stream.metadata.get("DURATION"))
         elif container.duration:
             duration = container.duration / 1_000_000.0
         frame_count = int(stream.frames or 0)
         if frame_count <= 0 and duration > 0:
-            frame_count = int(round(duration * fps))
+            frame_count = int(math.floor(duration * fps + 0.5))
         if duration <= 0 and frame_count > 0:
             duration = float(frame_count / fps)
         audio = container.streams.audio[0] if container.streams.audio else None
-        audio_codec = audio.codec_context.name if audio is not None else None
-        video_codec = cc.name
+        audio_codec = codec_name(audio) if audio is not None else None
+        video_codec = codec_name(stream)
         rotation = first_frame_rotation(container, stream)
         if coded_w <= 0 or coded_h <= 0:
             raise GanimateError(f"{path}: video stream has no picture size (damaged file?)")
@@ -263,6 +310,13 @@ def probe_video(path: Path | str) -> VideoInfo:
         container.close()
     w, h = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
     return VideoInfo(
-        width=w, height=h, fps=fps, frame_count=frame_count, duration=duration, rotation=rotation,
-        has_audio=audio is not None, audio_codec=audio_codec, video_codec=video_codec,
+        width=w,
+        height=h,
+        fps=fps,
+        frame_count=frame_count,
+        duration=duration,
+        rotation=rotation,
+        has_audio=audio is not None,
+        audio_codec=audio_codec,
+        video_codec=video_codec,
     )

@@ -120,7 +120,10 @@ def _decode(path: Path, container, stream) -> Iterator[VideoFrame]:
             time = index / float(fps)
             pts, tb = None, None
         return VideoFrame(
-            index=index, time=time, pts=pts, time_base=Fraction(tb) if tb is not None else None,
+            index=index,
+            time=time,
+            pts=pts,
+            time_base=Fraction(tb) if tb is not None else None,
             image=upright(rgb, rotation),
         )
 
@@ -148,7 +151,6 @@ def _decode(path: Path, container, stream) -> Iterator[VideoFrame]:
         reason = str(reason).splitlines()[0]
         if index == 0:
             raise GanimateError(f"{path}: no frame could be decoded ({reason})") from error
-        log.warning("%s: decoding stopped after %d frames (%s); the rest of the file is skipped",
-                    path, index, reason)
+        log.warning("%s: decoding stopped after %d frames (%s); the rest of the file is skipped", path, index, reason)
     elif index == 0:
         raise GanimateError(f"{path}: no frame could be decoded (empty or damaged video stream)")

@@ -50,7 +50,7 @@ import numpy as np
 from ganimate.atomic import atomic_output
 from ganimate.config import EncodeConfig
 from ganimate.errors import GanimateError
-from ganimate.video.probe import DEFAULT_FPS, normalize_rotation, to_coded
+from ganimate.video.probe import DEFAULT_FPS, codec_name, normalize_rotation, to_coded
 from ganimate.video.reader import VideoFrame
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,13 @@ class _AudioCopier:
         if self._can_copy(output.format.name):
             self.out_stream = output.add_stream_from_template(self.ain)
         else:
-            name = self.ain.codec_context.name
+            name = codec_name(self.ain)
             log.warning(
                 "%s: the %s audio of %s cannot go into a .%s file; re-encoding it to AAC",
-                out_path, name, src_path.name, out_path.suffix.lstrip(".") or output.format.name,
+                out_path,
+                name,
+                src_path.name,
+                out_path.suffix.lstrip(".") or output.format.name,
             )
             self.reencode = True
             cc = self.ain.codec_context
@@ -193,8 +196,9 @@ class _AudioCopier:
                     item.stream = self.out_stream
                     self.output.mux(item)
         except (av.error.FFmpegError, EOFError, ValueError) as e:
-            log.warning("%s: audio copy stopped early (%s); the rest of the audio is dropped",
-                        self.src_path, _reason(e))
+            log.warning(
+                "%s: audio copy stopped early (%s); the rest of the audio is dropped", self.src_path, _reason(e)
+            )
             self._pending.clear()
         # end of the audio (or an error): flush the encoder once
         if self.reencode:
@@ -218,7 +222,7 @@ class VideoWriter:
     path: output file; its extension picks the container (.mp4, .mkv, .mov, .avi ...).
     info: the source's VideoInfo (or anything with width, height, fps and optionally rotation):
         display size of the frames that will be written, frame rate, display rotation to keep.
-    encode: codec, crf, preset, pix_fmt.
+    encode: codec, crf, preset, pix_fmt (None: EncodeConfig()).
     audio_from: copy this file's first audio stream into the output (None: no audio).
     inputs: more files the output must not overwrite (audio_from is always checked).
     encode_in_thread / queue_size: encode in a worker thread behind a bounded queue.
@@ -228,7 +232,7 @@ class VideoWriter:
         self,
         path: Path | str,
         info,
-        encode: EncodeConfig = EncodeConfig(),
+        encode: EncodeConfig | None = None,
         audio_from: Path | str | None = None,
         *,
         inputs: Sequence[Path | str] = (),
@@ -237,6 +241,7 @@ class VideoWriter:
     ):
         self.path = Path(path)
         self.info = info
+        encode = encode if encode is not None else EncodeConfig()
         self.encode_config = encode
         self.audio_from = Path(audio_from) if audio_from is not None else None
         self.inputs = tuple(Path(p) for p in inputs) + ((self.audio_from,) if self.audio_from else ())
@@ -276,18 +281,24 @@ class VideoWriter:
         try:
             self._tmp = stack.enter_context(atomic_output(self.path, inputs=self.inputs))
             try:
-                self._container = av.open(str(self._tmp), mode="w")
+                # AVI times packets by count: the usual shift for a negative audio start would
+                # insert an empty video frame
+                options = {"avoid_negative_ts": "disabled"} if self.path.suffix.lower() == ".avi" else {}
+                self._container = av.open(str(self._tmp), mode="w", options=options)
             except (av.error.FFmpegError, ValueError) as e:
-                raise GanimateError(
-                    f"{self.path}: cannot write a video file with this extension ({_reason(e)})"
-                ) from e
+                raise GanimateError(f"{self.path}: cannot write a video file with this extension ({_reason(e)})") from e
         except BaseException:
             stack.close()
             raise
         self._stack = stack
         if self.pix_fmt != self.encode_config.pix_fmt:
-            log.info("%s: stored size %dx%d is odd; encoding %s instead of %s to keep it",
-                     self.path, *self.coded_size, self.pix_fmt, self.encode_config.pix_fmt)
+            log.info(
+                "%s: stored size %dx%d is odd; encoding %s instead of %s to keep it",
+                self.path,
+                *self.coded_size,
+                self.pix_fmt,
+                self.encode_config.pix_fmt,
+            )
         if self.encode_in_thread:
             self._queue = queue.Queue(maxsize=self.queue_size)
             self._thread = threading.Thread(target=self._worker, name="ganimate-encode", daemon=True)
@@ -331,7 +342,7 @@ class VideoWriter:
             except queue.Full:
                 self._raise_worker_error()
                 if self._thread is not None and not self._thread.is_alive():
-                    raise GanimateError(f"{self.path}: the encoder thread stopped")
+                    raise GanimateError(f"{self.path}: the encoder thread stopped") from None
 
     def _to_av_frame(self, frame):
         import av
@@ -345,8 +356,7 @@ class VideoWriter:
             raise ValueError(f"expected a uint8 HxWx3 RGB image, got {image.dtype} {image.shape}")
         if image.shape[:2] != (self.height, self.width):
             raise ValueError(
-                f"frame is {image.shape[1]}x{image.shape[0]}, the writer was opened for "
-                f"{self.width}x{self.height}"
+                f"frame is {image.shape[1]}x{image.shape[0]}, the writer was opened for {self.width}x{self.height}"
             )
         if self._tb is None:
             self._tb = Fraction(tb) if tb else 1 / self.fps

@@ -1,0 +1,62 @@
+"""Seamless paste-back of edited face crops."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ganimate.face.align import invert_transform, template_points, transform_points, warp_face_by_landmarks
+from ganimate.face.paste import make_feather_mask, paste_back
+
+SIZE = 128
+
+
+def scene(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A textured uint8 240x320x3 frame and 5 landmarks of a face ~90 px wide, tilted."""
+    rng = np.random.default_rng(seed)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (0, 0), 1.5)
+    a = np.deg2rad(12.0)
+    m = np.array([[90 * np.cos(a), -90 * np.sin(a), 120.0], [90 * np.sin(a), 90 * np.cos(a), 70.0]])
+    return frame, transform_points(m, template_points(1))
+
+
+def test_unchanged_crop_returns_the_frame_bit_exact():
+    frame, lm = scene()
+    crop, mat = warp_face_by_landmarks(frame, lm, SIZE)
+    out = paste_back(frame, crop, crop.copy(), mat, make_feather_mask(SIZE))
+    assert out.dtype == np.uint8 and out.shape == frame.shape
+    np.testing.assert_array_equal(out, frame)
+    assert out is not frame
+
+
+def test_an_edit_changes_only_pixels_under_the_warped_mask():
+    frame, lm = scene(1)
+    crop, mat = warp_face_by_landmarks(frame, lm, SIZE)
+    mask = make_feather_mask(SIZE)
+    edited = crop.astype(np.float32)
+    edited[40:90, 40:90] += 60.0  # inside the mask's full-weight area
+    out = paste_back(frame, crop, np.clip(edited, 0, 255), mat, mask)
+    changed = np.any(out != frame, axis=2)
+    assert changed.sum() > 1000
+    # where the mask warped into the frame is 0, nothing may change
+    warped = cv2.warpAffine(mask, invert_transform(mat), (frame.shape[1], frame.shape[0]), flags=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(warped > 0)
+    outside = np.ones_like(changed)
+    outside[ys.min() - 1 : ys.max() + 2, xs.min() - 1 : xs.max() + 2] = False
+    assert not changed[outside].any()
+    # and the edited square got brighter by about the edit
+    centre = np.rint(transform_points(invert_transform(mat), [[65.0, 65.0]])[0]).astype(int)
+    gain = out[centre[1], centre[0]].astype(int) - frame[centre[1], centre[0]].astype(int)
+    assert np.all(gain > 40)
+
+
+def test_feather_mask_shape_and_range():
+    m = make_feather_mask(SIZE)
+    assert m.shape == (SIZE, SIZE) and m.dtype == np.float32
+    assert m.min() >= 0.0 and m.max() <= 1.0
+    assert m[SIZE // 2, SIZE // 2] == 1.0
+    for y, x in [(0, 0), (0, SIZE - 1), (SIZE - 1, 0), (SIZE - 1, SIZE - 1)]:
+        assert m[y, x] == 0.0
+    # falls off monotonically from the centre to the edge
+    row = m[SIZE // 2, SIZE // 2 :]
+    assert np.all(np.diff(row) <= 1e-6) and row[-1] == 0.0

@@ -1,0 +1,149 @@
+"""transfer / keyframes / aus end to end on project-made clips with tiny project-made models."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from model_files import identity_generator, random_estimator, random_generator
+
+from ganimate.au.curves import load_curves
+from ganimate.au.openface_csv import read_openface_csv
+from ganimate.cli import build_run_config
+from ganimate.errors import GanimateError
+from ganimate.pipeline.aus import run_aus
+from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
+from ganimate.pipeline.progress import frame_progress
+from ganimate.pipeline.transfer import TransferOptions, run_transfer
+from ganimate.video.probe import probe_video
+from ganimate.video.reader import read_frames
+from ganimate.video.writer import VideoWriter
+
+
+def _run(model, **kw):
+    return build_run_config(model=model, au_model=random_estimator(), quiet=True, **kw)
+
+
+def _frames(path):
+    return [f.image for f in read_frames(path)]
+
+
+def _psnr(a, b):
+    mse = np.mean([(x.astype(np.float64) - y) ** 2 for x, y in zip(a, b, strict=True)])
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def test_identity_generator_reproduces_the_source(clip_path, tmp_path):
+    run = _run(identity_generator())
+    out = tmp_path / "out.mp4"
+    with frame_progress(False) as p:
+        report = run_transfer(clip_path, clip_path, out, run, TransferOptions(), p)
+    plain = tmp_path / "plain.mp4"
+    info = probe_video(clip_path)
+    with VideoWriter(plain, info, run.encode, audio_from=clip_path) as w:
+        for f in read_frames(clip_path):
+            w.write(f)
+    got, ref = _frames(out), _frames(plain)
+    out_info = probe_video(out)
+    assert report.frames == len(got) == len(ref) == info.frame_count
+    assert report.frames_with_face == report.frames
+    assert (out_info.width, out_info.height, out_info.fps) == (info.width, info.height, info.fps)
+    assert out_info.has_audio and out_info.audio_codec == info.audio_codec
+    psnr = _psnr(got, ref)
+    print(f"identity transfer PSNR vs plain re-encode: {psnr:.1f} dB")
+    assert psnr >= 40
+
+
+def test_random_generator_changes_only_the_face_region(clip_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    with frame_progress(False) as p:
+        run_transfer(clip_path, clip_path, out, _run(random_generator()), TransferOptions(mode="absolute"), p)
+    src, got = _frames(clip_path), _frames(out)
+    plain = tmp_path / "plain.mp4"
+    with VideoWriter(plain, probe_video(clip_path), build_run_config().encode, audio_from=clip_path) as w:
+        for f in read_frames(clip_path):
+            w.write(f)
+    reencoded = _frames(plain)
+    diff = np.abs(got[10].astype(np.int16) - src[10]).max(axis=2)
+    noise = np.abs(reencoded[10].astype(np.int16) - src[10]).max(axis=2)
+    changed = diff > 40  # well above encoder noise
+    assert changed.sum() > 500  # the face was edited
+    ys, xs = np.nonzero(changed)
+    h, w = diff.shape
+    # the edits sit on the face (top centre of the astronaut photo), nowhere near the frame's borders
+    assert xs.min() > 0.25 * w and xs.max() < 0.75 * w and ys.max() < 0.5 * h
+    # below the face the output differs from the source no more than a plain re-encode does
+    lower = slice(int(0.6 * h), None)
+    assert diff[lower].mean() <= noise[lower].mean() + 1.0
+
+
+def test_transfer_errors(clip_path, tmp_path):
+    run = _run(identity_generator())
+    with frame_progress(False) as p:
+        with pytest.raises(GanimateError, match="mode"):
+            run_transfer(clip_path, clip_path, tmp_path / "o.mp4", run, TransferOptions(mode="sideways"), p)
+        with pytest.raises(GanimateError):
+            run_transfer(clip_path, clip_path, clip_path, run, TransferOptions(), p)  # OUT == input
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_transfer_with_no_face_anywhere_writes_nothing(tmp_path):
+    from ganimate.synth import make_face_clip
+
+    blank = make_face_clip(tmp_path / "blank.mp4", np.full((64, 64, 3), 90, np.uint8), n_frames=10,
+                           size=(128, 128), motion="static", audio=False)
+    out = tmp_path / "o.mp4"
+    with frame_progress(False) as p, pytest.raises(GanimateError, match="no face"):
+        run_transfer(blank, blank, out, _run(identity_generator()), TransferOptions(), p)
+    assert not out.exists() and list(tmp_path.iterdir()) == [blank]
+
+
+def test_transfer_from_an_openface_csv_reference(clip_path, tmp_path):
+    csv = tmp_path / "ref.csv"
+    with frame_progress(False) as p:
+        run_aus(clip_path, csv, _run(None), p)
+    out = tmp_path / "o.mp4"
+    with frame_progress(False) as p:
+        report = run_transfer(clip_path, csv, out, _run(identity_generator()), TransferOptions(), p)
+    assert report.reference_frames == 50 and out.exists()
+
+
+def test_aus_writes_one_row_per_frame_with_success(clip_path, tmp_path):
+    csv = tmp_path / "aus.csv"
+    with frame_progress(False) as p:
+        report = run_aus(clip_path, csv, _run(None), p)
+    track = read_openface_csv(csv)
+    assert len(track) == report.frames == 50
+    assert track.success.all() and np.isfinite(track.aus).all()
+    assert ((track.aus >= 0) & (track.aus <= 5)).all()
+    np.testing.assert_allclose(track.timestamp, np.arange(50) / 25, atol=1e-3)
+
+
+def test_keyframes_on_a_still_portrait(astronaut, tmp_path):
+    import cv2
+
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves_file = tmp_path / "c.json"
+    curves_file.write_text(json.dumps({"fps": 10, "duration": 1.5, "curves": {"AU12": [[0, 0], [1, 4]]}}))
+    out = tmp_path / "k.mp4"
+    run = replace(_run(random_generator()))
+    with frame_progress(False) as p:
+        report = run_keyframes(load_curves(curves_file), img, out, run, KeyframesOptions(preview=True), p)
+    info = probe_video(out)
+    assert info.frame_count == report.frames == 15 and float(info.fps) == 10
+    assert (info.width, info.height) == (512, 512) and not info.has_audio
+    assert report.targets[0, 8] == pytest.approx(0) and report.targets[-1, 8] == pytest.approx(4)
+    assert report.preview is not None and probe_video(report.preview).width == 1024
+
+
+def test_keyframes_on_a_video_keeps_its_timing_and_audio(clip_path, tmp_path):
+    curves_file = tmp_path / "c.json"
+    curves_file.write_text(json.dumps({"base": "source", "curves": {"AU25": [[0, 0], [1, 2]]}}))
+    out = tmp_path / "k.mp4"
+    with frame_progress(False) as p:
+        report = run_keyframes(load_curves(curves_file), clip_path, out, _run(identity_generator()),
+                               KeyframesOptions(), p)
+    info, src = probe_video(out), probe_video(clip_path)
+    assert report.frames == src.frame_count and info.fps == src.fps and info.has_audio
+    assert _psnr(_frames(out), _frames(clip_path)) > 35

@@ -1,0 +1,118 @@
+"""GANimation losses: values against hand-computed cases, gradients, and behaviour under bf16 autocast."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from ganimate.training import losses as L
+from ganimate.training.networks import Critic
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _linear_critic(w: torch.Tensor):
+    return lambda x: (x.flatten(1) * w.flatten()).sum(dim=1)
+
+
+@pytest.mark.parametrize(("norm", "expected"), [(1.0, 0.0), (2.0, 1.0), (0.5, 0.25)])
+def test_gradient_penalty_of_linear_critic(norm, expected):
+    torch.manual_seed(0)
+    w = torch.randn(3, 8, 8)
+    w = w / w.norm() * norm  # the gradient of <w, x> is w everywhere
+    real, fake = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 8, 8)
+    gp = L.gradient_penalty(_linear_critic(w), real, fake)
+    assert gp.item() == pytest.approx(expected, abs=1e-5)
+
+
+def test_gradient_penalty_backpropagates_into_critic():
+    torch.manual_seed(0)
+    critic = Critic(16, 4, 2, 8)
+    gp = L.gradient_penalty(lambda x: critic(x)[0], torch.rand(3, 3, 16, 16), torch.rand(3, 3, 16, 16))
+    gp.backward()
+    grads = [p.grad for p in critic.body.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+
+
+def test_gradient_penalty_under_bf16_autocast_matches_fp32():
+    torch.manual_seed(0)
+    critic = Critic(32, 8, 3, 32)
+    real, fake, alpha = torch.rand(4, 3, 32, 32) * 2 - 1, torch.rand(4, 3, 32, 32) * 2 - 1, torch.rand(4)
+    x = L.interpolate(real, fake, alpha).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x)[0].sum(), x)
+    k = 3.0 / grad.flatten(1).norm(dim=1).mean().item()  # gradient norms ~3, so the penalty is far from 0 or 1
+
+    def score(images):
+        return k * critic(images)[0]
+
+    ref = L.gradient_penalty(score, real, fake, alpha)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = L.gradient_penalty(score, real, fake, alpha)
+    assert 1.0 < ref.item() < 10.0
+    assert low.dtype == torch.float32
+    assert low.item() == pytest.approx(ref.item(), rel=0.03)
+
+
+def test_gradient_penalty_scale_is_undone():
+    torch.manual_seed(0)
+    w = torch.randn(3, 4, 4)
+    x = torch.rand(2, 3, 4, 4, requires_grad=True)
+    score = _linear_critic(w)(x)
+    plain = L.gradient_penalty_from(score, x)
+    scaled = L.gradient_penalty_from(_linear_critic(w)(x), x, scale=1024.0)
+    assert scaled.item() == pytest.approx(plain.item(), rel=1e-5)
+
+
+def test_wasserstein_terms():
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.0])
+    assert L.critic_wasserstein(real, fake).item() == pytest.approx(-0.5 - 2.0)
+    assert L.generator_adversarial(fake).item() == pytest.approx(0.5)
+
+
+def test_interpolate_endpoints():
+    real, fake = torch.ones(2, 3, 2, 2), -torch.ones(2, 3, 2, 2)
+    mixed = L.interpolate(real, fake, torch.tensor([1.0, 0.25]))
+    assert torch.equal(mixed[0], real[0])
+    assert torch.allclose(mixed[1], torch.full((3, 2, 2), -0.5))
+
+
+def test_au_and_cycle_losses():
+    a, b = torch.tensor([[0.0, 1.0], [0.5, 0.5]]), torch.tensor([[1.0, 1.0], [0.5, 0.0]])
+    assert L.au_regression(a, b).item() == pytest.approx((1 + 0 + 0 + 0.25) / 4)
+    x = torch.rand(2, 3, 4, 4)
+    assert L.cycle_consistency(x, x).item() == 0.0
+    assert L.cycle_consistency(x + 0.5, x).item() == pytest.approx(0.5)
+    assert L.au_regression(a.bfloat16(), b).dtype == torch.float32
+
+
+def test_total_variation():
+    assert L.total_variation(torch.full((2, 1, 8, 8), 0.7)).item() == 0.0
+    step = torch.zeros(2, 1, 6, 8)
+    step[..., 4:] = 1.0  # a vertical edge: one jump of 1 per row
+    assert L.total_variation(step).item() == pytest.approx(2 * 6)
+    checker = (torch.arange(4).view(1, 1, 1, 4) + torch.arange(4).view(1, 1, 4, 1)) % 2
+    assert L.total_variation(checker.float()).item() == pytest.approx(2 * 4 * 3)
+
+
+def test_attention_mean():
+    att = torch.zeros(1, 1, 4, 4)
+    att[..., :2] = 1.0
+    assert L.attention_mean(att).item() == 0.5
+
+
+def test_expression_judge_trains_generator_not_judge():
+    torch.manual_seed(0)
+    judge = torch.nn.Sequential(torch.nn.Conv2d(3, 17, 8), torch.nn.Flatten(), torch.nn.Sigmoid())
+    judge.eval().requires_grad_(False)
+    fake = (torch.rand(2, 3, 8, 8) * 2 - 1).requires_grad_(True)
+    target = torch.rand(2, 17)
+    loss = L.expression_judge(judge, fake, target)
+    assert loss.item() == pytest.approx(((judge(fake) - target) ** 2).mean().item())
+    loss.backward()
+    assert fake.grad is not None and fake.grad.abs().sum() > 0
+    assert all(p.grad is None for p in judge.parameters())
