@@ -15,11 +15,11 @@ from pathlib import Path
 
 import onnx
 import torch
-from ganimate.training.estimator_net import AUEstimator, load_estimator
 
 from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES
 from ganimate.errors import GanimateError
+from ganimate.training.estimator_net import AUEstimator, load_estimator
 
 from .generator import FP16_TOLERANCE, FP32_TOLERANCE, fp16_path_for, fp16_weights
 from .parity import check_parity

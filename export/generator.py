@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from ganimate.training.checkpoint import load_generator
-from ganimate.training.config import ModelConfig
-from ganimate.training.networks import Generator
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES, N_AUS
 from ganimate.errors import GanimateError
+from ganimate.training.checkpoint import load_generator
+from ganimate.training.config import ModelConfig
+from ganimate.training.networks import Generator
 
 from .parity import check_parity
 

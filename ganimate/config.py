@@ -14,6 +14,9 @@ class DetectConfig:
     thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-net
     min_score: float = 0.9  # faces below this are ignored
     device: str = "cpu"
+    # torch threads for MTCNN; 0 leaves torch's default. One thread, because the ONNX models and the
+    # encoder use the other cores and oversubscribed OpenMP threads slow MTCNN down many times over
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class TrackConfig:
     # frame-to-frame jitter on a still head, ~1 crop px lag at 4 px/frame on a 512 px frame
     smooth_min_cutoff: float = 0.5  # Hz at rest (lower = steadier)
     smooth_beta: float = 4.0  # Hz per face size/s of speed (higher = less lag when moving)
+    # a detection must score this high to start a new track (faces on the shared clips score >= 0.99,
+    # MTCNN's false positives there 0.91-0.96); known tracks are re-found down to DetectConfig.min_score
+    new_track_score: float = 0.97
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+
+from ganimate.au.names import AU_NAMES
+from ganimate.errors import GanimateError
 from ganimate.export.generator import (
     INPUT_NAMES,
     OUTPUT_NAMES,
@@ -22,9 +25,6 @@ from ganimate.training.config import PRESETS
 from ganimate.training.networks import Generator
 from ganimate.training.synthetic import write_synthetic_dataset
 from ganimate.training.trainer import train
-
-from ganimate.au.names import AU_NAMES
-from ganimate.errors import GanimateError
 
 
 @pytest.fixture(autouse=True)

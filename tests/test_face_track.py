@@ -179,6 +179,40 @@ def test_a_scene_cut_ends_tracks_at_once(detector):
     assert len(out[3]) == 1 and out[3][0].track_id == 1 and out[3][0].status == "detected"
 
 
+class ScriptedDetector:
+    """Stands in for FaceDetector: returns given faces; O-Net never sees a face."""
+
+    config = DetectConfig()
+
+    def __init__(self, faces):
+        self.faces = faces
+
+    def detect(self, frame):
+        return list(self.faces)
+
+    def run_onet(self, patches):
+        n = len(patches)
+        return np.zeros((n, 4), np.float32), np.zeros((n, 10), np.float32), np.zeros(n, np.float32)
+
+
+def test_only_sure_detections_start_tracks():
+    from ganimate.face.types import Face
+
+    frame = np.zeros((100, 100, 3), np.uint8)
+    lm = np.array([[30, 40], [60, 40], [45, 55], [33, 70], [57, 70]], np.float32)
+    box = np.array([20, 20, 70, 85], np.float32)
+    cfg = TrackConfig()
+    weak = FaceTracker(ScriptedDetector([Face(box, lm, cfg.new_track_score - 0.02)]), cfg, FPS)
+    assert weak.update(frame) == []
+    every = TrackConfig(detect_every=1)
+    sure = FaceTracker(ScriptedDetector([Face(box, lm, cfg.new_track_score + 0.02)]), every, FPS)
+    assert [t.status for t in sure.update(frame)] == ["detected"]
+    # once tracked, a weaker detection (above DetectConfig.min_score) still keeps the face
+    sure.detector.faces = [Face(box + 1, lm + 1, cfg.new_track_score - 0.02)]
+    out = sure.update(frame)
+    assert [(t.track_id, t.status) for t in out] == [(0, "detected")]
+
+
 def test_bad_settings_raise_user_errors(detector):
     with pytest.raises(GanimateError):
         FaceTracker(detector, TrackConfig(), fps=0)

@@ -55,7 +55,7 @@ def test_map_batched_matches_unbatched_results_in_order(batch):
 
     out = list(map_batched(iter(frames), fn, batch))
     assert [p for p, _, _ in out] == list(range(20))
-    for (_, items, results), (_, expected) in zip(out, frames, strict=True):
+    for (_, _items, results), (_, expected) in zip(out, frames, strict=True):
         assert list(results) == [2 * x for x in expected]
     assert all(c >= 1 for c in calls)
     if batch > 1:

@@ -8,6 +8,10 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+
+from ganimate.au.names import N_AUS
+from ganimate.errors import GanimateError
 from ganimate.training.dataset import (
     BatchSampler,
     FaceDataset,
@@ -16,10 +20,6 @@ from ganimate.training.dataset import (
     tensor_to_images,
 )
 from ganimate.training.synthetic import write_synthetic_dataset
-from PIL import Image
-
-from ganimate.au.names import N_AUS
-from ganimate.errors import GanimateError
 
 
 @pytest.fixture(scope="module")

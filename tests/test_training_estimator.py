@@ -4,6 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from ganimate.au.names import AU_NAMES, au_index
+from ganimate.errors import GanimateError
 from ganimate.training import estimator_train as et
 from ganimate.training.estimator_eval import (
     evaluate_estimator,
@@ -20,9 +23,6 @@ from ganimate.training.estimator_net import (
 from ganimate.training.estimator_train import EstimatorTrainConfig, augment, train_estimator
 from ganimate.training.holdout import is_heldout
 from ganimate.training.synthetic import write_synthetic_dataset
-
-from ganimate.au.names import AU_NAMES, au_index
-from ganimate.errors import GanimateError
 
 TINY = EstimatorConfig(image_size=64, internal_size=48, stem_width=8, widths=(16, 24), blocks=(0, 1),
                        head_hidden=32, dropout=0.0)
@@ -100,14 +100,22 @@ def test_load_is_frozen_but_differentiable(tmp_path):
         load_estimator(tmp_path / "bad.pt")
 
 
-def test_augment_keeps_range_and_moves_pixels():
-    x = torch.rand(4, 3, 32, 32) * 2 - 1
-    y = augment(x, FAST, torch.Generator().manual_seed(0))
+def test_augment_jitters_and_matches_the_network_resize(astronaut):
+    import torch.nn.functional as F
+
+    imgs = np.stack([astronaut[100:228, 170:298], astronaut[90:218, 160:288]])  # uint8 2 x 128 x 128 x 3
+    x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 127.5 - 1
+    y = augment(imgs, 128, FAST, np.random.default_rng(0))
     assert y.shape == x.shape and float(y.min()) >= -1 and float(y.max()) <= 1
-    assert float((y - x).abs().mean()) > 0.01
-    torch.testing.assert_close(y, augment(x, FAST, torch.Generator().manual_seed(0)))
+    assert float((y - x).abs().mean()) > 0.02
+    torch.testing.assert_close(y, augment(imgs, 128, FAST, np.random.default_rng(0)))
     still = EstimatorTrainConfig(shift=0, scale=0, rotate=0, brightness=0, contrast=0, saturation=0)
-    torch.testing.assert_close(augment(x, still, torch.Generator().manual_seed(0)), x, atol=1e-5, rtol=0)
+    torch.testing.assert_close(augment(imgs, 128, still, np.random.default_rng(0)), x, atol=1e-5, rtol=0)
+    # training warps straight to the internal size: the same pixels the network's own resize makes from 128
+    for size in (64, 96):
+        ref = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+        got = augment(imgs, size, still, np.random.default_rng(0))
+        assert float((got - ref).abs().mean()) < 0.004  # uint8 rounding; half a pixel off is > 0.006
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -211,7 +219,9 @@ def test_evaluate_torch_and_onnx_agree(trained, dataset, tmp_path):
         csv.writer(f).writerows(rows)
     ev = evaluate_estimator(trained, dataset, expressions=expr)
     assert ev.n_rows == 32 and ev.n_frames == 16
-    assert 0 < ev.mae_ratio < 1  # it learnt something about the synthetic bands
+    torch.manual_seed(0)
+    save_estimator(tmp_path / "untrained.pt", build_estimator(TINY))
+    assert 0 < ev.mae_ratio < evaluate_estimator(tmp_path / "untrained.pt", dataset).mae_ratio
     assert ev.expression is not None and ev.expression.n_happy == 8 and ev.expression.n_neutral == 8
     onnx_path = export_estimator(trained, tmp_path / "est.onnx").path
     ev_onnx = evaluate_estimator(onnx_path, dataset, expressions=expr)

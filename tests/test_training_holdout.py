@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import pytest
+
+from ganimate.errors import GanimateError
 from ganimate.training.holdout import (
     HELDOUT_CLIPS,
     clip_person,
@@ -13,8 +15,6 @@ from ganimate.training.holdout import (
     is_heldout_person,
     write_holdout_json,
 )
-
-from ganimate.errors import GanimateError
 
 NAMES = [f"Person_{i:05d}" for i in range(5000)]
 

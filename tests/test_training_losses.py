@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from ganimate.training import losses as L
 from ganimate.training.networks import Critic
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from ganimate.training.config import ModelConfig
-from ganimate.training.networks import Critic, Generator, ResidualBlock, composite
 
 from ganimate.au.names import N_AUS
+from ganimate.training.config import ModelConfig
+from ganimate.training.networks import Critic, Generator, ResidualBlock, composite
 
 
 @pytest.fixture(autouse=True)

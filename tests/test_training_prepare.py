@@ -95,3 +95,21 @@ def test_pad_image_replicates_border():
     assert pad == 2 and padded.shape == (6, 7, 3)
     np.testing.assert_array_equal(padded[2:4, 2:5], img)
     np.testing.assert_array_equal(padded[0, 0], img[0, 0])
+
+
+def test_merge_datasets_renumbers_and_keeps_rows(tmp_path):
+    from ganimate.training.prepare import merge_datasets
+
+    parts = []
+    for k in range(2):
+        photos = tmp_path / f"photos{k}"
+        labels, _ = _write_photos(photos, n_people=1, per_person=2)
+        parts.append(tmp_path / f"ds{k}")
+        prepare_dataset([photos], parts[-1], labels, PrepareConfig(size=32), progress=False)
+    merged = tmp_path / "merged"
+    assert merge_datasets(parts, merged) == 4
+    with open(merged / "aus.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["file"] for r in rows] == [f"crops/{i:07d}.jpg" for i in range(4)]
+    assert all((merged / r["file"]).exists() for r in rows)
+    assert json.loads((merged / "dataset.json").read_text())["count"] == 4

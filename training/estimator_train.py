@@ -18,9 +18,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ganimate.atomic import atomic_output
 from ganimate.errors import GanimateError
@@ -75,31 +75,44 @@ def _lr_at(progress: float, cfg: EstimatorTrainConfig) -> float:
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * p)))
 
 
-def augment(images: torch.Tensor, cfg: EstimatorTrainConfig, gen: torch.Generator) -> torch.Tensor:
-    """Random affine (shift, scale, rotation) and colour jitter of a batch.
+def colour_matrix(saturation: float, contrast: float, brightness: float, grey_mean: float) -> np.ndarray:
+    """float32 (3, 4) affine colour map [M | offset] for RGB in 0..255, equal to, in order:
+    saturation (blend with the pixel's grey), contrast (blend with the image's grey mean) and brightness
+    (scale), each a factor around 1. One matrix per image keeps the jitter to a single cheap pass."""
+    sat = saturation * np.eye(3) + (1.0 - saturation) / 3.0 * np.ones((3, 3))
+    m = brightness * contrast * sat  # saturation keeps the grey mean, so contrast pivots on the input's
+    offset = brightness * (1.0 - contrast) * grey_mean * np.ones((3, 1))
+    return np.hstack([m, offset]).astype(np.float32)
 
-    images: float32 B x 3 x S x S in [-1, 1] (already flipped, if at all). Returns the same shape and range.
-    AU labels stay valid: the jitter is small and leaves the face's expression unchanged.
+
+def augment(images: np.ndarray, out_size: int, cfg: EstimatorTrainConfig, rng: np.random.Generator) -> torch.Tensor:
+    """Random affine (shift, scale, rotation about the centre) and colour jitter of a batch, resized.
+
+    images: uint8 B x S x S x 3 RGB (already flipped, if at all). Returns float32 B x 3 x out_size x out_size
+    in [-1, 1]. Warping straight to the network's internal size saves its resize (the same bilinear
+    sampling as the in-network resize at run time). AU labels stay valid: the jitter leaves the expression.
+    Done per image with OpenCV on uint8 (saturating): ~10x faster than the same maths as torch batch ops here.
     """
-    b = images.shape[0]
-
-    def u(amp: float, *shape: int) -> torch.Tensor:
-        return (torch.rand(b, *shape, generator=gen) * 2.0 - 1.0) * amp
-
-    angle = u(math.radians(cfg.rotate))
-    zoom = 1.0 + u(cfg.scale)
-    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    shift = u(2.0 * cfg.shift, 2)  # affine_grid coordinates span 2 per crop side
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = F.affine_grid(theta.to(images.device), list(images.shape), align_corners=False)
-    x = F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    x = (x + 1.0) * 0.5  # colour maths in [0, 1]
-    grey = x.mean(dim=1, keepdim=True)
-    x = grey + (x - grey) * (1.0 + u(cfg.saturation, 1, 1, 1)).to(x.device)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = mean + (x - mean) * (1.0 + u(cfg.contrast, 1, 1, 1)).to(x.device)
-    x = x * (1.0 + u(cfg.brightness, 1, 1, 1)).to(x.device)
-    return x.clamp(0.0, 1.0) * 2.0 - 1.0
+    b, s = images.shape[0], images.shape[1]
+    out = np.empty((b, out_size, out_size, 3), dtype=np.uint8)
+    angle = rng.uniform(-cfg.rotate, cfg.rotate, b)
+    zoom = (out_size / s) * (1.0 + rng.uniform(-cfg.scale, cfg.scale, b))
+    shift = rng.uniform(-cfg.shift, cfg.shift, (b, 2)) * out_size
+    jitter = 1.0 + rng.uniform(-1.0, 1.0, (b, 3)) * np.array([cfg.saturation, cfg.contrast, cfg.brightness])
+    for i in range(b):
+        # pixel centres at integer coordinates: the image centre is (s - 1) / 2, kept at the output's centre
+        m = cv2.getRotationMatrix2D(((s - 1) / 2.0, (s - 1) / 2.0), float(angle[i]), float(zoom[i]))
+        m[:, 2] += (out_size - s) / 2.0 + shift[i]
+        warped = cv2.warpAffine(images[i], m, (out_size, out_size), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        if cfg.saturation or cfg.contrast or cfg.brightness:
+            grey = sum(cv2.mean(warped)[:3]) / 3.0
+            warped = cv2.transform(warped, colour_matrix(*jitter[i], grey))
+        out[i] = warped
+    x = np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(np.float32)  # numpy: faster than torch here
+    x *= np.float32(1.0 / 127.5)
+    x -= np.float32(1.0)
+    return torch.from_numpy(x)
 
 
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, intensity_weight: float) -> torch.Tensor:
@@ -204,17 +217,22 @@ def train_estimator(
     device: str = "auto",
     resume: bool = False,
     progress: bool = True,
+    threads: int = 0,
 ) -> Path:
     """Train (or resume) an AU estimator on the prepared dataset `data`; returns out/checkpoint.pt.
 
     Held-out identities (training/holdout.py) are excluded. Budget: max_minutes of training time and/or
     max_steps batches, whichever is reached first (at least one must be given). On resume, cfg and
     train_cfg come from the checkpoint. SIGINT/SIGTERM: save after the current step and return.
+    threads: torch CPU threads (0 = torch's default). On a CPU shared with other jobs, 1 thread measured
+    5-10x faster than 2 (two threads wait on each other at every op when a core is taken).
     """
     if max_minutes is None and max_steps is None:
         raise GanimateError("give a training budget: max_minutes and/or max_steps")
     data, out = Path(data), Path(out)
     device = _resolve_device(device)
+    if threads > 0:
+        torch.set_num_threads(threads)
     ckpt_path = out / CHECKPOINT_NAME
     state = None
     if resume:
@@ -274,9 +292,8 @@ def train_estimator(
                 group["lr"] = lr
             batch = sampler.batch(step)
             seed = int(np.random.SeedSequence([train_cfg.seed, step]).generate_state(1)[0])
-            gen = torch.Generator().manual_seed(seed)
             torch.manual_seed(seed + 1)  # dropout masks follow the step too
-            x = augment(images_to_tensor(batch.images, "cpu"), train_cfg, gen).to(device)
+            x = augment(batch.images, cfg.internal_size, train_cfg, np.random.default_rng(seed)).to(device)
             y = torch.from_numpy(batch.aus).to(device)
             model.train()
             with amp:

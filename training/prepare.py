@@ -306,7 +306,7 @@ def _prepare_images(batch, detector, index: LabelIndex, estimator, sink: _Sink, 
     padded = [pad_image(img, cfg.pad) for _, img, _ in todo]
     found = detector.detect_batch([p for p, _ in padded])
     crops = []
-    for (item, img, aus), (pimg, pad), faces in zip(todo, padded, found, strict=True):
+    for (item, _img, aus), (pimg, _pad), faces in zip(todo, padded, found, strict=True):
         face = choose_face(faces, pimg.shape)
         if face is None:
             stats.no_face += 1
@@ -397,3 +397,27 @@ def _progress(enabled: bool):
 
 
 assert len(AU_COLUMNS) == N_AUS
+
+
+def merge_datasets(parts: list[Path], out: Path) -> int:
+    """Join prepared datasets (same crop size) into one; crops are hard-linked where possible."""
+    if out.exists() and any(out.iterdir()):
+        raise GanimateError(f"output folder is not empty: {out}")
+    metas = [json.loads((p / "dataset.json").read_text()) for p in parts]
+    if len({(m["size"], m["margin"]) for m in metas}) != 1:
+        raise GanimateError("datasets to merge must share crop size and margin")
+    cfg = PrepareConfig(size=metas[0]["size"], margin=metas[0]["margin"])
+    sink = _Sink(out, cfg)
+    for part in parts:
+        with open(part / "aus.csv", newline="") as fh:
+            for row in csv.DictReader(fh):
+                name = f"crops/{len(sink.rows):07d}.jpg"
+                try:
+                    os.link(part / row["file"], out / name)
+                except OSError:
+                    import shutil
+
+                    shutil.copyfile(part / row["file"], out / name)
+                sink.rows.append([name, row["source"], row["identity"], row["frame"], *(row[c] for c in AU_COLUMNS)])
+    sink.finish([s for m in metas for s in m["sources"]])
+    return len(sink.rows)

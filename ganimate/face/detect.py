@@ -34,6 +34,8 @@ class FaceDetector:
         from facenet_pytorch import MTCNN
 
         config = config or DetectConfig()
+        if config.threads > 0 and config.device == "cpu":
+            torch.set_num_threads(config.threads)
         self.config = config
         self._torch = torch
         self.mtcnn = MTCNN(

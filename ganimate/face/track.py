@@ -100,9 +100,15 @@ class FaceTracker:
         config = config or TrackConfig()
         if not fps or fps <= 0 or not np.isfinite(fps):
             raise GanimateError(f"face tracking needs a positive frame rate, got {fps}")
-        if config.detect_every < 1 or config.max_missing < 0 or not 0.0 < config.iou_match <= 1.0:
+        if (
+            config.detect_every < 1
+            or config.max_missing < 0
+            or not 0.0 < config.iou_match <= 1.0
+            or not 0.0 <= config.new_track_score <= 1.0
+        ):
             raise GanimateError(
-                "track settings: detect_every must be >= 1, max_missing >= 0 and iou_match in (0, 1]"
+                "track settings: detect_every must be >= 1, max_missing >= 0, iou_match in (0, 1] "
+                "and new_track_score in [0, 1]"
             )
         self.detector = detector
         self.config = config
@@ -142,9 +148,13 @@ class FaceTracker:
             self._last_detect = self._index
             new_faces = self._detect(frame, found)
         self._drop_duplicates(found)
-        # detections that overlap a face already followed are the same face
+        # detections that overlap a face already followed are the same face; a new face must be a sure one
         followed = [f.box for f in found.values()]
-        new_faces = [f for f in new_faces if all(iou(f.box, b) < self.config.iou_match for b in followed)]
+        new_faces = [
+            f
+            for f in new_faces
+            if f.score >= self.config.new_track_score and all(iou(f.box, b) < self.config.iou_match for b in followed)
+        ]
         kept: list[_Track] = []
         for i, tr in enumerate(self._tracks):
             if i in found:

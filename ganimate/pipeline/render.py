@@ -40,7 +40,9 @@ def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out:
 
     inputs = [p for p in (src,) if p is not None]
     with ExitStack() as stack:
-        writer = stack.enter_context(VideoWriter(out, info, run.encode, audio_from=src, inputs=inputs, encode_in_thread=True))
+        writer = stack.enter_context(
+            VideoWriter(out, info, run.encode, audio_from=src, inputs=inputs, encode_in_thread=True)
+        )
         side = None
         if preview is not None:
             side = stack.enter_context(VideoWriter(preview, _side_info(info), run.encode, audio_from=src,

@@ -1,0 +1,85 @@
+"""The command line as a user meets it: one clear line on stderr and a non-zero exit for bad input."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from model_files import identity_generator, random_estimator
+
+
+def ganimate(*args, cwd=None):
+    env = dict(os.environ, GANIMATE_DEBUG="")
+    return subprocess.run([sys.executable, "-m", "ganimate", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def _one_line_error(proc, pattern):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert lines and lines[-1].startswith("error:"), proc.stderr
+    assert pattern.lower() in lines[-1].lower(), lines[-1]
+
+
+def test_help_lists_every_command():
+    proc = ganimate("--help")
+    assert proc.returncode == 0
+    for cmd in ("transfer", "keyframes", "aus", "prepare", "train", "export"):
+        assert cmd in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def models():
+    return ["--model", identity_generator(), "--au-model", random_estimator()]
+
+
+def test_missing_source(tmp_path, models):
+    _one_line_error(ganimate("transfer", tmp_path / "nope.mp4", tmp_path / "nope.mp4", "-o", tmp_path / "o.mp4",
+                             *models), "not found")
+
+
+def test_text_file_named_mp4(tmp_path, models):
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("hello, I am not a video")
+    _one_line_error(ganimate("transfer", fake, fake, "-o", tmp_path / "o.mp4", *models), "fake.mp4")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_output_equal_to_input_is_refused_and_input_untouched(clip_path, tmp_path, models):
+    before = clip_path.read_bytes()
+    proc = ganimate("transfer", clip_path, clip_path, "-o", clip_path, *models)
+    _one_line_error(proc, "")
+    assert clip_path.read_bytes() == before
+
+
+def test_unwritable_output_folder(clip_path, tmp_path, models):
+    _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "no" / "such" / "o.mp4", *models),
+                    "")
+
+
+def test_curves_with_syntax_error_and_unknown_au(tmp_path, models):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"fps": 25, "duration": 1, "curves": {"AU12": [[0, 0], [1, 3]],}}')
+    _one_line_error(ganimate("keyframes", bad, "-o", tmp_path / "o.mp4", *models), "json")
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text('{"fps": 25, "duration": 1, "curves": {"AU99": [[0, 1]]}}')
+    _one_line_error(ganimate("keyframes", unknown, "-o", tmp_path / "o.mp4", *models), "AU99")
+    negative = tmp_path / "neg.json"
+    negative.write_text('{"fps": 25, "duration": 1, "curves": {"AU12": [[0, -1]]}}')
+    _one_line_error(ganimate("keyframes", negative, "-o", tmp_path / "o.mp4", *models), "")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_bad_option_values(clip_path, tmp_path, models):
+    _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--face", "biggest",
+                             *models), "--face")
+    _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--backend", "tpu",
+                             *models), "backend")
+
+
+def test_transfer_runs_from_the_command_line(clip_path, tmp_path, models):
+    out = tmp_path / "o.mp4"
+    proc = ganimate("transfer", clip_path, clip_path, "-o", out, "--quiet", *models)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and "wrote" in proc.stdout
