@@ -147,3 +147,20 @@ def test_keyframes_on_a_video_keeps_its_timing_and_audio(clip_path, tmp_path):
     info, src = probe_video(out), probe_video(clip_path)
     assert report.frames == src.frame_count and info.fps == src.fps and info.has_audio
     assert _psnr(_frames(out), _frames(clip_path)) > 35
+
+
+def test_generator_and_estimator_of_different_crop_sizes(clip_path, tmp_path):
+    """A 64 px generator beside a 128 px AU estimator: each gets crops at its own size."""
+    from ganimate.cli import _crop_size_from_model
+
+    run = _crop_size_from_model(_run(identity_generator(64)))
+    assert run.crop.size == 64
+    out = tmp_path / "o.mp4"
+    with frame_progress(False) as p:
+        report = run_transfer(clip_path, clip_path, out, run, TransferOptions(), p)
+    assert report.frames_with_face == report.frames == 50
+    plain = tmp_path / "plain.mp4"
+    with VideoWriter(plain, probe_video(clip_path), run.encode, audio_from=clip_path) as w:
+        for f in read_frames(clip_path):
+            w.write(f)
+    assert _psnr(_frames(out), _frames(plain)) >= 40

@@ -84,7 +84,11 @@ def test_shapes_and_range():
 
 
 def test_load_is_frozen_but_differentiable(tmp_path):
+    torch.manual_seed(0)
     net = build_estimator(TINY).eval()
+    with torch.no_grad():  # outputs inside (0, 1), where the clamp passes gradients, as after training
+        net.head[-1].bias.fill_(0.5)
+        net.head[-1].weight.mul_(0.01)
     save_estimator(tmp_path / "e.pt", net)
     loaded = load_estimator(tmp_path / "e.pt")
     assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
@@ -164,6 +168,20 @@ def test_resume_continues_exactly(tmp_path, dataset, monkeypatch):
         for name, value in straight[key].items():
             torch.testing.assert_close(resumed[key][name], value, atol=1e-5, rtol=1e-4)
     assert [r["step"] for r in read_log(tmp_path / "b")] == [r["step"] for r in read_log(tmp_path / "a")]
+
+
+def test_several_dataset_folders(dataset, trained, tmp_path):
+    other = make_dataset(tmp_path / "other", n=16)
+    both = et.load_faces([dataset, other], 64, heldout=is_heldout)
+    one, two = et.load_faces(dataset, 64, heldout=is_heldout), et.load_faces(other, 64, heldout=is_heldout)
+    assert len(both) == len(one) + len(two) == 40
+    pos = np.array([39, 0, 33, 5])
+    np.testing.assert_array_equal(both.take(pos)[[0, 2]], two.take(pos[[0, 2]] - len(one)))
+    np.testing.assert_array_equal(both.take(pos)[[1, 3]], one.take(pos[[1, 3]]))
+    np.testing.assert_array_equal(both.aus, np.concatenate([one.aus, two.aus]))
+    assert et.heldout_rows(dataset, 5).size == 5 and et.heldout_rows(dataset).size == 32
+    ev = evaluate_estimator(trained, [dataset, other])
+    assert ev.n_rows == 40 and ev.n_frames == 20
 
 
 def test_training_needs_a_budget(tmp_path, dataset):

@@ -29,6 +29,7 @@ class ModelConfig:
     ndf: int = 64  # critic base channels, doubled per layer
     critic_layers: int = 6  # stride-2 convs; image_size must be divisible by 2**critic_layers
     critic_max_channels: int = 2048
+    attention_bias_init: float | None = None  # None: PyTorch's default init (paper); e.g. 2.0 starts A near 0.88
 
     @property
     def generator_res_blocks(self) -> int:
@@ -89,7 +90,7 @@ def _cpu_preset() -> TrainConfig:
     1.2 img/s, at 64 px / 16 channels at 8 img/s, so the paper's resolution is left to GPUs.
     """
     return TrainConfig(
-        model=ModelConfig(image_size=64, ngf=16, ndf=16),
+        model=ModelConfig(image_size=64, ngf=16, ndf=16, attention_bias_init=2.0),
         loss=LossConfig(lambda_judge=200.0),
         optim=OptimConfig(batch_size=16, critic_steps=2, lr=2e-4, au_warmup_steps=100),
         precision="bf16",  # falls back to fp32 where the CPU has no native bf16

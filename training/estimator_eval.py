@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -187,35 +187,46 @@ def make_predictor(model: Path, backend: str = "onnxruntime", threads: int = 0) 
     return run
 
 
-def evaluate_estimator(model: Path, data: Path, expressions: Path | None = None, batch_size: int = 64,
-                       backend: str = "onnxruntime", image_size: int | None = None) -> EstimatorEval:
-    """Score `model` (.onnx or torch checkpoint) on the held-out rows of the prepared dataset `data`.
+def evaluate_estimator(model: Path, data: Path | Sequence[Path], expressions: Path | None = None,
+                       batch_size: int = 64, backend: str = "onnxruntime",
+                       image_size: int | None = None) -> EstimatorEval:
+    """Score `model` (.onnx or torch checkpoint) on the held-out rows of the prepared dataset `data`
+    (a folder, or several whose held-out rows are pooled).
 
     expressions: lfw_expressions.csv for the happiness-vs-neutral check (skipped when None).
     image_size: crop size the model takes (default: from the ONNX metadata or checkpoint config).
+    The baseline predicts the mean label of the non-held-out (training) rows of all folders.
     """
-    data = Path(data)
+    folders = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     size = image_size or _model_size(Path(model))
-    table = read_aus_csv(data / "aus.csv")
-    held = np.array([is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
-    labelled = np.isfinite(table.aus).all(axis=1)
-    if not (held & labelled).any():
-        raise GanimateError(f"{data} has no labelled held-out rows to evaluate on")
-    train_mean = table.aus[~held & labelled].mean(axis=0) if (~held & labelled).any() else np.zeros(len(AU_NAMES))
-    dataset = FaceDataset(data, size, rows=np.flatnonzero(held & labelled))
     predict = make_predictor(Path(model), backend)
-    started = time.perf_counter()
-    preds = [predict(dataset.take(np.arange(i, min(i + batch_size, len(dataset)))))
-             for i in range(0, len(dataset), batch_size)]
-    seconds = time.perf_counter() - started
+    preds, labels, sources, train_labels = [], [], [], []
+    seconds = 0.0
+    for folder in folders:
+        table = read_aus_csv(folder / "aus.csv")
+        held = np.array([is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
+        labelled = np.isfinite(table.aus).all(axis=1)
+        train_labels.append(table.aus[~held & labelled])
+        if not (held & labelled).any():
+            continue
+        dataset = FaceDataset(folder, size, rows=np.flatnonzero(held & labelled))
+        started = time.perf_counter()
+        preds += [predict(dataset.take(np.arange(i, min(i + batch_size, len(dataset)))))
+                  for i in range(0, len(dataset), batch_size)]
+        seconds += time.perf_counter() - started
+        labels.append(table.aus[dataset.index])
+        sources += [table.sources[i] for i in dataset.index]
+    if not labels:
+        raise GanimateError(f"no labelled held-out rows to evaluate on in {', '.join(map(str, folders))}")
+    train = np.concatenate(train_labels)
+    train_mean = train.mean(axis=0) if len(train) else np.zeros(len(AU_NAMES))
     pred = np.concatenate(preds).astype(np.float64)
-    labels = table.aus[dataset.index].astype(np.float64)
-    sources = [table.sources[i] for i in dataset.index]
+    truth = np.concatenate(labels).astype(np.float64)
     is_frame = np.array([PurePosixPath(s.replace("\\", "/")).suffix.lower() in VIDEO_SUFFIXES for s in sources])
-    scores, ratio = score_predictions(pred, labels, train_mean, is_frame)
-    check = expression_check(pred, labels, sources, read_expressions(Path(expressions))) if expressions else None
-    return EstimatorEval(str(model), len(dataset), int(is_frame.sum()), scores, ratio, check,
-                         {"crops_per_s": len(dataset) / max(seconds, 1e-9), "backend": backend})
+    scores, ratio = score_predictions(pred, truth, train_mean, is_frame)
+    check = expression_check(pred, truth, sources, read_expressions(Path(expressions))) if expressions else None
+    return EstimatorEval(str(model), len(pred), int(is_frame.sum()), scores, ratio, check,
+                         {"crops_per_s": len(pred) / max(seconds, 1e-9), "backend": backend})
 
 
 def _model_size(model: Path) -> int:

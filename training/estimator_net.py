@@ -70,7 +70,12 @@ class _ResBlock(nn.Module):
 
 
 class AUEstimator(nn.Module):
-    """float32 N x 3 x S x S in [-1, 1] (aligned crop, RGB) -> float32 N x 17 in [0, 1] (AU intensity / 5)."""
+    """float32 N x 3 x S x S in [-1, 1] (aligned crop, RGB) -> float32 N x 17 in [0, 1] (AU intensity / 5).
+
+    The head is linear and the output clamped to [0, 1]. Training fits the unclamped `raw` output: a sigmoid
+    head saturated and stopped learning within minutes (outputs stuck at 0), and fitting raw values lets
+    the many zero labels sit at or below 0, which the clamp turns into exact zeros.
+    """
 
     def __init__(self, cfg: EstimatorConfig) -> None:
         super().__init__()
@@ -88,16 +93,21 @@ class AUEstimator(nn.Module):
         self.head = nn.Sequential(
             nn.Flatten(),
             nn.Dropout(cfg.dropout),
-            nn.Linear(cin * side * side, cfg.head_hidden),
+            nn.Linear(cin * side * side, cfg.head_hidden, bias=False),
+            nn.BatchNorm1d(cfg.head_hidden),  # keeps the hidden units centred: without it they all died
             nn.ReLU(inplace=True),
             nn.Linear(cfg.head_hidden, cfg.n_aus),
         )
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def raw(self, image: torch.Tensor) -> torch.Tensor:
+        """Unclamped float N x 17 from a N x 3 x S x S crop (S = image_size, or internal_size as is)."""
         x = image
-        if self.cfg.internal_size != self.cfg.image_size:
+        if x.shape[-1] != self.cfg.internal_size:
             x = F.interpolate(x, size=(self.cfg.internal_size,) * 2, mode="bilinear", align_corners=False)
-        return torch.sigmoid(self.head(self.features(x)))
+        return self.head(self.features(x))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.raw(image).clamp(0.0, 1.0)
 
 
 def feature_side(cfg: EstimatorConfig) -> int:

@@ -15,6 +15,7 @@ import csv
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class EstimatorTrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup: float = 0.03  # fraction of the budget
+    warmup_steps: int = 100  # at least this many steps of warm-up (short runs)
+    clip_grad: float = 2.0  # max global gradient norm
     intensity_weight: float = 1.0
     ema_decay: float = 0.998
     flip: bool = True
@@ -67,10 +70,13 @@ class EstimatorTrainConfig:
     val_seconds: float = 180.0
 
 
-def _lr_at(progress: float, cfg: EstimatorTrainConfig) -> float:
-    """One-cycle schedule: linear warm-up then cosine to 1% of the peak; progress in [0, 1]."""
-    if progress < cfg.warmup:
-        return cfg.lr * max(progress / cfg.warmup, 0.01)
+def _lr_at(progress: float, step: int, cfg: EstimatorTrainConfig) -> float:
+    """One-cycle schedule: linear warm-up then cosine to 1% of the peak; progress in [0, 1] of the budget."""
+    warm = min(1.0, max(progress / cfg.warmup if cfg.warmup > 0 else 1.0, 0.01))
+    if cfg.warmup_steps > 0:
+        warm = min(warm, max(step / cfg.warmup_steps, 0.01))
+    if warm < 1.0:
+        return cfg.lr * warm
     p = min(1.0, (progress - cfg.warmup) / max(1e-9, 1.0 - cfg.warmup))
     return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * p)))
 
@@ -185,19 +191,76 @@ def _save(path: Path, model: AUEstimator, ema: _Ema, opt: torch.optim.Optimizer,
         torch.save(state, tmp)
 
 
-def _val_rows(data: Path, size: int, n: int) -> FaceDataset | None:
-    """A fixed, evenly spaced subset of n held-out crops (None when the dataset has none)."""
-    table = read_aus_csv(data / "aus.csv")
+class ConcatFaces:
+    """Several FaceDatasets served as one (the parts of BatchSampler's interface: len, aus, take)."""
+
+    def __init__(self, parts: Sequence[FaceDataset]):
+        self.parts = list(parts)
+        self.starts = np.cumsum([0] + [len(p) for p in self.parts])
+        self.aus = np.concatenate([p.aus for p in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """uint8 B x S x S x 3 crops for positions (B,) over the concatenation, in that order."""
+        positions = np.asarray(positions, dtype=np.int64)
+        part = np.searchsorted(self.starts, positions, side="right") - 1
+        first = self.parts[0].take(positions[:0])
+        out = np.empty((len(positions), *first.shape[1:]), dtype=np.uint8)
+        for k in np.unique(part):
+            sel = part == k
+            out[sel] = self.parts[k].take(positions[sel] - self.starts[k])
+        return out
+
+
+def _folders(data: Path | Sequence[Path]) -> list[Path]:
+    return [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
+
+
+def load_faces(data: Path | Sequence[Path], size: int, heldout: Callable[[str, str], bool] | None = None,
+               rows: Callable[[Path], np.ndarray | None] | None = None) -> FaceDataset | ConcatFaces:
+    """One prepared dataset folder, or several concatenated; folders left without rows are skipped.
+
+    rows: folder -> indices into its aus.csv to keep (None: all).
+    """
+    parts = []
+    for folder in _folders(data):
+        chosen = rows(folder) if rows is not None else None
+        if chosen is not None and len(chosen) == 0:
+            continue
+        try:
+            parts.append(FaceDataset(folder, size, heldout=heldout, rows=chosen))
+        except GanimateError:
+            if not (folder / "aus.csv").is_file():
+                raise
+            # a folder whose rows are all held out (or unlabelled) adds nothing
+    if not parts:
+        raise GanimateError(f"no usable training rows in {', '.join(str(f) for f in _folders(data))}")
+    return parts[0] if len(parts) == 1 else ConcatFaces(parts)
+
+
+def heldout_rows(folder: Path, n: int | None = None) -> np.ndarray:
+    """Indices of labelled held-out rows of folder/aus.csv (n evenly spaced ones when n is given)."""
+    table = read_aus_csv(Path(folder) / "aus.csv")
     rows = np.array([i for i, (ident, src) in enumerate(zip(table.identities, table.sources, strict=True))
                      if is_heldout(ident, src) and np.isfinite(table.aus[i]).all()], dtype=np.int64)
-    if rows.size == 0:
+    if n is not None and rows.size > n:
+        rows = rows[np.unique(np.linspace(0, rows.size - 1, n).astype(np.int64))]
+    return rows
+
+
+def _val_rows(data: Path | Sequence[Path], size: int, n: int) -> FaceDataset | ConcatFaces | None:
+    """A fixed, evenly spaced subset of about n held-out crops (None when the data has none)."""
+    folders = _folders(data)
+    try:
+        return load_faces(folders, size, rows=lambda f: heldout_rows(f, max(1, n // len(folders))))
+    except GanimateError:
         return None
-    rows = rows[np.unique(np.linspace(0, rows.size - 1, min(n, rows.size)).astype(np.int64))]
-    return FaceDataset(data, size, rows=rows)
 
 
 @torch.no_grad()
-def _val_mae(model: AUEstimator, held: FaceDataset, device: str, batch: int = 128) -> float:
+def _val_mae(model: AUEstimator, held: FaceDataset | ConcatFaces, device: str, batch: int = 128) -> float:
     model.eval()
     errs = []
     for i in range(0, len(held), batch):
@@ -208,7 +271,7 @@ def _val_mae(model: AUEstimator, held: FaceDataset, device: str, batch: int = 12
 
 
 def train_estimator(
-    data: Path,
+    data: Path | Sequence[Path],
     out: Path,
     cfg: EstimatorConfig | None = None,
     train_cfg: EstimatorTrainConfig | None = None,
@@ -219,7 +282,8 @@ def train_estimator(
     progress: bool = True,
     threads: int = 0,
 ) -> Path:
-    """Train (or resume) an AU estimator on the prepared dataset `data`; returns out/checkpoint.pt.
+    """Train (or resume) an AU estimator on the prepared dataset `data` (a folder, or several); returns
+    out/checkpoint.pt.
 
     Held-out identities (training/holdout.py) are excluded. Budget: max_minutes of training time and/or
     max_steps batches, whichever is reached first (at least one must be given). On resume, cfg and
@@ -229,7 +293,7 @@ def train_estimator(
     """
     if max_minutes is None and max_steps is None:
         raise GanimateError("give a training budget: max_minutes and/or max_steps")
-    data, out = Path(data), Path(out)
+    out = Path(out)
     device = _resolve_device(device)
     if threads > 0:
         torch.set_num_threads(threads)
@@ -249,7 +313,7 @@ def train_estimator(
     train_cfg = train_cfg or EstimatorTrainConfig()
     out.mkdir(parents=True, exist_ok=True)
 
-    dataset = FaceDataset(data, cfg.image_size, heldout=is_heldout)
+    dataset = load_faces(data, cfg.image_size, heldout=is_heldout)
     sampler = BatchSampler(dataset, train_cfg.batch_size, seed=train_cfg.seed, flip=train_cfg.flip)
     held = _val_rows(data, cfg.image_size, train_cfg.val_rows) if train_cfg.val_rows > 0 else None
 
@@ -258,7 +322,11 @@ def train_estimator(
     opt = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay)
     ema = _Ema(model, train_cfg.ema_decay)
     step, seconds = 0, 0.0
-    if state is not None:
+    if state is None:  # start from the mean label: the first steps need not learn it
+        with torch.no_grad():
+            model.head[-1].bias.copy_(torch.from_numpy(dataset.aus.mean(axis=0)))
+            ema.model.load_state_dict(model.state_dict())
+    else:
         model.load_state_dict(state["train_state_dict"])
         ema.model.load_state_dict(state["state_dict"])
         opt.load_state_dict(state["optimizer"])
@@ -287,7 +355,7 @@ def train_estimator(
         task = bar.add_task("train", total=1000, info="")
         while progress_of(step, seconds) < 1.0 and not stop.set:
             t0 = time.perf_counter()
-            lr = _lr_at(progress_of(step, seconds), train_cfg)
+            lr = _lr_at(progress_of(step, seconds), step, train_cfg)
             for group in opt.param_groups:
                 group["lr"] = lr
             batch = sampler.batch(step)
@@ -297,16 +365,17 @@ def train_estimator(
             y = torch.from_numpy(batch.aus).to(device)
             model.train()
             with amp:
-                pred = model(x)
+                pred = model.raw(x)
             loss = weighted_mse(pred, y, train_cfg.intensity_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.clip_grad)
             opt.step()
             ema.update(model, step)
             step += 1
             seconds += time.perf_counter() - t0
             run_loss += float(loss.detach())
-            run_mae += float((pred.detach().float() - y).abs().mean()) * 5.0
+            run_mae += float((pred.detach().float().clamp(0, 1) - y).abs().mean()) * 5.0
             n_run += 1
             now = time.perf_counter()
             val = None

@@ -44,7 +44,7 @@ class Generator(nn.Module):
     output Nx3xSxS in [-1, 1], attention Nx1xSxS in [0, 1], color Nx3xSxS in [-1, 1].
     """
 
-    def __init__(self, ngf: int = 64, res_blocks: int = 6, n_aus: int = N_AUS):
+    def __init__(self, ngf: int = 64, res_blocks: int = 6, n_aus: int = N_AUS, attention_bias: float | None = None):
         super().__init__()
         layers: list[nn.Module] = _conv_in_relu(nn.Conv2d(3 + n_aus, ngf, 7, 1, 3, bias=False), ngf)
         ch = ngf
@@ -59,11 +59,14 @@ class Generator(nn.Module):
         self.color_head = nn.Sequential(nn.Conv2d(ch, 3, 7, 1, 3, bias=False), nn.Tanh())
         # The attention head keeps a bias so an exported test model can be made an exact identity.
         self.attention_head = nn.Sequential(nn.Conv2d(ch, 1, 7, 1, 3, bias=True), nn.Sigmoid())
+        if attention_bias is not None:
+            # start near "keep the input" so early outputs are faces, not colour-map noise
+            nn.init.constant_(self.attention_head[0].bias, attention_bias)
         self.n_aus = n_aus
 
     @classmethod
     def from_config(cls, model: ModelConfig) -> Generator:
-        return cls(ngf=model.ngf, res_blocks=model.generator_res_blocks)
+        return cls(ngf=model.ngf, res_blocks=model.generator_res_blocks, attention_bias=model.attention_bias_init)
 
     def forward(self, image: torch.Tensor, aus: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, _, h, w = image.shape

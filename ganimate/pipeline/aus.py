@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +34,8 @@ def run_aus(video: Path, out: Path, run: RunConfig, progress) -> AusReport:
     models = load_models(run, need_generator=False)
     tracker = new_tracker(run, float(info.fps))
     frames = track_progress(progress, prefetch(read_frames(video)), "AUs", info.frame_count)
-    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face))
-    estimated = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+    faced = track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), parse_face_choice(run.face))
+    estimated = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                             run.infer.batch_size)
     n_frames = rows = with_face = 0
     with OpenFaceCsvWriter(out, inputs=[video]) as writer:

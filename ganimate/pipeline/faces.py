@@ -17,13 +17,19 @@ from ganimate.face.types import Face
 class FaceCrop:
     """One tracked face of one frame, cut out for the models.
 
-    crop: uint8 SxSx3 RGB. matrix: float64 (2, 3) frame -> crop.
+    crop: uint8 SxSx3 RGB at the generator's size. matrix: float64 (2, 3) frame -> crop.
+    est_crop: uint8 RGB at the AU estimator's size (the same array when the sizes agree).
     """
 
     track_id: int
     face: Face
     crop: np.ndarray
     matrix: np.ndarray
+    est_crop: np.ndarray | None = None
+
+    @property
+    def for_estimator(self) -> np.ndarray:
+        return self.crop if self.est_crop is None else self.est_crop
 
 
 def parse_face_choice(value: str) -> str | int:
@@ -45,12 +51,18 @@ def select_faces(tracked: list, choice: str | int) -> list:
     return [t for t in tracked if t.track_id == choice]
 
 
-def track_crops(frames: Iterable, tracker, crop: CropConfig, choice: str | int = "all") -> Iterator[tuple]:
+def cut_face(image: np.ndarray, track_id: int, face: Face, crop: CropConfig, est_size: int | None) -> FaceCrop:
+    """Crops of one face for the generator (crop.size) and, when it differs, the estimator (est_size)."""
+    img, matrix = warp_face_by_landmarks(image, face.landmarks, crop.size, crop.margin)
+    est = None
+    if est_size is not None and est_size != crop.size:
+        est = warp_face_by_landmarks(image, face.landmarks, est_size, crop.margin)[0]
+    return FaceCrop(track_id=track_id, face=face, crop=img, matrix=matrix, est_crop=est)
+
+
+def track_crops(frames: Iterable, tracker, crop: CropConfig, choice: str | int = "all",
+                est_size: int | None = None) -> Iterator[tuple]:
     """Yield (frame, [FaceCrop]) for every frame, in order; frames without a face get []."""
     for frame in frames:
         tracked = select_faces(tracker.update(frame.image), choice)
-        crops = []
-        for t in tracked:
-            img, matrix = warp_face_by_landmarks(frame.image, t.face.landmarks, crop.size, crop.margin)
-            crops.append(FaceCrop(track_id=t.track_id, face=t.face, crop=img, matrix=matrix))
-        yield frame, crops
+        yield frame, [cut_face(frame.image, t.track_id, t.face, crop, est_size) for t in tracked]

@@ -13,7 +13,7 @@ from ganimate.au.curves import CurveSet
 from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
 from ganimate.pipeline.context import load_models, new_tracker
-from ganimate.pipeline.faces import FaceCrop, parse_face_choice, select_faces, track_crops
+from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces, track_crops
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import render_edits
 from ganimate.pipeline.stream import map_batched, prefetch
@@ -63,7 +63,6 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
 
 def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progress, log) -> tuple[Iterator, object]:
     """A still portrait becomes n_frames identical frames; its faces are found and cut once."""
-    from ganimate.face.align import warp_face_by_landmarks
     from ganimate.face.detect import FaceDetector
     from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.probe import probe_video, read_image
@@ -75,11 +74,8 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
         raise GanimateError(f"no face found in {source}")
     tracked = [_Tracked(i, f) for i, f in enumerate(faces)]
     chosen = select_faces(tracked, parse_face_choice(run.face))
-    crops = []
-    for t in chosen:
-        crop, matrix = warp_face_by_landmarks(image, t.face.landmarks, run.crop.size, run.crop.margin)
-        crops.append(FaceCrop(t.track_id, t.face, crop, matrix))
-    own = models.estimator.estimate(np.stack([c.crop for c in crops])) if crops else np.zeros((0, 17))
+    crops = [cut_face(image, t.track_id, t.face, run.crop, models.estimator.size) for t in chosen]
+    own = models.estimator.estimate(np.stack([c.for_estimator for c in crops])) if crops else np.zeros((0, 17))
     fps = Fraction(curves.fps).limit_denominator(1001)
     info = replace(probe_video(source), fps=fps, frame_count=curves.n_frames, duration=curves.duration,
                    has_audio=False)
@@ -109,8 +105,8 @@ def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, 
 
     tracker = new_tracker(run, float(info.fps))
     frames = track_progress(progress, prefetch(read_frames(source)), "keyframes", info.frame_count)
-    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face))
-    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face), models.estimator.size)
+    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                       run.infer.batch_size)
 
     def target_for(frame, crop, neutral, own):

@@ -7,7 +7,7 @@ source streams through decode -> track -> crop -> estimate own AUs -> (neutral w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +60,8 @@ def reference_series(ref: Path, run: RunConfig, models: Models, progress, smooth
     tracker = new_tracker(run, float(info.fps))
     times, rows, valid = [], [], []
     frames = track_progress(progress, prefetch(read_frames(ref)), "reference AUs", info.frame_count)
-    stream = track_crops(frames, tracker, run.crop, "largest")
-    batched = map_batched(stream, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+    stream = track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), "largest")
+    batched = map_batched(stream, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                           run.infer.batch_size)
     for frame, items, results in batched:
         times.append(frame.time)
@@ -90,8 +90,8 @@ def run_transfer(
     tracker = new_tracker(run, float(info.fps))
 
     frames = track_progress(progress, prefetch(read_frames(src)), "transfer", info.frame_count)
-    faced = track_crops(frames, tracker, run.crop, _choice(run))
-    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.crop for c in items])),
+    faced = track_crops(frames, tracker, run.crop, _choice(run), models.estimator.size)
+    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                       run.infer.batch_size)
 
     def target_for(frame, crop, neutral, own) -> np.ndarray:
