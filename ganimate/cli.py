@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -122,13 +123,14 @@ def keyframes(
 
     _check_input(curves, "curves file")
     curve_set = load_curves(curves)
-    if source is None:
-        source = _default_portrait(output)
-    _check_input(source, "source")
-    run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet))
-    with frame_progress(run.show_progress) as progress:
-        report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
+    with tempfile.TemporaryDirectory(prefix="ganimate-") as tmp:
+        if source is None:
+            source = _default_portrait(Path(tmp))
+        _check_input(source, "source")
+        run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
+                                                     detect_every, quiet))
+        with frame_progress(run.show_progress) as progress:
+            report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
     if plot is not None and len(report.times):
         from ganimate.au.plot import plot_au_curves
@@ -137,8 +139,8 @@ def keyframes(
         out.print(f"plot {plot}")
 
 
-def _default_portrait(output: Path) -> Path:
-    """scikit-image's astronaut photo, written beside the output once (a face a dependency ships)."""
+def _default_portrait(folder: Path) -> Path:
+    """scikit-image's astronaut photo (a face a dependency ships), written into a temporary folder."""
     try:
         from skimage import data
     except ImportError:
@@ -146,9 +148,8 @@ def _default_portrait(output: Path) -> Path:
             from None
     import cv2
 
-    path = output.parent / "astronaut.png"
-    if not path.exists():
-        cv2.imwrite(str(path), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    path = folder / "astronaut.png"
+    cv2.imwrite(str(path), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
     return path
 
 

@@ -148,3 +148,18 @@ def test_tensor_conversions_round_trip():
     assert np.array_equal(tensor_to_images(t), images)
     maps = tensor_to_images(torch.tensor([0.0, 1.0]).view(1, 1, 1, 2))
     assert maps.shape == (1, 1, 2, 1) and maps.ravel().tolist() == [0, 255]
+
+
+def test_strong_targets_raise_one_to_three_aus_of_the_faces_own_labels(prepared):
+    ds = FaceDataset(prepared, 32)
+    sampler = BatchSampler(ds, 8, seed=0, target_noise=0.0, strong_targets=1.0)
+    for step in range(4):
+        batch = sampler.batch(step)
+        changed = np.abs(batch.targets - batch.aus) > 1e-6
+        assert ((changed.sum(axis=1) >= 0) & (changed.sum(axis=1) <= 3)).all()
+        strong = batch.targets[changed]
+        assert ((strong >= 0.4) & (strong <= 0.9)).all()
+        # unchanged AUs keep the face's own labels
+        np.testing.assert_array_equal(batch.targets[~changed], batch.aus[~changed])
+    plain = BatchSampler(ds, 8, seed=0, target_noise=0.0).batch(0)
+    assert not np.array_equal(plain.targets, plain.aus)

@@ -65,6 +65,7 @@ class OptimConfig:
     max_steps: int | None = None  # GAN steps (critic batches); None: (epochs + decay_epochs) * batches/epoch
     au_warmup_steps: int = 0  # critic AU-head-only steps on real faces before GAN training
     target_noise: float = 0.1  # U(-n, n) added to target AUs on the /5 scale
+    strong_targets: float = 0.0  # fraction of targets with 1-3 AUs set strong (0 = paper); see BatchSampler
     flip: bool = True  # random horizontal flip
 
 
@@ -92,7 +93,7 @@ def _cpu_preset() -> TrainConfig:
     return TrainConfig(
         model=ModelConfig(image_size=64, ngf=16, ndf=16, attention_bias_init=2.0),
         loss=LossConfig(lambda_judge=200.0),
-        optim=OptimConfig(batch_size=16, critic_steps=2, lr=2e-4, au_warmup_steps=100),
+        optim=OptimConfig(batch_size=16, critic_steps=2, lr=2e-4, au_warmup_steps=100, strong_targets=0.5),
         precision="bf16",  # falls back to fp32 where the CPU has no native bf16
         log_every=20,
         sample_every=250,

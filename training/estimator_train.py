@@ -27,7 +27,7 @@ from ganimate.atomic import atomic_output
 from ganimate.errors import GanimateError
 
 from .dataset import BatchSampler, FaceDataset, images_to_tensor, read_aus_csv
-from .estimator_net import AUEstimator, EstimatorConfig, build_estimator
+from .estimator_net import AUEstimator, EstimatorConfig, build_estimator, config_from_checkpoint
 from .holdout import is_heldout
 from .trainer import StopFlag
 
@@ -305,7 +305,7 @@ def train_estimator(
         state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         if state.get("format") != FORMAT:
             raise GanimateError(f"{ckpt_path} is not an AU estimator training checkpoint")
-        cfg = EstimatorConfig.from_dict(state["config"])
+        cfg = config_from_checkpoint(state)
         train_cfg = EstimatorTrainConfig(**state["train_config"])
     elif ckpt_path.exists():
         raise GanimateError(f"{ckpt_path} exists: pass resume to continue it, or choose another folder")
@@ -324,7 +324,8 @@ def train_estimator(
     step, seconds = 0, 0.0
     if state is None:  # start from the mean label: the first steps need not learn it
         with torch.no_grad():
-            model.head[-1].bias.copy_(torch.from_numpy(dataset.aus.mean(axis=0)))
+            mean = torch.from_numpy(dataset.aus.mean(axis=0)).clamp(0.01, 0.99)
+            model.head[-1].bias.copy_(mean if cfg.output == "clamp" else torch.logit(mean))
             ema.model.load_state_dict(model.state_dict())
     else:
         model.load_state_dict(state["train_state_dict"])
@@ -365,7 +366,7 @@ def train_estimator(
             y = torch.from_numpy(batch.aus).to(device)
             model.train()
             with amp:
-                pred = model.raw(x)
+                pred = model.fit_output(x)
             loss = weighted_mse(pred, y, train_cfg.intensity_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -418,7 +418,8 @@ def _train(config: TrainConfig, data: Path, out: Path, resume: bool, device: str
         torch.backends.cudnn.benchmark = True
     dataset = _load_dataset(config, data, info)
     o = config.optim
-    sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise, info.rank, info.world_size)
+    sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise, info.rank, info.world_size,
+                           o.strong_targets)
     gan_total, decay = schedule(config, sampler.steps_per_epoch)
     total = o.au_warmup_steps + gan_total
     if config.loss.lambda_judge <= 0:

@@ -1,1 +1,1 @@
-"""models."""
+"""The shipped default models (ONNX) and their model card."""
