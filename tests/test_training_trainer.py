@@ -172,8 +172,10 @@ def test_interrupt_then_resume_is_exact(data, tmp_path):
 import os, signal
 from dataclasses import replace
 from pathlib import Path
+import torch
 import ganimate.training.trainer as T
 from ganimate.training.config import config_from_dict
+torch.set_num_threads({torch.get_num_threads()})  # same summation order as this process
 cfg = config_from_dict({config_to_dict(cfg)!r})
 real_step = T.critic_step
 calls = {{"n": 0}}
