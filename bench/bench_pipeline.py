@@ -23,9 +23,15 @@ from ganimate.cli import build_run_config
 
 
 def make_clip(path: Path, width: int, height: int, seconds: float) -> Path:
+    import cv2
+
     from ganimate.synth import load_astronaut, make_face_clip
 
-    return make_face_clip(path, load_astronaut(), n_frames=int(seconds * 25), fps=25, size=(width, height),
+    # pad the square photo to the clip's aspect ratio so the whole face stays in the frame
+    face = load_astronaut()
+    pad = max(0, int(round(face.shape[0] * width / height)) - face.shape[1]) // 2
+    wide = cv2.copyMakeBorder(face, 0, 0, pad, pad, cv2.BORDER_REFLECT)
+    return make_face_clip(path, wide, n_frames=int(seconds * 25), fps=25, size=(width, height),
                           motion="affine", audio=True, seed=3)
 
 

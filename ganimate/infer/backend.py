@@ -150,3 +150,16 @@ def open_session(path: Path, backend: str = "auto", device: str = "auto", thread
             if backend == "openvino":
                 raise GanimateError("the openvino package is not installed") from None
     return OrtSession(path, "cpu", threads)
+
+
+def open_model(path: Path, kind: str, what: str, backend: str = "auto", device: str = "auto",
+               threads: int = 0) -> tuple[ModelInfo, Session]:
+    """Check a ganimate ONNX file is the right kind of model for our AUs, then load it."""
+    from ganimate.au.names import AU_NAMES
+
+    info = read_model_info(path)
+    if info.kind not in (kind, "unknown"):
+        raise GanimateError(f"{path} is a {info.kind} model, not {what}")
+    if info.au_names and tuple(info.au_names) != AU_NAMES:
+        raise GanimateError(f"{path} works on other AUs ({','.join(info.au_names)})")
+    return info, open_session(path, backend, device, threads)

@@ -6,24 +6,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ganimate.au.names import AU_NAMES, N_AUS, to_model_scale
-from ganimate.errors import GanimateError
-from ganimate.infer.backend import open_session, read_model_info
+from ganimate.au.names import N_AUS, to_model_scale
+from ganimate.infer.backend import open_model
 from ganimate.infer.models import DEFAULT_GENERATOR, resolve_model
 from ganimate.infer.tensors import crops_to_tensor, tensor_to_crops
 
 
 class Generator:
     def __init__(self, path: Path, backend: str = "auto", device: str = "auto", threads: int = 0):
-        info = read_model_info(path)
-        if info.kind not in ("generator", "unknown"):
-            raise GanimateError(f"{path} is a {info.kind} model, not a generator")
-        if info.au_names and tuple(info.au_names) != AU_NAMES:
-            raise GanimateError(f"{path} was trained on other AUs ({','.join(info.au_names)})")
+        info, self.session = open_model(path, "generator", "a generator", backend, device, threads)
         self.path = path
         self.info = info
         self.size = info.image_size
-        self.session = open_session(path, backend, device, threads)
 
     @classmethod
     def load(cls, path: Path | None = None, backend: str = "auto", device: str = "auto", threads: int = 0):
