@@ -17,6 +17,9 @@ class DetectConfig:
     # torch threads for MTCNN; 0 leaves torch's default. One thread, because the ONNX models and the
     # encoder use the other cores and oversubscribed OpenMP threads slow MTCNN down many times over
     threads: int = 1
+    # full detection runs on the frame scaled so its longer side is at most this (0 = full size): the
+    # P-net pyramid costs in proportion to the area, and O-Net refines the landmarks at full size anyway
+    max_side: int = 960
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,19 @@ def test_runtime_face_modules_import_without_torch():
         "assert sys.modules['torch'] is None\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_detection_on_a_downscaled_frame_matches_full_size():
+    """A 2048 px frame is detected at max_side; boxes and landmarks come back in full-size pixels."""
+    from ganimate.face.detect import FaceDetector, downscale_factor
+    from ganimate.synth import load_astronaut
+
+    big = cv2.resize(load_astronaut(), (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    assert downscale_factor(big.shape, 960) == pytest.approx(960 / 2048)
+    assert downscale_factor(big.shape, 0) == 1.0
+    small = FaceDetector(DetectConfig(max_side=960)).detect(big)
+    full = FaceDetector(DetectConfig(max_side=0, min_face_size=80)).detect(big)
+    assert len(small) == 1 and len(full) == 1
+    face_size = float(np.linalg.norm(full[0].landmarks[0] - full[0].landmarks[1]))
+    err = np.abs(small[0].landmarks - full[0].landmarks).max()
+    assert err < 0.1 * face_size, err

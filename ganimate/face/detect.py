@@ -26,6 +26,12 @@ def check_frame(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
+def downscale_factor(shape: tuple[int, ...], max_side: int) -> float:
+    """Scale (<= 1) that brings a frame's longer side down to max_side; 1.0 when max_side is 0."""
+    longest = max(shape[:2])
+    return 1.0 if max_side <= 0 or longest <= max_side else max_side / longest
+
+
 class FaceDetector:
     """Full-frame MTCNN detection. Build once per command; not thread-safe."""
 
@@ -60,6 +66,13 @@ class FaceDetector:
             check_frame(frame)
         if any(f.shape != frames[0].shape for f in frames):
             raise GanimateError("face detection batch: all frames must have the same size")
+        scale = downscale_factor(frames[0].shape, self.config.max_side)
+        if scale < 1.0:
+            import cv2
+
+            h, w = frames[0].shape[:2]
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
         batch = np.ascontiguousarray(np.stack(frames))
         with self._torch.inference_mode():
             boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
@@ -72,8 +85,8 @@ class FaceDetector:
                         continue
                     faces.append(
                         Face(
-                            box=np.asarray(box, dtype=np.float32),
-                            landmarks=np.asarray(lm, dtype=np.float32).reshape(5, 2),
+                            box=np.asarray(box, dtype=np.float32) / scale,
+                            landmarks=np.asarray(lm, dtype=np.float32).reshape(5, 2) / scale,
                             score=float(score),
                         )
                     )

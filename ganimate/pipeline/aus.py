@@ -34,7 +34,9 @@ def run_aus(video: Path, out: Path, run: RunConfig, progress) -> AusReport:
     models = load_models(run, need_generator=False)
     tracker = new_tracker(run, float(info.fps))
     frames = track_progress(progress, prefetch(read_frames(video)), "AUs", info.frame_count)
-    faced = track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), parse_face_choice(run.face))
+    # tracking runs in its own thread, overlapping the models (both release the GIL)
+    crop = replace(run.crop, size=models.estimator.size)
+    faced = prefetch(track_crops(frames, tracker, crop, parse_face_choice(run.face)))
     estimated = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                             run.infer.batch_size)
     n_frames = rows = with_face = 0

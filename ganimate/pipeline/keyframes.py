@@ -105,7 +105,8 @@ def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, 
 
     tracker = new_tracker(run, float(info.fps))
     frames = track_progress(progress, prefetch(read_frames(source)), "keyframes", info.frame_count)
-    faced = track_crops(frames, tracker, run.crop, parse_face_choice(run.face), models.estimator.size)
+    # tracking runs in its own thread, overlapping the models (both release the GIL)
+    faced = prefetch(track_crops(frames, tracker, run.crop, parse_face_choice(run.face), models.estimator.size))
     own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                       run.infer.batch_size)
 

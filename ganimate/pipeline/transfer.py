@@ -60,7 +60,8 @@ def reference_series(ref: Path, run: RunConfig, models: Models, progress, smooth
     tracker = new_tracker(run, float(info.fps))
     times, rows, valid = [], [], []
     frames = track_progress(progress, prefetch(read_frames(ref)), "reference AUs", info.frame_count)
-    stream = track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), "largest")
+    # tracking runs in its own thread, overlapping the estimator (both release the GIL)
+    stream = prefetch(track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), "largest"))
     batched = map_batched(stream, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                           run.infer.batch_size)
     for frame, items, results in batched:
@@ -90,7 +91,7 @@ def run_transfer(
     tracker = new_tracker(run, float(info.fps))
 
     frames = track_progress(progress, prefetch(read_frames(src)), "transfer", info.frame_count)
-    faced = track_crops(frames, tracker, run.crop, _choice(run), models.estimator.size)
+    faced = prefetch(track_crops(frames, tracker, run.crop, _choice(run), models.estimator.size))  # own thread
     own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
                       run.infer.batch_size)
 
