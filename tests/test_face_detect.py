@@ -8,34 +8,12 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from face_media import astronaut_frame, moving_clip
 
 from ganimate.config import DetectConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import transform_points
 from ganimate.face.refine import cut_patches, decode_onet, square_patches
-
-SIZE = 320  # px; the astronaut's face is then ~60 px wide, well above min_face_size
-
-
-def astronaut_frame() -> np.ndarray:
-    from skimage.data import astronaut
-
-    return cv2.resize(astronaut(), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-
-
-def motion(i: int, n: int) -> np.ndarray:
-    """Known affine motion of frame i of n: float64 (2, 3), identity at i = 0."""
-    phase = 2.0 * np.pi * i / n
-    m = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), 6.0 * np.sin(phase), 1.0 + 0.08 * np.sin(phase))
-    m[:, 2] += (20.0 * np.sin(phase), 10.0 * np.sin(2 * phase))
-    return m
-
-
-def moving_clip(n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    base = astronaut_frame()
-    mats = [motion(i, n) for i in range(n)]
-    frames = [cv2.warpAffine(base, m, (SIZE, SIZE), borderMode=cv2.BORDER_REFLECT) for m in mats]
-    return frames, mats
 
 
 @pytest.fixture(scope="module")

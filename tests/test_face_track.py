@@ -9,35 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from face_media import SIZE, astronaut_frame, moving_clip
 
 from ganimate.config import DetectConfig, TrackConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import transform_points
 from ganimate.face.track import FaceTracker, TrackedFace, iou, is_scene_cut, match_boxes, thumbnail
 
-SIZE = 320
 FPS = 25.0
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def astronaut_frame() -> np.ndarray:
-    from skimage.data import astronaut
-
-    return cv2.resize(astronaut(), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-
-
-def motion(i: int, n: int) -> np.ndarray:
-    """Known affine motion of frame i of n: float64 (2, 3), identity at i = 0."""
-    phase = 2.0 * np.pi * i / n
-    m = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), 6.0 * np.sin(phase), 1.0 + 0.08 * np.sin(phase))
-    m[:, 2] += (20.0 * np.sin(phase), 10.0 * np.sin(2 * phase))
-    return m
-
-
-def moving_clip(n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    base = astronaut_frame()
-    mats = [motion(i, n) for i in range(n)]
-    return [cv2.warpAffine(base, m, (SIZE, SIZE), borderMode=cv2.BORDER_REFLECT) for m in mats], mats
 
 
 def blank_face(frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
