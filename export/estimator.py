@@ -9,20 +9,15 @@ ganimate.steps, ganimate.weights (fp32 | fp16).
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import onnx
 import torch
 
-from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES
-from ganimate.errors import GanimateError
 from ganimate.training.estimator_net import AUEstimator, load_estimator
 
-from .generator import FP16_TOLERANCE, FP32_TOLERANCE, fp16_path_for, fp16_weights
-from .parity import check_parity
+from .onnx_file import fp16_path_for, write_checked_onnx
 
 
 @dataclass(frozen=True)
@@ -37,30 +32,13 @@ class EstimatorExportReport:
     seconds: float = 0.0
 
 
-def estimator_metadata(image_size: int, steps: int, weights: str = "fp32") -> dict[str, str]:
+def estimator_metadata(image_size: int, steps: int) -> dict[str, str]:
     return {
         "ganimate.kind": "au_estimator",
         "ganimate.image_size": str(image_size),
         "ganimate.au_names": ",".join(AU_NAMES),
         "ganimate.steps": str(steps),
-        "ganimate.weights": weights,
     }
-
-
-def _stamp(model: onnx.ModelProto, meta: dict[str, str]) -> None:
-    del model.metadata_props[:]
-    for key, value in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-
-
-def _torch_export(net: AUEstimator, path: Path, opset: int) -> None:
-    size = net.cfg.image_size
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
-        torch.onnx.export(net, (torch.zeros(1, 3, size, size),), str(path), input_names=["image"],
-                          output_names=["aus"], dynamic_axes={"image": {0: "batch"}, "aus": {0: "batch"}},
-                          opset_version=opset, dynamo=False, do_constant_folding=True)
 
 
 def _steps_of(checkpoint: Path) -> int:
@@ -72,28 +50,11 @@ def write_estimator_onnx(net: AUEstimator, out: Path, steps: int = 0, fp16: bool
                          inputs: tuple[Path, ...] = ()) -> EstimatorExportReport:
     """Export an in-memory estimator to out (and OUT_fp16.onnx when fp16), checking parity with onnxruntime."""
     started = time.perf_counter()
-    net = net.float().cpu().eval()
     out = Path(out)
     size = net.cfg.image_size
-    diff16, fp16_out = None, fp16_path_for(out) if fp16 else None
-    with atomic_output(out, inputs=inputs) as tmp:
-        _torch_export(net, tmp, opset)
-        model = onnx.load(str(tmp))
-        _stamp(model, estimator_metadata(size, steps, "fp32"))
-        onnx.save(model, str(tmp))
-        diff = check_parity(tmp, net, n=8)
-        if diff > FP32_TOLERANCE:
-            raise GanimateError(
-                f"ONNX export of {out.name} differs from PyTorch by {diff:.2e} (> {FP32_TOLERANCE:.0e})"
-            )
-        if fp16_out is not None:
-            with atomic_output(fp16_out, inputs=inputs) as tmp16:
-                half = fp16_weights(model)
-                _stamp(half, estimator_metadata(size, steps, "fp16"))
-                onnx.save(half, str(tmp16))
-                diff16 = check_parity(tmp16, net, n=8)
-                if diff16 > FP16_TOLERANCE:
-                    raise GanimateError(f"fp16 ONNX export differs from PyTorch by {diff16:.2e} (> {FP16_TOLERANCE})")
+    diff, diff16 = write_checked_onnx(net, (torch.zeros(1, 3, size, size),), ["image"], ["aus"], out,
+                                      estimator_metadata(size, steps), opset, inputs, fp16, parity_samples=8)
+    fp16_out = fp16_path_for(out) if fp16 else None
     return EstimatorExportReport(out, size, diff, fp16_out, diff16, opset, steps, time.perf_counter() - started)
 
 

@@ -11,29 +11,23 @@ ganimate.preset, ganimate.steps, ganimate.weights (fp32 | fp16).
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import onnx
 import torch
-from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
-from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES, N_AUS
-from ganimate.errors import GanimateError
 from ganimate.training.checkpoint import load_generator
 from ganimate.training.config import ModelConfig
 from ganimate.training.networks import Generator
 
-from .parity import check_parity
+from .onnx_file import fp16_path_for, write_checked_onnx
+
+__all__ = ["ExportReport", "build_random_generator_onnx", "export_generator", "fp16_path_for", "generator_metadata"]
 
 INPUT_NAMES = ("image", "aus")
 OUTPUT_NAMES = ("output", "attention")
-FP32_TOLERANCE = 1e-4
-FP16_TOLERANCE = 2e-2  # fp16 weights round to ~3 significant digits
 
 
 @dataclass(frozen=True)
@@ -61,79 +55,10 @@ class _Contract(nn.Module):
         return output, attention
 
 
-def _torch_export(model: nn.Module, size: int, path: Path, opset: int) -> None:
-    dummy = (torch.zeros(1, 3, size, size), torch.full((1, N_AUS), 0.2))
-    dynamic = {name: {0: "batch"} for name in INPUT_NAMES + OUTPUT_NAMES}
-    with warnings.catch_warnings():
-        # The legacy TorchScript exporter is deprecated but faster and simpler for this static graph; the
-        # instance-norm warning is expected (instance statistics are always computed from the input).
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, dummy, str(path), input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-                          dynamic_axes=dynamic, opset_version=opset, dynamo=False, do_constant_folding=True)
-
-
-def fp16_weights(model: onnx.ModelProto, min_elements: int = 16) -> onnx.ModelProto:
-    """Copy of model with float32 initializers stored as float16 and cast back to float32 at load.
-
-    Halves the file; inputs, outputs and arithmetic stay float32, so every runtime accepts it (OpenVINO
-    recognises the pattern as compressed weights).
-    """
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    graph = out.graph
-    casts, keep = [], []
-    for init in graph.initializer:
-        if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
-            keep.append(init)
-            continue
-        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), f"{init.name}__fp16")
-        keep.append(half)
-        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
-                                      name=f"{init.name}__cast"))
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
-    nodes = casts + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return out
-
-
-def _set_metadata(model: onnx.ModelProto, meta: dict[str, str]) -> None:
-    del model.metadata_props[:]
-    for key, value in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-
-
 def _write_model(generator: Generator, size: int, out: Path, meta: dict[str, str], opset: int,
-                 inputs: tuple[Path, ...], tolerance: float | None, fp16: bool) -> tuple[float, float | None]:
-    """Export, stamp metadata, check parity, then rename into place (and the fp16 twin when asked)."""
-    wrapper = _Contract(generator.float().cpu().eval())
-    out = Path(out)
-    fp16_out = fp16_path_for(out)
-    with atomic_output(out, inputs=inputs) as tmp:
-        _torch_export(wrapper, size, tmp, opset)
-        model = onnx.load(str(tmp))
-        _set_metadata(model, {**meta, "ganimate.weights": "fp32"})
-        onnx.save(model, str(tmp))
-        diff = check_parity(tmp, wrapper)
-        if tolerance is not None and diff > tolerance:
-            raise GanimateError(f"ONNX export of {out.name} differs from PyTorch by {diff:.2e} (> {tolerance:.0e})")
-        diff16 = None
-        if fp16:
-            with atomic_output(fp16_out, inputs=inputs) as tmp16:
-                half = fp16_weights(model)
-                _set_metadata(half, {**meta, "ganimate.weights": "fp16"})
-                onnx.save(half, str(tmp16))
-                diff16 = check_parity(tmp16, wrapper)
-                if tolerance is not None and diff16 > FP16_TOLERANCE:
-                    raise GanimateError(f"fp16 ONNX export differs from PyTorch by {diff16:.2e} (> {FP16_TOLERANCE})")
-    return diff, diff16
-
-
-def fp16_path_for(out: Path) -> Path:
-    """model.onnx -> model_fp16.onnx."""
-    return out.with_name(f"{out.stem}_fp16{out.suffix or '.onnx'}")
+                 inputs: tuple[Path, ...], fp16: bool) -> tuple[float, float | None]:
+    dummy = (torch.zeros(1, 3, size, size), torch.full((1, N_AUS), 0.2))
+    return write_checked_onnx(_Contract(generator), dummy, INPUT_NAMES, OUTPUT_NAMES, out, meta, opset, inputs, fp16)
 
 
 def generator_metadata(image_size: int, preset: str, steps: int) -> dict[str, str]:
@@ -157,7 +82,7 @@ def export_generator(checkpoint: Path, out: Path, fp16: bool = False, opset: int
     generator, config, info = load_generator(checkpoint)
     size = config.model.image_size
     meta = generator_metadata(size, config.preset, info["step"])
-    diff, diff16 = _write_model(generator, size, Path(out), meta, opset, (checkpoint,), FP32_TOLERANCE, fp16)
+    diff, diff16 = _write_model(generator, size, Path(out), meta, opset, (checkpoint,), fp16)
     return ExportReport(Path(out), size, diff, fp16_path_for(Path(out)) if fp16 else None, diff16, opset,
                         info["step"], config.preset, time.perf_counter() - started)
 
@@ -177,5 +102,5 @@ def build_random_generator_onnx(out: Path, size: int = 128, ngf: int = 8, attent
             conv.weight.zero_()
             conv.bias.fill_(float(attention_bias))
     meta = generator_metadata(size, "random", 0)
-    _write_model(generator, size, Path(out), meta, 17, (), FP32_TOLERANCE, fp16=False)
+    _write_model(generator, size, Path(out), meta, 17, (), fp16=False)
     return Path(out)

@@ -153,9 +153,9 @@ def test_export_errors(tmp_path, checkpoint):
 
 
 def test_parity_failure_leaves_no_file(tmp_path, checkpoint, monkeypatch):
-    import ganimate.export.generator as gen
+    import ganimate.export.onnx_file as onnx_file  # the shared export-and-check step
 
-    monkeypatch.setattr(gen, "check_parity", lambda *a, **k: 1.0)
+    monkeypatch.setattr(onnx_file, "check_parity", lambda *a, **k: 1.0)
     with pytest.raises(GanimateError, match="differs"):
         export_generator(checkpoint, tmp_path / "bad.onnx")
     assert list(tmp_path.iterdir()) == []
