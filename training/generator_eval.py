@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ganimate.au.names import AU_NAMES, N_AUS, au_index
+from ganimate.au.names import au_index
 from ganimate.face.paste import make_feather_mask
 
 from .dataset import read_aus_csv
@@ -143,5 +143,3 @@ def save_grid(crops128: np.ndarray, grids: dict[str, np.ndarray], path: Path, n:
                     cv2.LINE_AA)
     cv2.imwrite(str(path), cv2.cvtColor(np.concatenate([header, img], axis=0), cv2.COLOR_RGB2BGR))
 
-
-assert len(AU_NAMES) == N_AUS

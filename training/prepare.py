@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ganimate.au.names import AU_NAMES, N_AUS
+from ganimate.au.names import AU_NAMES
 from ganimate.config import DetectConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import warp_face_by_landmarks
@@ -114,13 +114,13 @@ class LabelIndex:
                 self.table[key] = aus
                 self.table.setdefault(Path(key).name, aus)
 
-    def for_image(self, item: MediaItem) -> tuple[bool, np.ndarray | None]:
-        """(known, aus): known False when the table has no row for the image."""
+    def for_image(self, item: MediaItem) -> np.ndarray | None:
+        """The image's AUs; None when the table has no usable row for it (missing or success 0)."""
         posix = item.path.as_posix()
         for key in _suffix_keys(posix):
             if key in self.table:
-                return True, self.table[key]
-        return False, None
+                return self.table[key]
+        return None
 
     def for_video(self, item: MediaItem) -> dict[int, np.ndarray] | None:
         """Frame index (0-based) -> AUs for frames OpenFace tracked; None when no CSV exists."""
@@ -294,7 +294,7 @@ def _prepare_images(batch, detector, index: LabelIndex, estimator, sink: _Sink, 
     for item, img in batch:
         stats.images += 1
         if estimator is None:
-            known, aus = index.for_image(item)
+            aus = index.for_image(item)
             if aus is None:
                 stats.no_label += 1
                 continue
@@ -395,8 +395,6 @@ def _progress(enabled: bool):
         TimeRemainingColumn(), disable=not enabled,
     )
 
-
-assert len(AU_COLUMNS) == N_AUS
 
 
 def merge_datasets(parts: list[Path], out: Path) -> int:

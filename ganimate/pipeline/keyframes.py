@@ -64,6 +64,7 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
 def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progress, log) -> tuple[Iterator, object]:
     """A still portrait becomes n_frames identical frames; its faces are found and cut once."""
     from ganimate.face.detect import FaceDetector
+    from ganimate.face.track import TrackedFace
     from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.probe import probe_video, read_image
     from ganimate.video.reader import VideoFrame
@@ -72,31 +73,27 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
     faces = FaceDetector(run.detect).detect(image)
     if not faces:
         raise GanimateError(f"no face found in {source}")
-    tracked = [_Tracked(i, f) for i, f in enumerate(faces)]
+    tracked = [TrackedFace(i, f, "detected") for i, f in enumerate(faces)]
     chosen = select_faces(tracked, parse_face_choice(run.face))
     crops = [cut_face(image, t.track_id, t.face, run.crop, models.estimator.size) for t in chosen]
-    own = models.estimator.estimate(np.stack([c.for_estimator for c in crops])) if crops else np.zeros((0, 17))
+    if not crops:  # --face named a face the portrait does not have
+        raise GanimateError(f"no face found in {source}")
+    own = models.estimator.estimate(np.stack([c.for_estimator for c in crops]))
     fps = Fraction(curves.fps).limit_denominator(1001)
     info = replace(probe_video(source), fps=fps, frame_count=curves.n_frames, duration=curves.duration,
                    has_audio=False)
     times = curves.frame_times()
+    # the whole animation's targets at once: (faces, frames, 17)
+    per_face = np.stack([curves.targets(times, own[k]) for k in range(len(crops))])
 
     def gen():
         for i, t in enumerate(track_progress(progress, times, "keyframes", len(times))):
             frame = VideoFrame(index=i, time=float(t), pts=None, time_base=None, image=image)
-            targets = np.stack([curves.targets(np.array([t]), own[k])[0] for k in range(len(crops))]) \
-                if crops else np.zeros((0, 17), np.float32)
-            if len(targets):
-                log.append((float(t), targets[0]))
+            targets = per_face[:, i]
+            log.append((float(t), targets[0]))
             yield frame, crops, targets
 
     return gen(), info
-
-
-@dataclass(frozen=True)
-class _Tracked:
-    track_id: int
-    face: object
 
 
 def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, opts, progress, log):
