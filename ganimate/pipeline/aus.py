@@ -10,9 +10,9 @@ import numpy as np
 from ganimate.au.names import N_AUS
 from ganimate.au.openface_csv import OpenFaceCsvWriter
 from ganimate.config import RunConfig
-from ganimate.pipeline.context import load_models, new_tracker
-from ganimate.pipeline.faces import parse_face_choice, track_crops
-from ganimate.pipeline.stream import map_batched, prefetch
+from ganimate.pipeline.context import load_models
+from ganimate.pipeline.faces import parse_face_choice
+from ganimate.pipeline.source import faces_with_aus
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,12 @@ class AusReport:
 def run_aus(video: Path, out: Path, run: RunConfig, progress) -> AusReport:
     """One row per (frame, face); a frame without a face gets one row with success 0."""
     from ganimate.errors import GanimateError
-    from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.probe import probe_video
-    from ganimate.video.reader import read_frames
 
     info = probe_video(video)
     models = load_models(run, need_generator=False)
-    tracker = new_tracker(run, float(info.fps))
-    frames = track_progress(progress, prefetch(read_frames(video)), "AUs", info.frame_count)
-    # tracking runs in its own thread, overlapping the models (both release the GIL)
     crop = replace(run.crop, size=models.estimator.size)
-    faced = prefetch(track_crops(frames, tracker, crop, parse_face_choice(run.face)))
-    estimated = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
-                            run.infer.batch_size)
+    estimated = faces_with_aus(video, info, run, models, progress, "AUs", crop, parse_face_choice(run.face))
     n_frames = rows = with_face = 0
     with OpenFaceCsvWriter(out, inputs=[video]) as writer:
         for frame, crops, aus in estimated:

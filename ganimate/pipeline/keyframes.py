@@ -12,11 +12,11 @@ import numpy as np
 from ganimate.au.curves import CurveSet
 from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
-from ganimate.pipeline.context import load_models, new_tracker
-from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces, track_crops
+from ganimate.pipeline.context import load_models
+from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import render_edits
-from ganimate.pipeline.stream import map_batched, prefetch
+from ganimate.pipeline.source import faces_with_aus
 
 DEFAULT_FPS = 25.0
 
@@ -97,15 +97,7 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
 
 
 def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, opts, progress, log):
-    from ganimate.pipeline.progress import track as track_progress
-    from ganimate.video.reader import read_frames
-
-    tracker = new_tracker(run, float(info.fps))
-    frames = track_progress(progress, prefetch(read_frames(source)), "keyframes", info.frame_count)
-    # tracking runs in its own thread, overlapping the models (both release the GIL)
-    faced = prefetch(track_crops(frames, tracker, run.crop, parse_face_choice(run.face), models.estimator.size))
-    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
-                      run.infer.batch_size)
+    own = faces_with_aus(source, info, run, models, progress, "keyframes", run.crop, parse_face_choice(run.face))
 
     def target_for(frame, crop, neutral, own):
         # base "source": offsets on the face's own AUs of this frame (see docs/curves.md)

@@ -15,11 +15,10 @@ import numpy as np
 from ganimate.au.openface_csv import read_openface_csv
 from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
-from ganimate.pipeline.context import Models, load_models, new_tracker
-from ganimate.pipeline.faces import track_crops
+from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import render_edits
-from ganimate.pipeline.stream import map_batched, prefetch
+from ganimate.pipeline.source import faces_with_aus
 from ganimate.pipeline.targets import AuSeries, fill_gaps, relative_target, smooth_series
 
 MODES = ("relative", "absolute")
@@ -52,19 +51,12 @@ def reference_series(ref: Path, run: RunConfig, models: Models, progress, smooth
         ok = track.success & np.all(np.isfinite(track.aus), axis=1)
         aus = fill_gaps(np.nan_to_num(track.aus), ok)
         return AuSeries(np.asarray(times, dtype=np.float64), smooth_series(aus, smooth))
-    from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.probe import probe_video
-    from ganimate.video.reader import read_frames
 
     info = probe_video(ref)
-    tracker = new_tracker(run, float(info.fps))
     times, rows, valid = [], [], []
-    frames = track_progress(progress, prefetch(read_frames(ref)), "reference AUs", info.frame_count)
-    # tracking runs in its own thread, overlapping the estimator (both release the GIL)
-    stream = prefetch(track_crops(frames, tracker, replace(run.crop, size=models.estimator.size), "largest"))
-    batched = map_batched(stream, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
-                          run.infer.batch_size)
-    for frame, items, results in batched:
+    crop = replace(run.crop, size=models.estimator.size)
+    for frame, items, results in faces_with_aus(ref, info, run, models, progress, "reference AUs", crop, "largest"):
         times.append(frame.time)
         valid.append(bool(items))
         rows.append(results[0] if items else np.zeros(17, dtype=np.float32))
@@ -76,9 +68,7 @@ def run_transfer(
     src: Path, ref: Path, out: Path, run: RunConfig, opts: TransferOptions, progress
 ) -> TransferReport:
     """Write OUT: SRC with its faces' expressions driven by REF (a video, or an OpenFace AU CSV)."""
-    from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.probe import probe_video
-    from ganimate.video.reader import read_frames
 
     if opts.mode not in MODES:
         raise GanimateError(f"--mode must be one of {', '.join(MODES)}")
@@ -88,12 +78,7 @@ def run_transfer(
     models = load_models(run, need_generator=True)
     series = reference_series(ref, run, models, progress, opts.ref_smooth)
     ref_neutral = series.neutral()
-    tracker = new_tracker(run, float(info.fps))
-
-    frames = track_progress(progress, prefetch(read_frames(src)), "transfer", info.frame_count)
-    faced = prefetch(track_crops(frames, tracker, run.crop, _choice(run), models.estimator.size))  # own thread
-    own = map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),
-                      run.infer.batch_size)
+    own = faces_with_aus(src, info, run, models, progress, "transfer", run.crop, _choice(run))
 
     def target_for(frame, crop, neutral, own) -> np.ndarray:
         ref_aus = series.at(frame.time, opts.ref_end)
