@@ -77,7 +77,7 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
     chosen = select_faces(tracked, parse_face_choice(run.face))
     crops = [cut_face(image, t.track_id, t.face, run.crop, models.estimator.size) for t in chosen]
     if not crops:  # --face named a face the portrait does not have
-        raise GanimateError(f"no face found in {source}")
+        raise GanimateError(f"--face {run.face}: {source} has {len(faces)} face(s), numbered from 0")
     own = models.estimator.estimate(np.stack([c.for_estimator for c in crops]))
     fps = Fraction(curves.fps).limit_denominator(1001)
     info = replace(probe_video(source), fps=fps, frame_count=curves.n_frames, duration=curves.duration,
