@@ -117,3 +117,30 @@ def test_expression_judge_trains_generator_not_judge():
     loss.backward()
     assert fake.grad is not None and fake.grad.abs().sum() > 0
     assert all(p.grad is None for p in judge.parameters())
+
+
+def test_jitter_images_zero_is_a_resize_and_nonzero_moves_each_image_differently():
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    assert torch.allclose(L.jitter_images(x, 0.0, 16), x, atol=1e-5)
+    assert L.jitter_images(x, 0.0, 8).shape == (4, 3, 8, 8)
+    same = x[:1].detach().expand(4, 3, 16, 16)
+    moved = L.jitter_images(same, 0.1, 16)
+    assert (moved - same).abs().mean() > 0.02  # shifted
+    assert (moved[0] - moved[1]).abs().mean() > 1e-3  # a different draw per image
+    torch.manual_seed(1)
+    a = L.jitter_images(x, 0.1, 16)
+    torch.manual_seed(1)
+    assert torch.equal(a, L.jitter_images(x, 0.1, 16))  # torch's RNG: resumable runs repeat it
+    a.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_jitter_blurs_a_pixel_checkerboard_on_average():
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    board = ((yy + xx) % 2).float().expand(64, 3, 32, 32)
+    torch.manual_seed(0)
+    seen = L.jitter_images(board, 0.05, 32)
+    # what a judge reads from the pattern averaged over draws is far weaker than the pattern itself
+    pattern = board[0, 0] - 0.5
+    assert (seen.mean(0)[0] - 0.5).mul(pattern).mean() < 0.3 * pattern.pow(2).mean()

@@ -55,6 +55,28 @@ def test_generator_architecture_follows_paper():
     assert any(isinstance(m, torch.nn.InstanceNorm2d) and m.affine for m in g.body)
 
 
+def test_resize_upsampling_has_no_transposed_convs_and_no_checkerboard():
+    torch.manual_seed(0)
+    g = Generator(ngf=8, res_blocks=1, upsample="resize").eval()
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.body)
+    assert sum(isinstance(m, torch.nn.Upsample) for m in g.body) == 2
+    image, aus = torch.zeros(1, 3, 32, 32), torch.zeros(1, N_AUS)
+    out, att, _ = g(image, aus)
+    assert out.shape == (1, 3, 32, 32) and att.shape == (1, 1, 32, 32)
+    # on a flat feature map, a 4x4 stride-2 transposed conv gives a period-2 pattern (uneven kernel overlap);
+    # nearest + 3x3 conv gives a flat map, away from the borders
+    flat = torch.ones(1, 16, 8, 8)
+    resize_conv = [m for m in g.body if isinstance(m, (torch.nn.Upsample, torch.nn.Conv2d))][-2:]
+    resized = resize_conv[1](resize_conv[0](flat))[0, :, 2:-2, 2:-2]
+    transposed = Generator(ngf=8, res_blocks=1).body
+    tconv = next(m for m in transposed if isinstance(m, torch.nn.ConvTranspose2d))
+    t_out = tconv(torch.ones(1, tconv.in_channels, 8, 8))[0, :, 2:-2, 2:-2]
+    assert resized.shape[-1] == t_out.shape[-1] == 12
+    assert resized.std(dim=(1, 2)).max() < 1e-5 < 1e-2 < t_out.std(dim=(1, 2)).max()
+    with pytest.raises(ValueError, match="upsample"):
+        Generator(ngf=8, res_blocks=1, upsample="bicubic")
+
+
 @pytest.mark.parametrize(("size", "ndf", "layers", "cap"), [(128, 64, 6, 2048), (32, 8, 3, 16), (64, 4, 4, 1024)])
 def test_critic_shapes_and_channels(size, ndf, layers, cap):
     d = Critic(size, ndf, layers, cap)

@@ -88,7 +88,8 @@ def test_overrides_and_toml(tmp_path):
 
 @pytest.mark.parametrize("overrides", [{"optim.nope": "1"}, {"bogus": "1"}, {"optim.lr": "fast"},
                                        {"optim.flip": "maybe"}, {"precision": "fp8"}, {"optim": "1"},
-                                       {"model.image_size": "50"}])
+                                       {"model.image_size": "50"}, {"model.upsample": "bicubic"},
+                                       {"loss.judge_jitter": "0.7"}])
 def test_bad_overrides_raise(overrides):
     with pytest.raises(GanimateError):
         load_config("tiny", overrides=overrides)
@@ -215,6 +216,23 @@ def test_judge_module(data, tmp_path):
     assert all(np.isfinite(float(r["g_judge"])) for r in rows)
     assert all(torch.equal(p, q) for p, q in zip(before, judge.parameters(), strict=True))
     assert load_checkpoint(tmp_path / "run")["config"]["loss"]["lambda_judge"] == 10.0
+
+
+def test_resize_generator_with_jittered_judge_trains(data, tmp_path):
+    torch.manual_seed(0)
+    judge = torch.nn.Sequential(torch.nn.Conv2d(3, 17, 32), torch.nn.Flatten(), torch.nn.Sigmoid())
+    base = tiny(max_steps=2)
+    cfg = replace(base, model=replace(base.model, upsample="resize"),
+                  loss=LossConfig(lambda_judge=10.0, judge_jitter=0.05), log_every=1)
+    T.train(cfg, data, tmp_path / "run", device="cpu", progress=False, judge=judge)
+    rows = read_log(tmp_path / "run")
+    judged = [float(r["g_judge"]) for r in rows if r["g_judge"]]
+    assert len(rows) == 2 and judged and all(np.isfinite(judged))
+    state = load_checkpoint(tmp_path / "run")
+    assert state["config"]["model"]["upsample"] == "resize" and state["config"]["loss"]["judge_jitter"] == 0.05
+    assert not any("ConvTranspose" in k for k in state["generator"])  # resize convs are plain Conv2d weights
+    assert any(k.endswith(".weight") and v.shape[-1] == 3 and v.shape[0] == v.shape[1] // 2
+               for k, v in state["generator"].items())
 
 
 @pytest.mark.parametrize(("precision", "native"), [("bf16", True), ("bf16", False), ("fp16", True)])

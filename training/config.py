@@ -17,6 +17,7 @@ import tomllib
 from ganimate.errors import GanimateError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+UPSAMPLES = ("transpose", "resize")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ModelConfig:
     critic_layers: int = 6  # stride-2 convs; image_size must be divisible by 2**critic_layers
     critic_max_channels: int = 2048
     attention_bias_init: float | None = None  # None: PyTorch's default init (paper); e.g. 2.0 starts A near 0.88
+    upsample: str = "transpose"  # transpose (paper: 4x4 stride-2 transposed convs) | resize (nearest x2 + 3x3 conv)
 
     @property
     def generator_res_blocks(self) -> int:
@@ -49,6 +51,9 @@ class LossConfig:
     lambda_att_tv: float = 1e-5  # on the *summed* total variation, as in the official code
     lambda_judge: float = 0.0  # expression judge (frozen AU estimator) weight; 0 = paper recipe
     judge_checkpoint: str | None = None  # AU estimator checkpoint for the judge
+    # Random shift and scale (fraction of the crop, bilinear resampling) of each generated face before the judge:
+    # a frozen CNN judge is easily fooled by pixel-periodic patterns, which resampling at random offsets blurs out.
+    judge_jitter: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,16 @@ class TrainConfig:
 def _cpu_preset() -> TrainConfig:
     """What trains on 2 CPU cores in about an hour: 64 px, 16 base channels, the expression judge.
 
+    Against the dotted patterns a first 5,000-step run grew (a regular grid of dots in the attention maps,
+    blue/magenta dots that the frozen judge read as expression): resize-conv upsampling, a jittered judge and
+    ten times the paper's attention TV weight (its 1e-5 was set for 128 px masks summed over batch 25).
+
     Measured on a 2-core AVX2 machine (no bf16 units): a G+D step at 128 px / 32 channels ran at
     1.2 img/s, at 64 px / 16 channels at 8 img/s, so the paper's resolution is left to GPUs.
     """
     return TrainConfig(
-        model=ModelConfig(image_size=64, ngf=16, ndf=16, attention_bias_init=2.0),
-        loss=LossConfig(lambda_judge=200.0),
+        model=ModelConfig(image_size=64, ngf=16, ndf=16, attention_bias_init=2.0, upsample="resize"),
+        loss=LossConfig(lambda_judge=200.0, judge_jitter=0.04, lambda_att_tv=1e-4),
         optim=OptimConfig(batch_size=16, critic_steps=2, lr=2e-4, au_warmup_steps=100, strong_targets=0.5),
         precision="bf16",  # falls back to fp32 where the CPU has no native bf16
         log_every=20,
@@ -131,6 +140,10 @@ def validate(config: TrainConfig, judge_given: bool = False) -> TrainConfig:
         raise GanimateError(
             f"model.image_size {m.image_size} must be a multiple of 2**model.critic_layers ({2**m.critic_layers})"
         )
+    if m.upsample not in UPSAMPLES:
+        raise GanimateError(f"model.upsample must be one of {', '.join(UPSAMPLES)}, not {m.upsample!r}")
+    if not 0.0 <= config.loss.judge_jitter < 0.5:
+        raise GanimateError(f"loss.judge_jitter must be in [0, 0.5), not {config.loss.judge_jitter}")
     if m.image_size % 4:
         raise GanimateError(f"model.image_size {m.image_size} must be a multiple of 4")
     for name, value in (("model.ngf", m.ngf), ("model.ndf", m.ndf), ("optim.batch_size", o.batch_size),

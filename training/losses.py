@@ -79,6 +79,18 @@ def attention_mean(attention: torch.Tensor) -> torch.Tensor:
     return attention.float().mean()
 
 
+def jitter_images(images: torch.Tensor, amount: float, size: int) -> torch.Tensor:
+    """Each image (float Nx3xHxW) shifted by up to `amount` of its width and scaled by 1 +- amount, drawn
+    from torch's RNG, resampled bilinearly (edges repeated) to Nx3xsizexsize. Differentiable."""
+    n = images.shape[0]
+    u = (torch.rand(n, 3, device=images.device) * 2.0 - 1.0) * amount
+    theta = torch.zeros(n, 2, 3, device=images.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1.0 + u[:, 0]
+    theta[:, :, 2] = 2.0 * u[:, 1:]  # affine_grid spans [-1, 1]: a fraction f of the crop is 2f
+    grid = F.affine_grid(theta, [n, images.shape[1], size, size], align_corners=False)
+    return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def expression_judge(judge: Callable[[torch.Tensor], torch.Tensor], fake: torch.Tensor,
                      target: torch.Tensor) -> torch.Tensor:
     """MSE between a frozen AU estimator's reading of the generated faces (Nx3xSxS) and the target AUs (N,17)."""

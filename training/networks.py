@@ -37,6 +37,17 @@ def _conv_in_relu(conv: nn.Module, channels: int) -> list[nn.Module]:
     return [conv, nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True)]
 
 
+def _upsample_in_relu(c_in: int, c_out: int, kind: str) -> list[nn.Module]:
+    """x2 upsampling: the paper's transposed conv, or nearest + 3x3 conv, which has no uneven kernel overlap
+    and so no built-in checkerboard (Odena et al., Distill 2016)."""
+    if kind == "transpose":
+        return _conv_in_relu(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), c_out)
+    if kind == "resize":
+        conv = nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)
+        return [nn.Upsample(scale_factor=2, mode="nearest"), *_conv_in_relu(conv, c_out)]
+    raise ValueError(f"unknown upsample {kind!r}")
+
+
 class Generator(nn.Module):
     """Image + target AUs -> (output, attention, color).
 
@@ -44,7 +55,8 @@ class Generator(nn.Module):
     output Nx3xSxS in [-1, 1], attention Nx1xSxS in [0, 1], color Nx3xSxS in [-1, 1].
     """
 
-    def __init__(self, ngf: int = 64, res_blocks: int = 6, n_aus: int = N_AUS, attention_bias: float | None = None):
+    def __init__(self, ngf: int = 64, res_blocks: int = 6, n_aus: int = N_AUS, attention_bias: float | None = None,
+                 upsample: str = "transpose"):
         super().__init__()
         layers: list[nn.Module] = _conv_in_relu(nn.Conv2d(3 + n_aus, ngf, 7, 1, 3, bias=False), ngf)
         ch = ngf
@@ -53,7 +65,7 @@ class Generator(nn.Module):
             ch *= 2
         layers += [ResidualBlock(ch) for _ in range(res_blocks)]
         for _ in range(2):
-            layers += _conv_in_relu(nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), ch // 2)
+            layers += _upsample_in_relu(ch, ch // 2, upsample)
             ch //= 2
         self.body = nn.Sequential(*layers)
         self.color_head = nn.Sequential(nn.Conv2d(ch, 3, 7, 1, 3, bias=False), nn.Tanh())
@@ -66,7 +78,8 @@ class Generator(nn.Module):
 
     @classmethod
     def from_config(cls, model: ModelConfig) -> Generator:
-        return cls(ngf=model.ngf, res_blocks=model.generator_res_blocks, attention_bias=model.attention_bias_init)
+        return cls(ngf=model.ngf, res_blocks=model.generator_res_blocks, attention_bias=model.attention_bias_init,
+                   upsample=model.upsample)
 
     def forward(self, image: torch.Tensor, aus: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, _, h, w = image.shape

@@ -131,10 +131,13 @@ def load_judge(config: TrainConfig, device: str) -> nn.Module | None:
     return load_estimator(Path(config.loss.judge_checkpoint), device=device)
 
 
-def _judge_input(judge: nn.Module, fake: torch.Tensor) -> torch.Tensor:
-    """Resize generated faces to the judge's crop size when it differs (the estimator has a fixed head)."""
-    size = getattr(getattr(judge, "cfg", None), "image_size", None)
-    if size is None or size == fake.shape[-1]:
+def _judge_input(judge: nn.Module, fake: torch.Tensor, jitter: float = 0.0) -> torch.Tensor:
+    """Generated faces as the judge sees them: resized to its crop size (the estimator has a fixed head) and,
+    with jitter > 0, each shifted and scaled at random by up to that fraction of the crop."""
+    size = getattr(getattr(judge, "cfg", None), "image_size", None) or fake.shape[-1]
+    if jitter > 0:
+        return L.jitter_images(fake, jitter, size)
+    if size == fake.shape[-1]:
         return fake
     return F.interpolate(fake, size=(size, size), mode="bilinear", align_corners=False)
 
@@ -233,7 +236,7 @@ def generator_step(m: Models, config: TrainConfig, real: torch.Tensor, real_aus:
                     + lw.lambda_att_tv * att_tv)
             terms = {"g_adv": adv, "g_au_fake": au, "g_cycle": cyc, "g_att_mean": att_mean, "g_att_tv": att_tv}
             if m.judge is not None:
-                judge = L.expression_judge(m.judge, _judge_input(m.judge, fake), target)
+                judge = L.expression_judge(m.judge, _judge_input(m.judge, fake, lw.judge_jitter), target)
                 loss = loss + lw.lambda_judge * judge
                 terms["g_judge"] = judge
         _apply(loss, m.opt_g, m.scaler_g)
