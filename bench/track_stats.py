@@ -6,7 +6,7 @@ how many track ids the followed face went through; and how much the aligned crop
 frame to frame (median and 95th percentile, in frame px and in crop px), over the whole clip and
 over its stillest second (where that motion is mostly jitter, not head motion).
 
-    nice .venv/bin/python bench/track_stats.py [CLIP ...] [--max-frames N] [--threads 1]
+    nice .venv/bin/python bench/track_stats.py [CLIP ...] [--max-frames N] [--threads 1] [--detect-every K]
 """
 
 from __future__ import annotations
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--videos", type=Path, default=VIDEOS)
     ap.add_argument("--max-frames", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--detect-every", type=int, default=TrackConfig().detect_every, help="full MTCNN every k frames")
     args = ap.parse_args(argv)
     import torch
 
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     detector = FaceDetector(DetectConfig())
     rows = []
     for name in names:
-        rows.append(clip_stats(args.videos / name, detector, TrackConfig(), args.max_frames))
+        rows.append(clip_stats(args.videos / name, detector, TrackConfig(detect_every=args.detect_every),
+                               args.max_frames))
         r = rows[-1]
         print(
             f"{name}: coverage {100 * r.coverage:.1f}%, {r.tracks} track(s), {r.switches} switch(es), "

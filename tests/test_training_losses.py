@@ -144,3 +144,20 @@ def test_jitter_blurs_a_pixel_checkerboard_on_average():
     # what a judge reads from the pattern averaged over draws is far weaker than the pattern itself
     pattern = board[0, 0] - 0.5
     assert (seen.mean(0)[0] - 0.5).mul(pattern).mean() < 0.3 * pattern.pow(2).mean()
+
+
+def test_gaussian_blur_keeps_flat_images_and_means_and_kills_a_checkerboard():
+    flat = torch.full((2, 3, 12, 12), 0.3)
+    assert torch.allclose(L.gaussian_blur(flat, 1.0), flat, atol=1e-6)
+    x = torch.rand(2, 3, 12, 12)
+    assert L.gaussian_blur(x, 0.0) is x
+    yy, xx = torch.meshgrid(torch.arange(16), torch.arange(16), indexing="ij")
+    board = ((yy + xx) % 2).float().expand(1, 3, 16, 16)
+    blurred = L.gaussian_blur(board, 1.0)
+    assert blurred.shape == board.shape
+    assert board[..., 4:12, 4:12].std() > 0.45 and blurred[..., 4:12, 4:12].std() < 0.01
+    assert blurred[..., 4:12, 4:12].mean() == pytest.approx(0.5, abs=1e-3)
+    # a broad feature survives: a 6 px bar keeps most of its contrast
+    bar = torch.zeros(1, 1, 16, 16)
+    bar[..., 5:11, :] = 1.0
+    assert L.gaussian_blur(bar, 1.0)[0, 0, 8, 8] > 0.9

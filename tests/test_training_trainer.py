@@ -89,7 +89,7 @@ def test_overrides_and_toml(tmp_path):
 @pytest.mark.parametrize("overrides", [{"optim.nope": "1"}, {"bogus": "1"}, {"optim.lr": "fast"},
                                        {"optim.flip": "maybe"}, {"precision": "fp8"}, {"optim": "1"},
                                        {"model.image_size": "50"}, {"model.upsample": "bicubic"},
-                                       {"loss.judge_jitter": "0.7"}])
+                                       {"loss.judge_jitter": "0.7"}, {"loss.judge_blur": "-1"}])
 def test_bad_overrides_raise(overrides):
     with pytest.raises(GanimateError):
         load_config("tiny", overrides=overrides)
@@ -223,7 +223,7 @@ def test_resize_generator_with_jittered_judge_trains(data, tmp_path):
     judge = torch.nn.Sequential(torch.nn.Conv2d(3, 17, 32), torch.nn.Flatten(), torch.nn.Sigmoid())
     base = tiny(max_steps=2)
     cfg = replace(base, model=replace(base.model, upsample="resize"),
-                  loss=LossConfig(lambda_judge=10.0, judge_jitter=0.05), log_every=1)
+                  loss=LossConfig(lambda_judge=10.0, judge_jitter=0.05, judge_blur=1.0), log_every=1)
     T.train(cfg, data, tmp_path / "run", device="cpu", progress=False, judge=judge)
     rows = read_log(tmp_path / "run")
     judged = [float(r["g_judge"]) for r in rows if r["g_judge"]]

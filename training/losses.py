@@ -5,6 +5,7 @@ Every loss is returned as a float32 scalar tensor, also when its inputs come fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -89,6 +90,21 @@ def jitter_images(images: torch.Tensor, amount: float, size: int) -> torch.Tenso
     theta[:, :, 2] = 2.0 * u[:, 1:]  # affine_grid spans [-1, 1]: a fraction f of the crop is 2f
     grid = F.affine_grid(theta, [n, images.shape[1], size, size], align_corners=False)
     return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Each channel of float NxCxHxW blurred by a Gaussian of `sigma` px (kernel 2*ceil(2 sigma)+1, edges
+    repeated); sigma <= 0 returns the input. Differentiable."""
+    if sigma <= 0:
+        return images
+    radius = max(1, math.ceil(2.0 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=images.device)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    k = k / k.sum()
+    c = images.shape[1]
+    out = F.pad(images.float(), (radius, radius, radius, radius), mode="replicate")
+    out = F.conv2d(out, k.reshape(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(out, k.reshape(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
 def expression_judge(judge: Callable[[torch.Tensor], torch.Tensor], fake: torch.Tensor,

@@ -131,10 +131,12 @@ def load_judge(config: TrainConfig, device: str) -> nn.Module | None:
     return load_estimator(Path(config.loss.judge_checkpoint), device=device)
 
 
-def _judge_input(judge: nn.Module, fake: torch.Tensor, jitter: float = 0.0) -> torch.Tensor:
-    """Generated faces as the judge sees them: resized to its crop size (the estimator has a fixed head) and,
-    with jitter > 0, each shifted and scaled at random by up to that fraction of the crop."""
+def _judge_input(judge: nn.Module, fake: torch.Tensor, jitter: float = 0.0, blur: float = 0.0) -> torch.Tensor:
+    """Generated faces as the judge sees them: resized to its crop size (the estimator has a fixed head);
+    with jitter > 0 each shifted and scaled at random by up to that fraction of the crop; with blur > 0
+    low-passed (sigma in px of the generated face)."""
     size = getattr(getattr(judge, "cfg", None), "image_size", None) or fake.shape[-1]
+    fake = L.gaussian_blur(fake, blur)
     if jitter > 0:
         return L.jitter_images(fake, jitter, size)
     if size == fake.shape[-1]:
@@ -236,7 +238,8 @@ def generator_step(m: Models, config: TrainConfig, real: torch.Tensor, real_aus:
                     + lw.lambda_att_tv * att_tv)
             terms = {"g_adv": adv, "g_au_fake": au, "g_cycle": cyc, "g_att_mean": att_mean, "g_att_tv": att_tv}
             if m.judge is not None:
-                judge = L.expression_judge(m.judge, _judge_input(m.judge, fake, lw.judge_jitter), target)
+                judge = L.expression_judge(m.judge, _judge_input(m.judge, fake, lw.judge_jitter, lw.judge_blur),
+                                              target)
                 loss = loss + lw.lambda_judge * judge
                 terms["g_judge"] = judge
         _apply(loss, m.opt_g, m.scaler_g)
