@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.cli import build_run_config
+from ganimate.config import TrackConfig
 
 
 def make_clip(path: Path, width: int, height: int, seconds: float) -> Path:
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--detect-every", type=int, default=5)
+    ap.add_argument("--detect-every", type=int, default=TrackConfig().detect_every)
     ap.add_argument("--model", type=Path, help="generator ONNX (default: shipped)")
     ap.add_argument("--paper-size", action="store_true", help="also time a random paper-size generator")
     args = ap.parse_args()

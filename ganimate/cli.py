@@ -37,21 +37,25 @@ FaceOpt = Annotated[str, typer.Option("--face", help="all | largest | INDEX (fac
 CrfOpt = Annotated[int, typer.Option("--crf", min=0, max=51, help="H.264 quality (lower = better, bigger).")]
 PresetOpt = Annotated[str, typer.Option("--preset", help="x264 speed preset (ultrafast ... veryslow).")]
 BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=256, help="Face crops per model call.")]
-DetectEveryOpt = Annotated[int, typer.Option("--detect-every", min=1, help="Full face detection every k frames.")]
+DetectEveryOpt = Annotated[int, typer.Option("--detect-every", min=1,
+                                             help="Full face detection every k frames (and when a face is lost).")]
+DETECT_EVERY = TrackConfig().detect_every
+ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="CPU threads per model (0 = all cores).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
-    face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = 5,
-    quiet: bool = False,
+    face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
+    quiet: bool = False, threads: int = 0,
 ) -> RunConfig:
     return RunConfig(
         detect=DetectConfig(),
         track=replace(TrackConfig(), detect_every=detect_every),
         crop=CropConfig(),
         encode=replace(EncodeConfig(), crf=crf, preset=preset),
-        infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch),
+        infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
+                          threads=threads),
         face=face,
         show_progress=not quiet,
     )
@@ -86,7 +90,7 @@ def transfer(
     preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
-    detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, quiet: QuietOpt = False,
 ) -> None:
     """Drive the faces of SRC with the expressions of REF."""
     from ganimate.pipeline.progress import frame_progress
@@ -95,7 +99,7 @@ def transfer(
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet))
+                                                 detect_every, quiet, threads))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -114,7 +118,7 @@ def keyframes(
     preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
-    detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, quiet: QuietOpt = False,
 ) -> None:
     """Animate a face from keyframed AU curves."""
     from ganimate.au.curves import load_curves
@@ -128,7 +132,7 @@ def keyframes(
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                     detect_every, quiet))
+                                                     detect_every, quiet, threads))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
@@ -158,7 +162,8 @@ def aus_command(
     video: Annotated[Path, typer.Argument(help="Video to analyse.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output CSV (OpenFace layout).")],
     au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto", face: FaceOpt = "all",
-    batch: BatchOpt = 16, detect_every: DetectEveryOpt = 5, quiet: QuietOpt = False,
+    batch: BatchOpt = 16, detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0,
+    quiet: QuietOpt = False,
 ) -> None:
     """Per-frame AU intensities of VIDEO, in OpenFace CSV layout."""
     from ganimate.infer.backend import read_model_info
@@ -168,7 +173,7 @@ def aus_command(
 
     _check_input(video, "video")
     run = build_run_config(None, au_model, backend, device, face, batch=batch, detect_every=detect_every,
-                           quiet=quiet)
+                           quiet=quiet, threads=threads)
     size = read_model_info(resolve_model(au_model, DEFAULT_AU_ESTIMATOR, "AU estimator model")).image_size
     run = replace(run, crop=replace(run.crop, size=size))
     with frame_progress(run.show_progress) as progress:

@@ -26,7 +26,10 @@ class DetectConfig:
 class TrackConfig:
     """Following faces from frame to frame."""
 
-    detect_every: int = 5  # full detection every k frames (and when a track is lost)
+    # Full MTCNN every k frames (and at once when a face is lost or at a scene cut); O-Net follows the faces
+    # in between. On 11 shared clips k = 25 tracked as well as k = 5 (same coverage, crop jitter and id
+    # switches) at half the cost; a face that walks in is found within a second.
+    detect_every: int = 25
     iou_match: float = 0.3  # min IoU to associate a detection with a track
     max_missing: int = 8  # frames a face may be missing and still be bridged
     # One-Euro landmark filter (ganimate.face.smooth), tuned on the shared clips: ~0.1 crop px
@@ -59,6 +62,7 @@ class InferConfig:
     backend: str = "auto"  # auto | openvino | onnxruntime
     device: str = "auto"  # auto | cpu | cuda
     batch_size: int = 8
+    threads: int = 0  # CPU threads per model session; 0 = the backend's default (all cores)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ class Models:
 
 def load_models(run: RunConfig, need_generator: bool) -> Models:
     inf = run.infer
-    estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device)
-    generator = Generator.load(inf.model, inf.backend, inf.device) if need_generator else None
+    estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads)
+    generator = Generator.load(inf.model, inf.backend, inf.device, inf.threads) if need_generator else None
     return Models(estimator=estimator, generator=generator)
 
 
