@@ -95,6 +95,27 @@ def stage_figures(clip: Path, run, generator_path: Path | None, frames: int = 60
     return out
 
 
+# stage -> (figure key, passes over the video in `transfer`, in `keyframes`)
+STAGES = {
+    "decode": ("decode fps", 2, 1),
+    "track": ("track (detect every k + O-Net) fps", 2, 1),
+    "align": ("align (warp crop) fps", 2, 1),
+    "AU estimator": ("AU estimator crops/s", 2, 1),
+    "generator": ("generator crops/s", 1, 1),
+    "paste-back": ("paste-back fps", 1, 1),
+    "encode": ("encode fps", 1, 1),
+}
+
+
+def stage_shares(figs: dict[str, float], command: str) -> list[tuple[str, float, float]]:
+    """(stage, CPU ms per output frame, share of the sum) for one face per frame; `transfer` reads the
+    reference too (decode, track, align, estimate), `keyframes` only the source."""
+    col = 1 if command == "transfer" else 2
+    ms = {name: spec[col] * 1000.0 / figs[spec[0]] for name, spec in STAGES.items()}
+    total = sum(ms.values())
+    return [(name, v, v / total) for name, v in sorted(ms.items(), key=lambda kv: -kv[1])]
+
+
 def plain_decode_encode_fps(clip: Path, run) -> float:
     from ganimate.video.probe import probe_video
     from ganimate.video.reader import read_frames
@@ -111,20 +132,32 @@ def plain_decode_encode_fps(clip: Path, run) -> float:
         return n / (time.perf_counter() - t)
 
 
-def command_fps(args: list[str], frames: int) -> tuple[float, float]:
-    """(fps, peak RSS MiB) of a ganimate command run in a child process."""
+TINY_FRAMES = 3
+
+
+def command_seconds(args: list[str]) -> float:
+    """Wall seconds of a ganimate command run in a child process."""
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ganimate", *args, "--quiet"], check=True)
-    dt = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return frames / dt, rss
+    return time.perf_counter() - t
+
+
+def report_command(name: str, args: list[str], clip: Path, tiny: Path, frames: int, plain: float) -> None:
+    """End-to-end fps of a command (args with CLIP where the clip goes) on `clip`, and its steady-state
+    fps once start-up (imports, model loading: the same command on a TINY_FRAMES clip) is taken off."""
+    startup = command_seconds([str(tiny) if a == "CLIP" else a for a in args])
+    seconds = command_seconds([str(clip) if a == "CLIP" else a for a in args])
+    fps = frames / seconds
+    steady = (frames - TINY_FRAMES) / max(seconds - startup, 1e-9)
+    print(f"  {name} end to end: {fps:.1f} fps = {100 * fps / plain:.0f}% of plain decode+encode; "
+          f"start-up {startup:.1f} s; after start-up {steady:.1f} fps = {100 * steady / plain:.0f}%")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", type=Path, action="append", help="clip(s) to use instead of made ones")
     ap.add_argument("--sizes", default="1280x720,1920x1080")
-    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=8)
@@ -150,23 +183,29 @@ def main() -> None:
         info = probe_video(clip)
         print(f"\n== {clip.name}: {info.width}x{info.height}, {info.frame_count} frames ==")
         plain = plain_decode_encode_fps(clip, run)
+        tiny = make_clip(work / f"tiny_{info.width}x{info.height}.mp4", info.width, info.height, TINY_FRAMES / 25)
         print(f"plain decode+encode: {plain:.1f} fps")
         for label, model in models:
             figs = stage_figures(clip, run, model)
             print(f"-- generator: {label} ({figs.pop('backend')}, batch {args.batch}) --")
             for k, v in figs.items():
                 print(f"  {k:40s} {v:8.1f}")
+            for command in ("transfer", "keyframes"):
+                shares = stage_shares(figs, command)
+                total = sum(ms for _, ms, _ in shares)
+                print(f"  {command}: {total:.1f} CPU ms a frame in its stages (one face) = "
+                      + ", ".join(f"{name} {ms:.1f} ms ({100 * share:.0f}%)" for name, ms, share in shares))
             extra = ["--model", str(model)] if model else []
             common = ["--batch", str(args.batch), "--detect-every", str(args.detect_every), "--backend",
                       args.backend, "--device", args.device, *extra]
-            fps, rss = command_fps(["transfer", str(clip), str(clip), "-o", str(work / "t.mp4"), *common],
-                                   info.frame_count)
-            print(f"  transfer end to end: {fps:.1f} fps = {100 * fps / plain:.0f}% of plain decode+encode; "
-                  f"peak RSS {rss:.0f} MiB")
+            # the reference is the clip itself: its faces are tracked a second time, as any reference is
+            report_command("transfer", ["transfer", "CLIP", "CLIP", "-o", str(work / "t.mp4"), *common],
+                           clip, tiny, info.frame_count, plain)
             curves = Path(__file__).resolve().parents[1] / "examples" / "curves_smile.json"
-            fps, rss = command_fps(["keyframes", str(curves), "--source", str(clip), "-o", str(work / "k.mp4"),
-                                    *common], info.frame_count)
-            print(f"  keyframes end to end: {fps:.1f} fps = {100 * fps / plain:.0f}% of plain decode+encode")
+            report_command("keyframes", ["keyframes", str(curves), "--source", "CLIP", "-o", str(work / "k.mp4"),
+                                         *common], clip, tiny, info.frame_count, plain)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\npeak RSS of all the commands above: {peak:.0f} MiB (bench/memory_flat.py: 10 s vs 10 min clip)")
 
 
 if __name__ == "__main__":
