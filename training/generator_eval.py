@@ -162,3 +162,40 @@ def save_grid(crops128: np.ndarray, grids: dict[str, np.ndarray], path: Path, n:
                     cv2.LINE_AA)
     cv2.imwrite(str(path), cv2.cvtColor(np.concatenate([header, img], axis=0), cv2.COLOR_RGB2BGR))
 
+
+
+def main() -> None:
+    """Measure a generator (ONNX file, or a training run / checkpoint, exported to a temporary file)."""
+    import argparse
+    import tempfile
+
+    from ganimate.infer.estimator import AuEstimator
+    from ganimate.infer.generator import Generator
+    from ganimate.infer.models import DEFAULT_AU_ESTIMATOR
+
+    ap = argparse.ArgumentParser(description="Expression accuracy of a generator on held-out neutral LFW people.")
+    ap.add_argument("--generator", type=Path, required=True, help="generator.onnx, a run folder or checkpoint.pt")
+    ap.add_argument("--data", type=Path, required=True, help="prepared folder holding the held-out LFW crops")
+    ap.add_argument("--expressions", type=Path, required=True, help="lfw_expressions.csv")
+    ap.add_argument("--estimator", type=Path, default=DEFAULT_AU_ESTIMATOR, help="AU estimator ONNX")
+    ap.add_argument("--faces", type=int, default=200)
+    ap.add_argument("--grid", type=Path, help="also write a PNG grid of held-out faces under each target")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ganimate-eval-") as tmp:
+        onnx = args.generator
+        if onnx.suffix != ".onnx":
+            from ganimate.export.generator import export_generator
+
+            onnx = Path(tmp) / "generator.onnx"
+            export_generator(args.generator, onnx)
+        crops, _ = neutral_heldout_crops(args.data, args.expressions, args.faces)
+        gen = Generator(onnx, backend="onnxruntime", device="cpu")
+        est = AuEstimator(args.estimator, backend="onnxruntime", device="cpu")
+        results, grids = evaluate_generator(gen, est, crops)
+    if args.grid:
+        save_grid(crops, grids, args.grid)
+    print(results_markdown(results, len(crops)))
+
+
+if __name__ == "__main__":
+    main()
