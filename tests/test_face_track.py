@@ -122,8 +122,30 @@ def test_a_short_gap_is_bridged(detector, clip):
     assert [o[0].status for o in out[8:11]] == ["bridged"] * 3
     for o in out[8:11]:  # the last smoothed face, reused
         np.testing.assert_array_equal(o[0].face.landmarks, out[7][0].face.landmarks)
-    assert out[11][0].status == "detected"  # a lost face makes the next frame a full detection
+    assert out[11][0].status in ("refined", "detected")  # found again as soon as it is back
     assert np.linalg.norm(out[19][0].face.landmarks - truth[19], axis=1).mean() < 3.0
+
+
+def test_a_missing_face_is_searched_every_few_frames_not_every_frame(detector, clip):
+    from ganimate.face.track import LOST_DETECT_EVERY
+
+    frames, truth = clip
+    frames = list(frames[:5]) + [blank_face(f, t) for f, t in zip(frames[5:12], truth[5:12], strict=True)]
+    calls = []
+
+    class Counting:
+        def detect(self, frame):
+            calls.append(1)
+            return detector.detect(frame)
+
+        def __getattr__(self, name):
+            return getattr(detector, name)
+
+    out = run(FaceTracker(Counting(), TrackConfig(), FPS), frames)
+    assert all(len(o) == 1 and o[0].status == "bridged" for o in out[5:])
+    # frame 0, then from the frame after the face was first missed (6) every LOST_DETECT_EVERY frames,
+    # not on each of the 6 frames as before
+    assert len(calls) == 1 + len(range(6, 12, LOST_DETECT_EVERY)) < 1 + 6
 
 
 def test_a_long_gap_ends_the_track_and_a_new_one_starts(detector, clip):

@@ -26,6 +26,9 @@ THUMB_SIZE = 16  # px; the scene-cut test compares grayscale thumbnails this siz
 SCENE_CUT_DIFF = 30.0  # mean abs grey-level difference of thumbnails (0..255) that counts as a cut
 REANCHOR_IOU = 0.6  # a refined face overlapping its detection less than this is replaced by it
 DUPLICATE_IOU = 0.6  # two tracks overlapping this much follow the same face: the younger one lets go
+# while a followed face is missing (bridged), full detection every this many frames rather than every frame:
+# a face flickering at the frame's edge otherwise costs a full detection per frame
+LOST_DETECT_EVERY = 3
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ def match_boxes(
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
     """Small grayscale version of a uint8 HxWx3 RGB frame: float32 THUMB_SIZE x THUMB_SIZE, 0..255."""
-    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    step = max(1, min(frame.shape[:2]) // (4 * THUMB_SIZE))  # subsample first: area-averaging 1080p costs ms
+    grey = cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_RGB2GRAY)
     return cv2.resize(grey, (THUMB_SIZE, THUMB_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
@@ -131,8 +135,11 @@ class FaceTracker:
         thumb = thumbnail(frame)
         cut = is_scene_cut(self._prev_thumb, thumb)
         self._prev_thumb = thumb
-        due = self._last_detect is None or self._index - self._last_detect >= self.config.detect_every
-        lost = not self._tracks or any(tr.missing > 0 for tr in self._tracks)
+        since = None if self._last_detect is None else self._index - self._last_detect
+        due = since is None or since >= self.config.detect_every
+        lost = not self._tracks or (
+            any(tr.missing > 0 for tr in self._tracks) and since >= min(LOST_DETECT_EVERY, self.config.detect_every)
+        )
         # O-Net on every track, from where it was last found. Even on full-detection frames this is
         # what is kept: the patch framing then stays consistent from frame to frame, whereas the
         # detector's own O-Net pass sees a differently framed R-Net box and its landmarks jump.
