@@ -54,7 +54,7 @@ class LossConfig:
     # Random shift and scale (fraction of the crop, bilinear resampling) of each generated face before the judge:
     # a frozen CNN judge is easily fooled by pixel-periodic patterns, which resampling at random offsets blurs out.
     judge_jitter: float = 0.0
-    judge_blur: float = 0.0  # Gaussian sigma (px at the training size) applied after the jitter; 0 = off
+    judge_blur: float = 0.0  # Gaussian sigma (px at the training size) applied before the jitter; 0 = off
 
 
 @dataclass(frozen=True)

@@ -164,13 +164,27 @@ def save_grid(crops128: np.ndarray, grids: dict[str, np.ndarray], path: Path, n:
 
 
 
+def measure_generator(generator_onnx: Path, estimator_onnx: Path, data: Path, expressions: Path, faces: int = 200,
+                      grid: Path | None = None) -> str:
+    """The held-out table (markdown) of an exported generator, read by an exported AU estimator; with grid,
+    also the PNG of held-out faces under each target."""
+    from ganimate.infer.estimator import AuEstimator
+    from ganimate.infer.generator import Generator
+
+    crops, _ = neutral_heldout_crops(data, expressions, faces)
+    gen = Generator(generator_onnx, backend="onnxruntime", device="cpu")
+    est = AuEstimator(estimator_onnx, backend="onnxruntime", device="cpu")
+    results, grids = evaluate_generator(gen, est, crops)
+    if grid is not None:
+        save_grid(crops, grids, grid)
+    return results_markdown(results, len(crops))
+
+
 def main() -> None:
     """Measure a generator (ONNX file, or a training run / checkpoint, exported to a temporary file)."""
     import argparse
     import tempfile
 
-    from ganimate.infer.estimator import AuEstimator
-    from ganimate.infer.generator import Generator
     from ganimate.infer.models import DEFAULT_AU_ESTIMATOR
 
     ap = argparse.ArgumentParser(description="Expression accuracy of a generator on held-out neutral LFW people.")
@@ -188,13 +202,7 @@ def main() -> None:
 
             onnx = Path(tmp) / "generator.onnx"
             export_generator(args.generator, onnx)
-        crops, _ = neutral_heldout_crops(args.data, args.expressions, args.faces)
-        gen = Generator(onnx, backend="onnxruntime", device="cpu")
-        est = AuEstimator(args.estimator, backend="onnxruntime", device="cpu")
-        results, grids = evaluate_generator(gen, est, crops)
-    if args.grid:
-        save_grid(crops, grids, args.grid)
-    print(results_markdown(results, len(crops)))
+        print(measure_generator(onnx, args.estimator, args.data, args.expressions, args.faces, args.grid))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ganimate.infer.estimator import AuEstimator
-from ganimate.infer.generator import Generator
-
 MAX_MB = 40.0
 
 
@@ -49,18 +46,15 @@ def main() -> None:
              _export_generator(args.generator, out / "generator.onnx"), ""]
 
     from .estimator_eval import evaluate_estimator, measure_speed
-    from .generator_eval import evaluate_generator, neutral_heldout_crops, results_markdown, save_grid
+    from .generator_eval import measure_generator
 
     ev = evaluate_estimator(out / "au_estimator.onnx", args.data, args.expressions)
     lines += ["## AU estimator on held-out people", "", ev.to_markdown(),
               f"Speed (OpenVINO, 2 threads, batch 16): {measure_speed(out / 'au_estimator.onnx'):.0f} crops/s", ""]
     if args.expressions:
-        crops, _ = neutral_heldout_crops(args.data, args.expressions, args.faces)
-        gen = Generator(out / "generator.onnx", backend="onnxruntime", device="cpu")
-        est = AuEstimator(out / "au_estimator.onnx", backend="onnxruntime", device="cpu")
-        results, grids = evaluate_generator(gen, est, crops)
-        save_grid(crops, grids, out / "heldout_grid.png")
-        lines += ["## Generator on held-out people", "", results_markdown(results, len(crops)), ""]
+        table = measure_generator(out / "generator.onnx", out / "au_estimator.onnx", args.data, args.expressions,
+                                  args.faces, out / "heldout_grid.png")
+        lines += ["## Generator on held-out people", "", table, ""]
     text = "\n".join(lines)
     (out / "metrics.md").write_text(text)
     print(text)
