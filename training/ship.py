@@ -61,4 +61,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from ganimate.errors import run_script
+
+    run_script(main)
