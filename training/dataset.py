@@ -126,6 +126,8 @@ class FaceDataset:
     -> True to exclude a row. rows: indices into aus.csv to keep (after which heldout still applies).
     Rows without a full set of AU labels are dropped.
     Item i: (uint8 SxSx3 RGB, float32 (17,) AUs on the /5 scale in [0, 1]).
+    landmarks: float32 (n, 68, 2) in crop px of the S crop when the folder has landmarks.npy (one row per
+    aus.csv row, in the crops' pixels; see training/landmark_crops.py), else None.
     """
 
     def __init__(
@@ -158,6 +160,7 @@ class FaceDataset:
         self.aus = to_model_scale(table.aus[self.index])  # float32 (n,17) in [0, 1]
         self.files = tuple(table.files[i] for i in self.index)
         self.identities = tuple(table.identities[i] for i in self.index)
+        self.landmarks = _load_landmarks(self.root, len(table.files), self.images.shape[1], size, self.index)
 
     def __len__(self) -> int:
         return int(self.index.size)
@@ -170,12 +173,24 @@ class FaceDataset:
         return np.asarray(self.images[self.index[np.asarray(positions)]])
 
 
+def _load_landmarks(root: Path, n_rows: int, stored: int, size: int, index: np.ndarray) -> np.ndarray | None:
+    """landmarks.npy rows for index, rescaled from the stored crop size to size (pixel centres kept)."""
+    path = Path(root) / "landmarks.npy"
+    if not path.is_file():
+        return None
+    lm = np.load(path, mmap_mode="r")
+    if lm.shape != (n_rows, 68, 2):
+        raise GanimateError(f"{path}: shape {lm.shape}, expected ({n_rows}, 68, 2)")
+    return ((np.asarray(lm[index], dtype=np.float32) + 0.5) * (size / stored) - 0.5).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Batch:
     images: np.ndarray  # uint8 B x S x S x 3 RGB, augmented
     aus: np.ndarray  # float32 (B,17) the images' own AUs, /5 scale
     targets: np.ndarray  # float32 (B,17) target AUs, /5 scale, in [0, 1]
     positions: np.ndarray  # int64 (B,) dataset positions
+    flipped: np.ndarray | None = None  # bool (B,) images mirrored by the sampler
 
 
 class BatchSampler:
@@ -214,6 +229,7 @@ class BatchSampler:
         pos = self.positions(step)
         rng = np.random.default_rng([self.seed, self.rank, step, 7])
         images = self.dataset.take(pos)
+        flip = np.zeros(len(pos), dtype=bool)
         if self.flip:
             flip = rng.random(len(pos)) < 0.5
             images[flip] = images[flip, :, ::-1]
@@ -227,7 +243,7 @@ class BatchSampler:
                 chosen = rng.choice(len(AU_NAMES), size=rng.integers(1, 4), replace=False)
                 t[chosen] = rng.uniform(0.4, 0.9, size=len(chosen))
                 targets[i] = t
-        return Batch(images, self.dataset.aus[pos], targets, pos)
+        return Batch(images, self.dataset.aus[pos], targets, pos, flip)
 
 
 def images_to_tensor(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:

@@ -43,6 +43,7 @@ class EstimatorConfig:
     n_aus: int = N_AUS
     head_norm: bool = True
     output: str = "clamp"  # "clamp" (fit the raw output) | "sigmoid" (first design)
+    n_landmarks: int = 0  # > 0: a second head reads that many (x, y) landmarks, in crop units [0, 1]
 
     def __post_init__(self) -> None:
         if self.output not in ("clamp", "sigmoid"):
@@ -110,13 +111,38 @@ class AUEstimator(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(cfg.head_hidden, cfg.n_aus),
         )
+        # The landmark head reads the same features: both read-outs cost one backbone pass.
+        self.landmark_head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(cin * side * side, cfg.head_hidden, bias=False),
+            nn.BatchNorm1d(cfg.head_hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(cfg.head_hidden, 2 * cfg.n_landmarks),
+        ) if cfg.n_landmarks > 0 else None
 
-    def raw(self, image: torch.Tensor) -> torch.Tensor:
-        """Unclamped float N x 17 from a N x 3 x S x S crop (S = image_size, or internal_size as is)."""
+    def _features(self, image: torch.Tensor) -> torch.Tensor:
         x = image
         if x.shape[-1] != self.cfg.internal_size:
             x = F.interpolate(x, size=(self.cfg.internal_size,) * 2, mode="bilinear", align_corners=False)
-        return self.head(self.features(x))
+        return self.features(x)
+
+    def raw(self, image: torch.Tensor) -> torch.Tensor:
+        """Unclamped float N x 17 from a N x 3 x S x S crop (S = image_size, or internal_size as is)."""
+        return self.head(self._features(image))
+
+    def raw_and_landmarks(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(unclamped AUs N x 17, landmarks N x L x 2 in crop units: x / S, y / S) from one backbone pass."""
+        if self.landmark_head is None:
+            raise ValueError("this estimator has no landmark head (n_landmarks = 0)")
+        feats = self._features(image)
+        lm = self.landmark_head(feats).view(image.shape[0], self.cfg.n_landmarks, 2)
+        return self.head(feats), lm
+
+    def read_face(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(AUs N x 17 in [0, 1], landmarks N x L x 2 in crop units): what the exported ONNX file returns."""
+        raw, lm = self.raw_and_landmarks(image)
+        aus = raw.clamp(0.0, 1.0) if self.cfg.output == "clamp" else torch.sigmoid(raw)
+        return aus, lm
 
     def fit_output(self, image: torch.Tensor) -> torch.Tensor:
         """What the training loss compares with the labels: raw (clamp head) or sigmoid (first design)."""

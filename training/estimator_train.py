@@ -25,6 +25,7 @@ import torch
 
 from ganimate.atomic import atomic_output
 from ganimate.errors import GanimateError
+from ganimate.face.landmarks import flip_landmarks, normalised_error
 
 from .dataset import BatchSampler, FaceDataset, images_to_tensor, read_aus_csv
 from .estimator_net import AUEstimator, EstimatorConfig, build_estimator, config_from_checkpoint
@@ -33,7 +34,7 @@ from .trainer import StopFlag
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = "ganimate-au-estimator/1"
-LOG_COLUMNS = ("step", "epoch", "seconds", "lr", "loss", "mae", "img_per_s", "val_mae")
+LOG_COLUMNS = ("step", "epoch", "seconds", "lr", "loss", "mae", "img_per_s", "val_mae", "val_nme")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class EstimatorTrainConfig:
     contrast: float = 0.25
     saturation: float = 0.3
     bf16: bool | None = None
+    landmark_weight: float = 2.0  # L1 on landmark coordinates in crop units, when the net has a landmark head
     seed: int = 0
     log_every: int = 25
     checkpoint_seconds: float = 120.0
@@ -91,16 +93,20 @@ def colour_matrix(saturation: float, contrast: float, brightness: float, grey_me
     return np.hstack([m, offset]).astype(np.float32)
 
 
-def augment(images: np.ndarray, out_size: int, cfg: EstimatorTrainConfig, rng: np.random.Generator) -> torch.Tensor:
+def augment(images: np.ndarray, out_size: int, cfg: EstimatorTrainConfig, rng: np.random.Generator,
+            landmarks: np.ndarray | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Random affine (shift, scale, rotation about the centre) and colour jitter of a batch, resized.
 
     images: uint8 B x S x S x 3 RGB (already flipped, if at all). Returns float32 B x 3 x out_size x out_size
     in [-1, 1]. Warping straight to the network's internal size saves its resize (the same bilinear
     sampling as the in-network resize at run time). AU labels stay valid: the jitter leaves the expression.
     Done per image with OpenCV on uint8 (saturating): ~10x faster than the same maths as torch batch ops here.
+    landmarks: float (B, L, 2) in the input crops' px: then returns (images, landmarks moved with them, float32
+    B x L x 2 in crop units (x + 0.5) / out_size, the convention of the estimator's landmark head).
     """
     b, s = images.shape[0], images.shape[1]
     out = np.empty((b, out_size, out_size, 3), dtype=np.uint8)
+    moved = None if landmarks is None else np.empty((b, landmarks.shape[1], 2), dtype=np.float32)
     angle = rng.uniform(-cfg.rotate, cfg.rotate, b)
     zoom = (out_size / s) * (1.0 + rng.uniform(-cfg.scale, cfg.scale, b))
     shift = rng.uniform(-cfg.shift, cfg.shift, (b, 2)) * out_size
@@ -115,10 +121,12 @@ def augment(images: np.ndarray, out_size: int, cfg: EstimatorTrainConfig, rng: n
             grey = sum(cv2.mean(warped)[:3]) / 3.0
             warped = cv2.transform(warped, colour_matrix(*jitter[i], grey))
         out[i] = warped
+        if moved is not None:
+            moved[i] = (landmarks[i] @ m[:, :2].T + m[:, 2] + 0.5) / out_size
     x = np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(np.float32)  # numpy: faster than torch here
     x *= np.float32(1.0 / 127.5)
     x -= np.float32(1.0)
-    return torch.from_numpy(x)
+    return torch.from_numpy(x) if moved is None else (torch.from_numpy(x), torch.from_numpy(moved))
 
 
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, intensity_weight: float) -> torch.Tensor:
@@ -198,6 +206,8 @@ class ConcatFaces:
         self.parts = list(parts)
         self.starts = np.cumsum([0] + [len(p) for p in self.parts])
         self.aus = np.concatenate([p.aus for p in self.parts])
+        lms = [p.landmarks for p in self.parts]
+        self.landmarks = None if any(lm is None for lm in lms) else np.concatenate(lms)
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -260,14 +270,31 @@ def _val_rows(data: Path | Sequence[Path], size: int, n: int) -> FaceDataset | C
 
 
 @torch.no_grad()
-def _val_mae(model: AUEstimator, held: FaceDataset | ConcatFaces, device: str, batch: int = 128) -> float:
+def _val_scores(model: AUEstimator, held: FaceDataset | ConcatFaces, device: str,
+                batch: int = 128) -> tuple[float, float | None]:
+    """(AU MAE on the 0..5 scale, landmark NME or None) of held-out rows."""
     model.eval()
-    errs = []
+    with_lm = model.cfg.n_landmarks > 0 and held.landmarks is not None
+    errs, nmes = [], []
     for i in range(0, len(held), batch):
         pos = np.arange(i, min(i + batch, len(held)))
-        pred = model(images_to_tensor(held.take(pos), device)).float().cpu().numpy()
-        errs.append(np.abs(pred - held.aus[pos]))
-    return float(np.concatenate(errs).mean() * 5.0)
+        x = images_to_tensor(held.take(pos), device)
+        if with_lm:
+            pred, lm = model.read_face(x)
+            size = x.shape[-1]
+            nmes.append(normalised_error(lm.float().cpu().numpy() * size - 0.5, held.landmarks[pos]))
+        else:
+            pred = model(x)
+        errs.append(np.abs(pred.float().cpu().numpy() - held.aus[pos]))
+    return float(np.concatenate(errs).mean() * 5.0), (float(np.concatenate(nmes).mean()) if nmes else None)
+
+
+def _landmark_targets(dataset, batch, size: int) -> np.ndarray:
+    """The batch's landmarks (crop px of the S crop), mirrored where the sampler flipped the image."""
+    lm = np.array(dataset.landmarks[batch.positions], dtype=np.float32)
+    if batch.flipped is not None and batch.flipped.any():
+        lm[batch.flipped] = flip_landmarks(lm[batch.flipped], size)
+    return lm
 
 
 def train_estimator(
@@ -326,6 +353,9 @@ def train_estimator(
         with torch.no_grad():
             mean = torch.from_numpy(dataset.aus.mean(axis=0)).clamp(0.01, 0.99)
             model.head[-1].bias.copy_(mean if cfg.output == "clamp" else torch.logit(mean))
+            if cfg.n_landmarks > 0 and dataset.landmarks is not None:  # and from the mean face shape
+                mean_lm = (dataset.landmarks.mean(axis=0) + 0.5) / cfg.image_size
+                model.landmark_head[-1].bias.copy_(torch.from_numpy(mean_lm.reshape(-1).astype(np.float32)))
             ema.model.load_state_dict(model.state_dict())
     else:
         model.load_state_dict(state["train_state_dict"])
@@ -344,6 +374,9 @@ def train_estimator(
             parts.append(seconds / (60.0 * max_minutes))
         return min(1.0, max(parts))
 
+    with_landmarks = cfg.n_landmarks > 0
+    if with_landmarks and dataset.landmarks is None:
+        raise GanimateError("the estimator has a landmark head but the data has no landmarks.npy")
     stats = {"train_rows": len(dataset), "heldout_val_rows": len(held) if held is not None else 0,
              "bf16": bf16, "device": device}
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -362,12 +395,22 @@ def train_estimator(
             batch = sampler.batch(step)
             seed = int(np.random.SeedSequence([train_cfg.seed, step]).generate_state(1)[0])
             torch.manual_seed(seed + 1)  # dropout masks follow the step too
-            x = augment(batch.images, cfg.internal_size, train_cfg, np.random.default_rng(seed)).to(device)
+            aug_rng = np.random.default_rng(seed)
             y = torch.from_numpy(batch.aus).to(device)
             model.train()
-            with amp:
-                pred = model.fit_output(x)
-            loss = weighted_mse(pred, y, train_cfg.intensity_weight)
+            if with_landmarks:
+                x, lm_t = augment(batch.images, cfg.internal_size, train_cfg, aug_rng,
+                                  landmarks=_landmark_targets(dataset, batch, cfg.image_size))
+                with amp:
+                    raw, lm_pred = model.raw_and_landmarks(x.to(device))
+                pred = raw if cfg.output == "clamp" else torch.sigmoid(raw)
+                lm_loss = (lm_pred.float() - lm_t.to(device)).abs().mean()
+                loss = weighted_mse(pred, y, train_cfg.intensity_weight) + train_cfg.landmark_weight * lm_loss
+            else:
+                x = augment(batch.images, cfg.internal_size, train_cfg, aug_rng).to(device)
+                with amp:
+                    pred = model.fit_output(x)
+                loss = weighted_mse(pred, y, train_cfg.intensity_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.clip_grad)
@@ -379,20 +422,24 @@ def train_estimator(
             run_mae += float((pred.detach().float().clamp(0, 1) - y).abs().mean()) * 5.0
             n_run += 1
             now = time.perf_counter()
-            val = None
+            val = nme = None
             if held is not None and (now - last_val >= train_cfg.val_seconds or progress_of(step, seconds) >= 1.0):
-                val = _val_mae(ema.model, held, device)
+                val, nme = _val_scores(ema.model, held, device)
                 last_val = time.perf_counter()
                 stats["val_mae"] = val
+                if nme is not None:
+                    stats["val_nme"] = nme
             if step % train_cfg.log_every == 0 or val is not None or progress_of(step, seconds) >= 1.0:
                 row = {"step": step, "epoch": sampler.epoch_of(step - 1), "seconds": seconds, "lr": lr,
                        "loss": run_loss / n_run, "mae": run_mae / n_run,
-                       "img_per_s": n_run * train_cfg.batch_size / max(now - t_run, 1e-9), "val_mae": val}
+                       "img_per_s": n_run * train_cfg.batch_size / max(now - t_run, 1e-9), "val_mae": val,
+                       "val_nme": nme}
                 _append_log(log_path, row)
                 stats.update(step=step, seconds=seconds, loss=row["loss"], mae=row["mae"])
                 bar.update(task, completed=1000 * progress_of(step, seconds),
                            info=f"step {step} loss {row['loss']:.4f} MAE {row['mae']:.3f} "
-                                f"{row['img_per_s']:.0f} img/s" + (f" val MAE {val:.3f}" if val is not None else ""))
+                                f"{row['img_per_s']:.0f} img/s" + (f" val MAE {val:.3f}" if val is not None else "")
+                                + (f" NME {nme:.4f}" if nme is not None else ""))
                 run_loss = run_mae = 0.0
                 n_run, t_run = 0, time.perf_counter()
             if time.perf_counter() - last_ckpt >= train_cfg.checkpoint_seconds:
