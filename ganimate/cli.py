@@ -42,12 +42,20 @@ DetectEveryOpt = Annotated[int, typer.Option("--detect-every", min=1,
 DETECT_EVERY = TrackConfig().detect_every
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="CPU threads per model (0 = all cores).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=0, help="Batch / folder input: worker processes "
+                                         "(0 = half the cores).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Batch / folder input: redo jobs whose outputs are "
+                                        "complete.")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", help="Batch / folder input: write a JSON-lines "
+                                                "report, one line per job.")]
+PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto | f32 | bf16 (OpenVINO; auto = bf16 where "
+                                                               "the CPU has native bf16 units)")]
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
-    quiet: bool = False, threads: int = 0,
+    quiet: bool = False, threads: int = 0, precision: str = "auto",
 ) -> RunConfig:
     return RunConfig(
         detect=DetectConfig(),
@@ -55,7 +63,7 @@ def build_run_config(
         crop=CropConfig(),
         encode=replace(EncodeConfig(), crf=crf, preset=preset),
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
-                          threads=threads),
+                          threads=threads, precision=precision),
         face=face,
         show_progress=not quiet,
     )
@@ -80,9 +88,11 @@ def _crop_size_from_model(run: RunConfig) -> RunConfig:
 
 @app.command()
 def transfer(
-    src: Annotated[Path, typer.Argument(help="Source video whose faces are edited.")],
-    ref: Annotated[Path, typer.Argument(help="Reference video (or OpenFace AU CSV) whose expressions drive them.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output video file.")],
+    src: Annotated[Path, typer.Argument(help="Source video whose faces are edited (or a folder of them).")],
+    ref: Annotated[Path | None, typer.Argument(help="Reference video (or OpenFace AU CSV) whose expressions "
+                                               "drive them; not needed with --aus.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output video file (a folder for a folder of "
+                                         "sources).")] = ...,
     mode: Annotated[str, typer.Option(help="relative: add the reference's changes to each face's neutral; "
                                       "absolute: copy the reference's AUs.")] = "relative",
     ref_end: Annotated[str, typer.Option(help="Reference shorter than the source: hold | loop.")] = "hold",
@@ -90,16 +100,26 @@ def transfer(
     preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
-    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, quiet: QuietOpt = False,
+    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
+    quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
-    """Drive the faces of SRC with the expressions of REF."""
+    """Drive the faces of SRC with the expressions of REF (or of --aus REF.csv)."""
     from ganimate.pipeline.progress import frame_progress
     from ganimate.pipeline.transfer import TransferOptions, run_transfer
 
+    if (ref is None) == (aus is None):
+        raise GanimateError("give the reference as REF (a video or OpenFace CSV) or as --aus REF.csv, one of them")
+    if src.is_dir():
+        options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
+                       backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
+                       detect_every=detect_every, precision=precision)
+        _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
+                      workers, threads, force, report, quiet)
+        return
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet, threads))
+                                                 detect_every, quiet, threads, precision))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -112,13 +132,14 @@ def transfer(
 def keyframes(
     curves: Annotated[Path, typer.Argument(help="AU curves JSON file (see README).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output video file.")],
-    source: Annotated[Path | None, typer.Option("--source", help="Portrait image or video to animate "
-                                                "(default: scikit-image's astronaut photo).")] = None,
+    source: Annotated[Path | None, typer.Option("--source", help="Portrait image or video to animate, or a "
+                                                "folder of them (default: scikit-image's astronaut photo).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write a PNG plot of the target AUs.")] = None,
     preview: Annotated[bool, typer.Option(help="Also write OUT.preview.mp4: source | output.")] = False,
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
-    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, quiet: QuietOpt = False,
+    detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
+    quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
     """Animate a face from keyframed AU curves."""
     from ganimate.au.curves import load_curves
@@ -127,12 +148,20 @@ def keyframes(
 
     _check_input(curves, "curves file")
     curve_set = load_curves(curves)
+    if source is not None and source.is_dir():
+        if plot is not None:
+            raise GanimateError("--plot names one file; with a folder of sources use a jobs file (ganimate batch)")
+        options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
+                       crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision)
+        _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
+                      workers, threads, force, report, quiet)
+        return
     with tempfile.TemporaryDirectory(prefix="ganimate-") as tmp:
         if source is None:
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                     detect_every, quiet, threads))
+                                                     detect_every, quiet, threads, precision))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
@@ -159,11 +188,13 @@ def _default_portrait(folder: Path) -> Path:
 
 @app.command("aus")
 def aus_command(
-    video: Annotated[Path, typer.Argument(help="Video to analyse.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output CSV (OpenFace layout).")],
+    video: Annotated[Path, typer.Argument(help="Video to analyse (or a folder of them).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output CSV (OpenFace layout; a folder for a "
+                                         "folder of videos).")],
     au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto", face: FaceOpt = "all",
     batch: BatchOpt = 16, detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0,
-    quiet: QuietOpt = False,
+    precision: PrecisionOpt = "auto", quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Per-frame AU intensities of VIDEO, in OpenFace CSV layout."""
     from ganimate.infer.backend import read_model_info
@@ -171,15 +202,67 @@ def aus_command(
     from ganimate.pipeline.aus import run_aus
     from ganimate.pipeline.progress import frame_progress
 
+    if video.is_dir():
+        options = dict(au_model=au_model, backend=backend, device=device, face=face, batch=batch,
+                       detect_every=detect_every, precision=precision)
+        _folder_batch("aus", {"src": video}, output, ".csv", options, workers, threads, force, report, quiet)
+        return
     _check_input(video, "video")
     run = build_run_config(None, au_model, backend, device, face, batch=batch, detect_every=detect_every,
-                           quiet=quiet, threads=threads)
+                           quiet=quiet, threads=threads, precision=precision)
     size = read_model_info(resolve_model(au_model, DEFAULT_AU_ESTIMATOR, "AU estimator model")).image_size
     run = replace(run, crop=replace(run.crop, size=size))
     with frame_progress(run.show_progress) as progress:
         report = run_aus(video, output, run, progress)
     out.print(f"wrote {report.output} ({report.rows} rows; a face in {report.frames_with_face} of "
               f"{report.frames} frames)")
+
+
+@app.command()
+def batch(
+    jobs: Annotated[Path, typer.Argument(help="Jobs file: CSV with a header row, or JSON lines; one job a row "
+                                         "(kind, inputs, out, options; see README).")],
+    workers: WorkersOpt = 0,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per job (models and x264; "
+                                         "0 = cores / workers, 1 on Ray).")] = 0,
+    force: ForceOpt = False, report: ReportOpt = None,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="[ADDRESS]",
+                                            help="Run the jobs as Ray tasks: alone, on a local Ray; with ADDRESS, "
+                                            "on that cluster (auto, ray://head:10001).")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run many transfer / keyframes / aus jobs: skips complete outputs, goes on past bad jobs."""
+    from ganimate.batch.jobs import parse_jobs_file
+
+    _run_batch(parse_jobs_file(jobs), workers, threads, force, report, quiet, ray)
+
+
+def _folder_batch(kind: str, inputs: dict, output: Path, ext: str, options: dict, workers: int, threads: int,
+                  force: bool, report: Path | None, quiet: bool) -> None:
+    """The short form: every video (or image) of the folder input is one job, written to OUTPUT/STEM.EXT."""
+    from ganimate.batch.jobs import folder_jobs
+
+    folder_role = "src"
+    for role, p in inputs.items():
+        if p is not None and role != folder_role and p.is_dir():
+            raise GanimateError(f"{p}: only one input may be a folder")
+    defaults = {"mode": "relative", "ref_end": "hold", "preview": False, "backend": "auto", "device": "auto",
+                "face": "all", "crf": 18, "preset": "veryfast", "batch": 16 if kind == "aus" else 8,
+                "detect_every": DETECT_EVERY, "precision": "auto"}
+    given = {k: v for k, v in options.items() if v is not None and defaults.get(k, object()) != v}
+    _run_batch(folder_jobs(kind, inputs, folder_role, output, ext, given), workers, threads, force, report,
+               quiet, None)
+
+
+def _run_batch(jobs, workers: int, threads: int, force: bool, report: Path | None, quiet: bool,
+               ray: str | None) -> None:
+    from ganimate.batch.runner import BatchConfig, run_batch
+
+    cfg = BatchConfig(workers=workers, threads=threads, force=force, report=report, ray=ray,
+                      show_progress=not quiet)
+    results = run_batch(jobs, cfg, out)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -266,11 +349,22 @@ def _split_override(text: str) -> tuple[str, str]:
     return k.strip(), v.strip()
 
 
+def optional_ray_address(argv: list[str]) -> list[str]:
+    """`--ray` may come without its ADDRESS (Typer options always take one): then it means a local Ray."""
+    args = list(argv)
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a == "--ray" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            args[i] = "--ray=local"
+    return args
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
     debug = bool(os.environ.get("GANIMATE_DEBUG"))
     try:
-        app()
+        app(args=optional_ray_address(sys.argv[1:]))
     except GanimateError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

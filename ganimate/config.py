@@ -14,8 +14,10 @@ class DetectConfig:
     thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-net
     min_score: float = 0.9  # faces below this are ignored
     device: str = "cpu"
-    # torch threads for MTCNN; 0 leaves torch's default. One thread, because the ONNX models and the
-    # encoder use the other cores and oversubscribed OpenMP threads slow MTCNN down many times over
+    # auto = the backend measured fastest for each of the three nets (ganimate.face.detect), or one for all
+    backend: str = "auto"
+    # threads per MTCNN net; 0 = the backend's default. One thread, because the other ONNX models and
+    # the encoder use the other cores and oversubscribed threads slow MTCNN down many times over
     threads: int = 1
     # full detection runs on the frame scaled so its longer side is at most this (0 = full size): the
     # P-net pyramid costs in proportion to the area, and O-Net refines the landmarks at full size anyway
@@ -54,6 +56,9 @@ class EncodeConfig:
     crf: int = 18
     preset: str = "veryfast"
     pix_fmt: str = "yuv420p"
+    # encoder threads; 0 = x264's own choice (1.5 x the cores). x264's output bytes depend on its thread
+    # count, so batch sets it: the same jobs give the same files on any machine (locally or on Ray)
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,11 @@ class InferConfig:
     device: str = "auto"  # auto | cpu | cuda
     batch_size: int = 8
     threads: int = 0  # CPU threads per model session; 0 = the backend's default (all cores)
+    # OpenVINO compute precision: auto = bf16 where the CPU has native bf16 units (AVX512-BF16, AMX),
+    # f32 elsewhere. bf16 moves the shipped generator's pixels by at most ~2.5 grey levels (mean 0.04,
+    # PSNR 68 dB against f32; bench/bench_precision.py) and the estimator's AUs by ~0.01
+    precision: str = "auto"
+    hint: str = "LATENCY"  # OpenVINO PERFORMANCE_HINT: LATENCY | THROUGHPUT
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """ONNX inference backends behind one small interface.
 
-OpenVINO is the CPU default (bf16 where the CPU has native bf16 units, f32 elsewhere),
-onnxruntime with the CUDA execution provider runs on NVIDIA GPUs, and plain onnxruntime on the
-CPU is the fallback. All take the same ONNX files.
+OpenVINO is the CPU default, onnxruntime with the CUDA execution provider runs on NVIDIA GPUs, and
+plain onnxruntime on the CPU is the fallback. All take the same ONNX files.
+
+Precision is a setting, not a side effect of the CPU: `f32`, `bf16` (OpenVINO only, CPUs with native
+bf16: AVX512-BF16 or AMX) or `auto` (bf16 where the CPU has it, f32 elsewhere). Each session's
+`description` names the precision OpenVINO actually compiled with.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from ganimate.errors import GanimateError
 
 BACKENDS = ("auto", "openvino", "onnxruntime")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "f32", "bf16")
+HINTS = ("LATENCY", "THROUGHPUT")  # OpenVINO PERFORMANCE_HINT
 
 
 class Session(Protocol):
     """A loaded model: named float32 arrays in, named float32 arrays out."""
 
     description: str
+    precision: str  # "f32" | "bf16": what the backend actually computes in
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 
@@ -86,20 +92,38 @@ def _nvidia_device_present() -> bool:
     return any(Path("/dev").glob("nvidia[0-9]*")) or bool(os.environ.get("GANIMATE_ASSUME_CUDA"))
 
 
+def resolve_precision(precision: str) -> str:
+    """'auto' | 'f32' | 'bf16' -> the precision OpenVINO is asked for on this CPU.
+
+    bf16 on a CPU without native bf16 units would silently run f32 (OpenVINO ignores the hint), so
+    asking for it there is an error rather than a setting that does nothing."""
+    if precision not in PRECISIONS:
+        raise GanimateError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    native = cpu_has_native_bf16()
+    if precision == "auto":
+        return "bf16" if native else "f32"
+    if precision == "bf16" and not native:
+        raise GanimateError("bf16 was requested but this CPU has no native bf16 units (AVX512-BF16 or AMX)")
+    return precision
+
+
 class OpenVinoSession:
-    def __init__(self, path: Path, precision: str = "auto", threads: int = 0):
+    def __init__(self, path: Path, precision: str = "auto", threads: int = 0, hint: str = "LATENCY"):
         import openvino as ov
 
+        if hint not in HINTS:
+            raise GanimateError(f"unknown performance hint {hint!r}; choose one of {', '.join(HINTS)}")
+        precision = resolve_precision(precision)
         core = ov.Core()
-        if precision == "auto":
-            precision = "bf16" if cpu_has_native_bf16() else "f32"
-        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, object] = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint}
         if threads > 0:
             config["INFERENCE_NUM_THREADS"] = threads
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         self._request = self._compiled.create_infer_request()
         self._outputs = [(o.get_any_name(), o) for o in self._compiled.outputs]
-        self.description = f"OpenVINO CPU {precision}"
+        used = self._compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: what was compiled
+        self.precision = used.get_type_name() if hasattr(used, "get_type_name") else str(used)
+        self.description = f"OpenVINO CPU {self.precision} {hint}"
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         result = self._request.infer({k: np.ascontiguousarray(v) for k, v in inputs.items()})
@@ -122,19 +146,26 @@ class OrtSession:
         if device == "cuda" and used != "CUDAExecutionProvider":
             raise GanimateError("CUDA was requested but onnxruntime could not use the GPU")
         self._names = [o.name for o in self._session.get_outputs()]
-        self.description = f"onnxruntime {'CUDA' if used == 'CUDAExecutionProvider' else 'CPU'} fp32"
+        self.precision = "f32"
+        self.description = f"onnxruntime {'CUDA' if used == 'CUDAExecutionProvider' else 'CPU'} f32"
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outs = self._session.run(self._names, {k: np.ascontiguousarray(v) for k, v in inputs.items()})
         return dict(zip(self._names, outs, strict=True))
 
 
-def open_session(path: Path, backend: str = "auto", device: str = "auto", threads: int = 0) -> Session:
-    """Load an ONNX model on the best available backend for (backend, device)."""
+def open_session(path: Path, backend: str = "auto", device: str = "auto", threads: int = 0,
+                 precision: str = "auto", hint: str = "LATENCY") -> Session:
+    """Load an ONNX model on the best available backend for (backend, device).
+
+    precision and hint (OpenVINO PERFORMANCE_HINT) apply to OpenVINO; onnxruntime runs f32 and
+    refuses an explicit bf16."""
     if backend not in BACKENDS:
         raise GanimateError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if device not in DEVICES:
         raise GanimateError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    if precision not in PRECISIONS:
+        raise GanimateError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if not Path(path).is_file():
         raise GanimateError(f"model file not found: {path}")
     if device == "auto":
@@ -142,18 +173,25 @@ def open_session(path: Path, backend: str = "auto", device: str = "auto", thread
     if device == "cuda":
         if backend == "openvino":
             raise GanimateError("the OpenVINO backend runs on the CPU; use --backend onnxruntime for CUDA")
+        _f32_only(precision, "onnxruntime CUDA")
         return OrtSession(path, "cuda", threads)
     if backend in ("auto", "openvino"):
         try:
-            return OpenVinoSession(path, threads=threads)
+            return OpenVinoSession(path, precision=precision, threads=threads, hint=hint)
         except ImportError:
             if backend == "openvino":
                 raise GanimateError("the openvino package is not installed") from None
+    _f32_only(precision, "onnxruntime")
     return OrtSession(path, "cpu", threads)
 
 
+def _f32_only(precision: str, what: str) -> None:
+    if precision == "bf16":
+        raise GanimateError(f"{what} runs f32 here; bf16 needs the OpenVINO backend")
+
+
 def open_model(path: Path, kind: str, what: str, backend: str = "auto", device: str = "auto",
-               threads: int = 0) -> tuple[ModelInfo, Session]:
+               threads: int = 0, precision: str = "auto", hint: str = "LATENCY") -> tuple[ModelInfo, Session]:
     """Check a ganimate ONNX file is the right kind of model for our AUs, then load it."""
     from ganimate.au.names import AU_NAMES
 
@@ -162,4 +200,4 @@ def open_model(path: Path, kind: str, what: str, backend: str = "auto", device: 
         raise GanimateError(f"{path} is a {info.kind} model, not {what}")
     if info.au_names and tuple(info.au_names) != AU_NAMES:
         raise GanimateError(f"{path} works on other AUs ({','.join(info.au_names)})")
-    return info, open_session(path, backend, device, threads)
+    return info, open_session(path, backend, device, threads, precision, hint)

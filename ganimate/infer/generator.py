@@ -13,15 +13,19 @@ from ganimate.infer.tensors import crops_to_tensor, tensor_to_crops
 
 
 class Generator:
-    def __init__(self, path: Path, backend: str = "auto", device: str = "auto", threads: int = 0):
-        info, self.session = open_model(path, "generator", "a generator", backend, device, threads)
+    def __init__(self, path: Path, backend: str = "auto", device: str = "auto", threads: int = 0,
+                 precision: str = "auto", hint: str = "LATENCY"):
+        info, self.session = open_model(path, "generator", "a generator", backend, device, threads,
+                                        precision, hint)
         self.path = path
         self.info = info
         self.size = info.image_size
 
     @classmethod
-    def load(cls, path: Path | None = None, backend: str = "auto", device: str = "auto", threads: int = 0):
-        return cls(resolve_model(path, DEFAULT_GENERATOR, "generator model"), backend, device, threads)
+    def load(cls, path: Path | None = None, backend: str = "auto", device: str = "auto", threads: int = 0,
+             precision: str = "auto", hint: str = "LATENCY"):
+        return cls(resolve_model(path, DEFAULT_GENERATOR, "generator model"), backend, device, threads,
+                   precision, hint)
 
     def edit(self, crops: np.ndarray, aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """crops uint8 NxSxSx3 RGB, aus float (N,17) intensities 0..5 ->

@@ -13,12 +13,14 @@ from ganimate.infer.generator import Generator
 class Models:
     estimator: AuEstimator
     generator: Generator | None = None
+    detector: object | None = None  # a FaceDetector (MTCNN) to share between videos; None = one per video
 
 
 def load_models(run: RunConfig, need_generator: bool) -> Models:
     inf = run.infer
-    estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads)
-    generator = Generator.load(inf.model, inf.backend, inf.device, inf.threads) if need_generator else None
+    estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
+    generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
+                 if need_generator else None)
     return Models(estimator=estimator, generator=generator)
 
 
