@@ -52,13 +52,21 @@ def fill_gaps(aus: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.asarray(aus, dtype=np.float32)[idx]
 
 
+def gaussian_kernel(sigma: float) -> np.ndarray:
+    """float64 (2r+1,) normalised Gaussian taps, r = ceil(3 sigma); [1.0] (no smoothing) for sigma <= 0."""
+    if sigma <= 0:
+        return np.ones(1)
+    radius = int(np.ceil(3 * sigma))
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return k / k.sum()
+
+
 def smooth_series(aus: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing along time (sigma in frames) to calm per-frame estimator noise."""
     if sigma <= 0 or len(aus) < 3:
         return np.asarray(aus, dtype=np.float32)
-    radius = int(np.ceil(3 * sigma))
-    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    k /= k.sum()
+    k = gaussian_kernel(sigma)
+    radius = (len(k) - 1) // 2
     padded = np.pad(aus, ((radius, radius), (0, 0)), mode="edge")
     out = np.stack([np.convolve(padded[:, j], k, mode="valid") for j in range(aus.shape[1])], axis=1)
     return out.astype(np.float32)

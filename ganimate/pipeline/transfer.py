@@ -1,12 +1,14 @@
 """`ganimate transfer`: drive the faces of a source video with the expressions of a reference.
 
-Two passes: the reference is reduced to one AU vector per frame (small: 17 floats a frame), then the
-source streams through decode -> track -> crop -> estimate own AUs -> (neutral window) -> generate
--> paste back -> encode, with bounded buffers only.
+One pass: the source streams through decode -> track -> crop -> estimate own AUs -> (neutral window)
+-> generate -> paste back -> encode, with bounded buffers only. The reference is read alongside, on
+demand (ganimate.pipeline.reference): only as far as the source's last frame time needs it, plus its
+first `ref_neutral_frames` frames for its neutral, its decoding and tracking in their own threads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
 from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.neutral import with_neutral_targets
+from ganimate.pipeline.reference import StreamedReference
 from ganimate.pipeline.render import render_edits
 from ganimate.pipeline.source import faces_with_aus
-from ganimate.pipeline.targets import AuSeries, fill_gaps, relative_target, smooth_series
+from ganimate.pipeline.targets import relative_target
 
 MODES = ("relative", "absolute")
 REF_ENDS = ("hold", "loop")
@@ -30,6 +33,8 @@ class TransferOptions:
     mode: str = "relative"  # relative: source-neutral + (ref - ref-neutral); absolute: ref
     ref_end: str = "hold"  # reference shorter than the source: hold its last frame, or loop it
     neutral_frames: int = 25  # a source face's neutral comes from its first N frames
+    # the reference's neutral comes from its first N frames; 0 = the whole reference (reads all of it)
+    ref_neutral_frames: int = 25
     ref_smooth: float = 1.0  # Gaussian sigma (frames) on the reference AUs
     preview: bool = False  # also write OUT.preview.mp4: source | output side by side
 
@@ -43,29 +48,38 @@ class TransferReport:
     preview: Path | None
 
 
-def reference_series(ref: Path, run: RunConfig, models: Models, progress, smooth: float) -> AuSeries:
-    """AUs of the largest face in each reference frame (video) or rows of an OpenFace CSV."""
+def csv_reference(ref: Path, smooth: float, neutral_frames: int) -> StreamedReference:
+    """The rows of an OpenFace CSV as a reference (read whole: it is small)."""
+    track = read_openface_csv(ref)
+    times = track.timestamp if np.all(np.isfinite(track.timestamp)) else (track.frame - 1) / 25.0
+    ok = track.success & np.all(np.isfinite(track.aus), axis=1)
+    rows = zip(np.asarray(times, dtype=np.float64), ok, np.nan_to_num(track.aus), strict=True)
+    return StreamedReference(rows, smooth, neutral_frames)
+
+
+def reference_rows(ref: Path, info, run: RunConfig, models: Models,
+                   progress) -> Iterator[tuple[float, bool, np.ndarray]]:
+    """(time s, face found, AUs float32 (17,)) of the largest face in each reference frame, lazily."""
+    crop = replace(run.crop, size=models.estimator.size)
+    # the reference is tracked while the source is: its own detector (a FaceDetector is not thread-safe)
+    own = replace(models, detector=None)
+    for frame, items, results in faces_with_aus(ref, info, run, own, progress, "reference AUs", crop, "largest"):
+        yield frame.time, bool(items), results[0] if items else np.zeros(17, dtype=np.float32)
+
+
+def open_reference(ref: Path, run: RunConfig, models: Models, opts: TransferOptions, progress) -> StreamedReference:
+    """The reference's AUs (a video, or an OpenFace CSV), read as far as they are asked for."""
     if ref.suffix.lower() == ".csv":
-        track = read_openface_csv(ref)
-        times = track.timestamp if np.all(np.isfinite(track.timestamp)) else (track.frame - 1) / 25.0
-        ok = track.success & np.all(np.isfinite(track.aus), axis=1)
-        aus = fill_gaps(np.nan_to_num(track.aus), ok)
-        return AuSeries(np.asarray(times, dtype=np.float64), smooth_series(aus, smooth))
+        return csv_reference(ref, opts.ref_smooth, opts.ref_neutral_frames)
     from ganimate.video.probe import probe_video
 
-    info = probe_video(ref)
-    times, rows, valid = [], [], []
-    crop = replace(run.crop, size=models.estimator.size)
-    for frame, items, results in faces_with_aus(ref, info, run, models, progress, "reference AUs", crop, "largest"):
-        times.append(frame.time)
-        valid.append(bool(items))
-        rows.append(results[0] if items else np.zeros(17, dtype=np.float32))
-    aus = fill_gaps(np.stack(rows), np.array(valid))
-    return AuSeries(np.array(times, dtype=np.float64), smooth_series(aus, smooth))
+    info = probe_video(ref)  # a bad reference is reported now, before the source is read
+    rows = reference_rows(ref, info, run, models, progress)
+    return StreamedReference(rows, opts.ref_smooth, opts.ref_neutral_frames)
 
 
 def run_transfer(
-    src: Path, ref: Path, out: Path, run: RunConfig, opts: TransferOptions, progress
+    src: Path, ref: Path, out: Path, run: RunConfig, opts: TransferOptions, progress, models: Models | None = None
 ) -> TransferReport:
     """Write OUT: SRC with its faces' expressions driven by REF (a video, or an OpenFace AU CSV)."""
     from ganimate.video.probe import probe_video
@@ -75,24 +89,26 @@ def run_transfer(
     if opts.ref_end not in REF_ENDS:
         raise GanimateError(f"--ref-end must be one of {', '.join(REF_ENDS)}")
     info = probe_video(src)
-    models = load_models(run, need_generator=True)
-    series = reference_series(ref, run, models, progress, opts.ref_smooth)
-    ref_neutral = series.neutral()
-    own = faces_with_aus(src, info, run, models, progress, "transfer", run.crop, _choice(run))
+    models = models or load_models(run, need_generator=True)  # batch workers pass theirs, loaded once
+    reference = open_reference(ref, run, models, opts, progress)
+    try:
+        own = faces_with_aus(src, info, run, models, progress, "transfer", run.crop, _choice(run))
 
-    def target_for(frame, crop, neutral, own) -> np.ndarray:
-        ref_aus = series.at(frame.time, opts.ref_end)
-        if opts.mode == "absolute":
-            return ref_aus
-        return relative_target(neutral, ref_aus, ref_neutral)
+        def target_for(frame, crop, neutral, own) -> np.ndarray:
+            ref_aus = reference.at(frame.time, opts.ref_end)
+            if opts.mode == "absolute":
+                return ref_aus
+            return relative_target(neutral, ref_aus, reference.neutral())
 
-    targeted = with_neutral_targets(own, opts.neutral_frames, target_for)
-    stats = {"frames": 0, "faces": 0}
-    preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
-    render_edits(targeted, models.generator, run, info, src, out, preview, stats)
+        targeted = with_neutral_targets(own, opts.neutral_frames, target_for)
+        stats = {"frames": 0, "faces": 0}
+        preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
+        render_edits(targeted, models.generator, run, info, src, out, preview, stats)
+    finally:
+        reference.close()  # stops the reference's decode and tracking threads where the source ended
     if stats["faces"] == 0:
         raise GanimateError(f"no face found in any frame of {src}")
-    return TransferReport(stats["frames"], stats["faces"], len(series.times), out, preview)
+    return TransferReport(stats["frames"], stats["faces"], reference.frames_read, out, preview)
 
 
 def _choice(run: RunConfig):
