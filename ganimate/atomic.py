@@ -10,6 +10,7 @@ interrupted or failed run never leaves a half-written target behind and never cl
 
 from __future__ import annotations
 
+import glob
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -65,6 +66,17 @@ def temp_path_for(target: Path, suffix: str | None = None) -> Path:
         cand = target.with_name(f".{stem}{TEMP_MARK}{uuid.uuid4().hex[:8]}{ext}")
         if not cand.exists():
             return cand
+
+
+def stale_temps(target: Path | str) -> list[Path]:
+    """Temporary files of ``target`` left behind by a killed run (``kill -9`` skips the clean-up).
+
+    Only call this when nothing else is writing ``target`` now (batch does, before starting its job)."""
+    target = Path(target)
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    if not target.parent.is_dir():
+        return []
+    return sorted(p for p in target.parent.glob(f".{glob.escape(stem)}{TEMP_MARK}*") if p.is_file())
 
 
 def _remove(path: Path) -> None:

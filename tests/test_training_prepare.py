@@ -75,6 +75,31 @@ def test_prepare_skips_photos_without_labels_and_refuses_non_empty_output(tmp_pa
         prepare_dataset([photos], out, labels, PrepareConfig(size=64), progress=False)
 
 
+def test_prepare_one_video_with_its_featureextraction_csv_as_labels(tmp_path, astronaut):
+    from ganimate.au.openface_csv import OpenFaceCsvWriter
+    from ganimate.synth import make_face_clip
+
+    clip = make_face_clip(tmp_path / "clip.mp4", astronaut, n_frames=6, fps=25, size=(256, 256), audio=False)
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(0, 5, (6, len(AU_NAMES))).round(2)
+    labels = tmp_path / "clip.openface.csv"  # beside the video too, but given explicitly as the label file
+    with OpenFaceCsvWriter(labels) as w:
+        for i in range(6):
+            w.write_row(i + 1, 0, i / 25, 0.98, i != 2, truth[i])  # frame 3 not tracked: no crop from it
+    out = tmp_path / "ds"
+    stats = prepare_dataset([clip], out, labels, PrepareConfig(size=64), progress=False)
+    with open(out / "aus.csv") as fh:
+        got = list(csv.DictReader(fh))
+    assert stats.crops == len(got) >= 3
+    assert all(int(r["frame"]) != 2 for r in got)
+    for r in got:
+        expected = truth[int(r["frame"])]
+        assert [float(r[f"{a}_r"]) for a in AU_NAMES] == pytest.approx(expected, abs=1e-3)
+    other = make_face_clip(tmp_path / "other.mp4", astronaut, n_frames=3, fps=25, size=(256, 256), audio=False)
+    with pytest.raises(GanimateError, match="labels one video"):
+        prepare_dataset([clip, other], tmp_path / "ds2", labels, PrepareConfig(size=64), progress=False)
+
+
 def test_collect_media_errors_and_identities(tmp_path):
     with pytest.raises(GanimateError):
         collect_media([tmp_path / "missing"])

@@ -86,6 +86,7 @@ class LabelIndex:
     def __init__(self, labels: Path | None):
         self.table: dict[str, np.ndarray | None] = {}
         self.folder: Path | None = None
+        self.video_csv: Path | None = None  # one FeatureExtraction CSV given as the labels of one video
         if labels is None:
             return
         if labels.is_dir():
@@ -104,6 +105,9 @@ class LabelIndex:
             fields = [f.strip() for f in (reader.fieldnames or [])]
             key_col = next((c for c in ("path", "name", "file", "filename") if c in fields), None)
             missing = [c for c in AU_COLUMNS if c not in fields]
+            if key_col is None and "frame" in fields and not missing:
+                self.video_csv = path  # FeatureExtraction output: rows are frames of one video
+                return
             if key_col is None or missing:
                 raise GanimateError(f"{path}: not an OpenFace AU table (needs a path/name column and AU01_r..AU45_r)")
             for row in reader:
@@ -124,6 +128,8 @@ class LabelIndex:
 
     def for_video(self, item: MediaItem) -> dict[int, np.ndarray] | None:
         """Frame index (0-based) -> AUs for frames OpenFace tracked; None when no CSV exists."""
+        if self.video_csv is not None:
+            return _load_video_csv(self.video_csv)
         folders = [self.folder] if self.folder else []
         folders.append(item.path.parent)
         for folder in folders:
@@ -252,6 +258,11 @@ def prepare_dataset(
     if out.exists() and any(out.iterdir()):
         raise GanimateError(f"output folder is not empty: {out}")
     index = LabelIndex(labels)
+    if index.video_csv is not None:
+        videos = [i.path.name for i in items if i.kind == "video"]
+        if len(videos) != 1 or len(items) != 1:
+            raise GanimateError(f"{labels}: a per-video OpenFace CSV labels one video; give just that video "
+                                f"(got {len(items)} inputs), or a folder of NAME.openface.csv files")
     estimator = _LazyEstimator(au_model) if labels is None else None
     detector = FaceDetector(cfg.detect)
     sink = _Sink(out, cfg)

@@ -10,7 +10,7 @@ import numpy as np
 from ganimate.au.names import N_AUS
 from ganimate.au.openface_csv import OpenFaceCsvWriter
 from ganimate.config import RunConfig
-from ganimate.pipeline.context import load_models
+from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.faces import parse_face_choice
 from ganimate.pipeline.source import faces_with_aus
 
@@ -23,13 +23,13 @@ class AusReport:
     output: Path
 
 
-def run_aus(video: Path, out: Path, run: RunConfig, progress) -> AusReport:
+def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | None = None) -> AusReport:
     """One row per (frame, face); a frame without a face gets one row with success 0."""
     from ganimate.errors import GanimateError
     from ganimate.video.probe import probe_video
 
     info = probe_video(video)
-    models = load_models(run, need_generator=False)
+    models = models or load_models(run, need_generator=False)
     crop = replace(run.crop, size=models.estimator.size)
     estimated = faces_with_aus(video, info, run, models, progress, "AUs", crop, parse_face_choice(run.face))
     n_frames = rows = with_face = 0

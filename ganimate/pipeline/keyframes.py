@@ -12,7 +12,7 @@ import numpy as np
 from ganimate.au.curves import CurveSet
 from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
-from ganimate.pipeline.context import load_models
+from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import render_edits
@@ -38,10 +38,10 @@ class KeyframesReport:
 
 
 def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opts: KeyframesOptions,
-                  progress) -> KeyframesReport:
+                  progress, models: Models | None = None) -> KeyframesReport:
     from ganimate.video.probe import is_image, probe_video
 
-    models = load_models(run, need_generator=True)
+    models = models or load_models(run, need_generator=True)  # batch workers pass theirs, loaded once
     preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
     stats: dict = {"frames": 0, "faces": 0}
     log: list[tuple[float, np.ndarray]] = []
@@ -70,7 +70,7 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
     from ganimate.video.reader import VideoFrame
 
     image = read_image(source)
-    faces = FaceDetector(run.detect).detect(image)
+    faces = (models.detector or FaceDetector(run.detect)).detect(image)
     if not faces:
         raise GanimateError(f"no face found in {source}")
     tracked = [TrackedFace(i, f, "detected") for i, f in enumerate(faces)]

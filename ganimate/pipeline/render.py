@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.config import RunConfig
+from ganimate.errors import GanimateError
 from ganimate.face.paste import make_feather_mask, paste_back
 from ganimate.pipeline.stream import map_batched
 
@@ -51,6 +52,8 @@ def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out:
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
+        if stats.get("faces", 0) == 0:  # raised inside the writers' block, so no output is left behind
+            raise GanimateError(f"no face found in any frame of {src if src is not None else out}")
 
 
 def _side_info(info):

@@ -23,7 +23,7 @@ def faces_with_aus(path: Path, info, run: RunConfig, models: Models, progress, l
     from ganimate.pipeline.progress import track as track_progress
     from ganimate.video.reader import read_frames
 
-    tracker = new_tracker(run, float(info.fps))
+    tracker = new_tracker(run, float(info.fps), models.detector)
     frames = track_progress(progress, prefetch(read_frames(path)), label, info.frame_count)
     faced = prefetch(track_crops(frames, tracker, crop, choice, models.estimator.size))
     return map_batched(faced, lambda items: models.estimator.estimate(np.stack([c.for_estimator for c in items])),

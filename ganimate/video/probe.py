@@ -52,6 +52,7 @@ _VIDEO_EXTENSIONS = frozenset(
         ".y4m",
     }
 )
+VIDEO_EXTENSIONS = _VIDEO_EXTENSIONS  # what a folder of videos (batch short form) is scanned for
 DEFAULT_FPS = Fraction(25)
 
 

@@ -402,6 +402,8 @@ class VideoWriter:
         s.codec_context.time_base = self._tb
         if cfg.codec in _X264_LIKE:
             s.codec_context.options = {"crf": str(cfg.crf), "preset": cfg.preset}
+        if cfg.threads > 0:
+            s.codec_context.thread_count = cfg.threads
         if self.pix_fmt.startswith("yuv") and not self.pix_fmt.startswith("yuvj"):
             s.codec_context.colorspace = _SPC_SMPTE170M
             s.codec_context.color_range = _RANGE_MPEG
