@@ -169,21 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("clips", nargs="*", help="clip file names in --videos (default: all)")
     ap.add_argument("--videos", type=Path, default=VIDEOS)
     ap.add_argument("--max-frames", type=int, default=None)
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--threads", type=int, default=DetectConfig().threads, help="CPU threads per MTCNN net")
     ap.add_argument("--detect-every", type=int, default=TrackConfig().detect_every, help="full MTCNN every k frames")
     args = ap.parse_args(argv)
-    import torch
-
     from ganimate.face.detect import FaceDetector
 
-    torch.set_num_threads(args.threads)
     if not args.videos.is_dir():
         print(f"no clips: {args.videos} is not a folder", file=sys.stderr)
         return 1
     names = args.clips or sorted(
         p.name for p in args.videos.iterdir() if p.suffix in {".avi", ".mp4", ".wmv", ".mov", ".mkv"}
     )
-    detector = FaceDetector(DetectConfig())
+    detector = FaceDetector(DetectConfig(threads=args.threads))
     rows = []
     for name in names:
         rows.append(clip_stats(args.videos / name, detector, TrackConfig(detect_every=args.detect_every),

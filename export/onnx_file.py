@@ -66,8 +66,12 @@ def set_metadata(model: onnx.ModelProto, meta: dict[str, str]) -> None:
 def write_checked_onnx(module: nn.Module, dummy: tuple[torch.Tensor, ...], input_names: Sequence[str],
                        output_names: Sequence[str], out: Path, meta: dict[str, str], opset: int = 17,
                        inputs: tuple[Path, ...] = (), fp16: bool = False,
-                       parity_samples: int = 4) -> tuple[float, float | None]:
+                       parity_samples: int = 4,
+                       dynamic_axes: dict[str, dict[int, str]] | None = None) -> tuple[float, float | None]:
     """Export module (eval, CPU, float32) to out with a dynamic batch dimension and meta stamped in.
+
+    dynamic_axes: replaces the default {name: {0: "batch"}} for every input and output (e.g. to make the
+    spatial size of a fully convolutional net dynamic too); parity then runs at the dummy's sizes.
 
     The file is renamed into place only when onnxruntime matches PyTorch within FP32_TOLERANCE on
     parity_samples random inputs (and the fp16 twin OUT_fp16.onnx within FP16_TOLERANCE, when asked).
@@ -75,7 +79,8 @@ def write_checked_onnx(module: nn.Module, dummy: tuple[torch.Tensor, ...], input
     """
     module = module.float().cpu().eval()
     out = Path(out)
-    dynamic = {name: {0: "batch"} for name in (*input_names, *output_names)}
+    dynamic = dynamic_axes or {name: {0: "batch"} for name in (*input_names, *output_names)}
+    shapes = {name: tuple(t.shape) for name, t in zip(input_names, dummy, strict=True)}
     diff16 = None
     with atomic_output(out, inputs=inputs) as tmp:
         with warnings.catch_warnings():
@@ -87,7 +92,7 @@ def write_checked_onnx(module: nn.Module, dummy: tuple[torch.Tensor, ...], input
         model = onnx.load(str(tmp))
         set_metadata(model, {**meta, "ganimate.weights": "fp32"})
         onnx.save(model, str(tmp))
-        diff = check_parity(tmp, module, n=parity_samples)
+        diff = check_parity(tmp, module, n=parity_samples, shapes=shapes)
         if diff > FP32_TOLERANCE:
             raise GanimateError(
                 f"ONNX export of {out.name} differs from PyTorch by {diff:.2e} (> {FP32_TOLERANCE:.0e})"
@@ -97,7 +102,7 @@ def write_checked_onnx(module: nn.Module, dummy: tuple[torch.Tensor, ...], input
                 half = fp16_weights(model)
                 set_metadata(half, {**meta, "ganimate.weights": "fp16"})
                 onnx.save(half, str(tmp16))
-                diff16 = check_parity(tmp16, module, n=parity_samples)
+                diff16 = check_parity(tmp16, module, n=parity_samples, shapes=shapes)
                 if diff16 > FP16_TOLERANCE:
                     raise GanimateError(f"fp16 ONNX export differs from PyTorch by {diff16:.2e} (> {FP16_TOLERANCE})")
     return diff, diff16

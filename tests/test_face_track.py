@@ -32,12 +32,9 @@ def blank_face(frame: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def detector():
-    import torch
-
     from ganimate.face.detect import FaceDetector
 
-    torch.set_num_threads(1)  # 2 shared cores: more threads only contend
-    return FaceDetector(DetectConfig())
+    return FaceDetector(DetectConfig())  # one thread per net (DetectConfig.threads)
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,27 @@
-"""Face detection with facenet-pytorch's MTCNN (boxes + 5 landmarks).
+"""Face detection with MTCNN (boxes + 5 landmarks), torch-free.
 
-torch is imported here, lazily, when a detector is built: the rest of the runtime runs without it.
-MTCNN's weights ship inside the facenet-pytorch package, so nothing is downloaded.
+The three MTCNN nets are facenet-pytorch 2.5.3's weights exported to ONNX (ganimate/models/mtcnn_*.onnx,
+`python -m ganimate.export.mtcnn`) and run on the project's backends in f32; the pipeline around them
+(ganimate.face.mtcnn) is numpy and follows facenet-pytorch step for step, so detections equal its MTCNN's
+(tests/test_face_detect.py measures it where torch is installed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ganimate.config import DetectConfig
 from ganimate.errors import GanimateError
+from ganimate.face import mtcnn
 from ganimate.face.types import Face
+from ganimate.infer.models import MODELS_DIR
 
 ONET_INPUT_SIZE = 48  # O-Net (MTCNN's last stage) takes 48 x 48 RGB patches
+RNET_INPUT_SIZE = 24
+MTCNN_FILES = {net: MODELS_DIR / f"mtcnn_{net}.onnx" for net in ("pnet", "rnet", "onet")}
 
 
 def check_frame(frame: np.ndarray) -> np.ndarray:
@@ -36,23 +43,20 @@ class FaceDetector:
     """Full-frame MTCNN detection. Build once per command; not thread-safe."""
 
     def __init__(self, config: DetectConfig | None = None):
-        import torch
-        from facenet_pytorch import MTCNN
+        from ganimate.infer.backend import open_session
 
         config = config or DetectConfig()
-        if config.threads > 0 and config.device == "cpu":
-            torch.set_num_threads(config.threads)
         self.config = config
-        self._torch = torch
-        self.mtcnn = MTCNN(
-            min_face_size=config.min_face_size,
-            thresholds=list(config.thresholds),
-            keep_all=True,
-            select_largest=False,  # score order
-            post_process=False,
-            device=torch.device(config.device),
-        )
-        self.mtcnn.eval()
+        sessions = {}
+        for net, path in MTCNN_FILES.items():
+            if not Path(path).is_file():
+                raise GanimateError(f"the MTCNN face detector is not installed ({path} is missing)")
+            # f32 always: bf16 moves boxes by pixels and flips scores near the thresholds
+            # "auto" is OpenVINO on the CPU: faster than onnxruntime for all three nets, P-Net's dynamic
+            # pyramid sizes included (bench/detect_speed.py)
+            sessions[net] = open_session(path, config.backend, config.device, config.threads, precision="f32")
+        self._pnet, self._rnet, self._onet = sessions["pnet"], sessions["rnet"], sessions["onet"]
+        self.description = "MTCNN " + ", ".join(f"{n} {s.description}" for n, s in sessions.items())
 
     def detect(self, frame: np.ndarray) -> list[Face]:
         """Faces in one frame (uint8 HxWx3 RGB), highest score first."""
@@ -73,26 +77,64 @@ class FaceDetector:
             h, w = frames[0].shape[:2]
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
-        batch = np.ascontiguousarray(np.stack(frames))
-        with self._torch.inference_mode():
-            boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
         out: list[list[Face]] = []
-        for b, p, pts in zip(boxes, probs, points, strict=True):
-            faces: list[Face] = []
-            if b is not None:
-                for box, score, lm in zip(b, p, pts, strict=True):
-                    if score is None or float(score) < self.config.min_score:
-                        continue
-                    faces.append(
-                        Face(
-                            box=np.asarray(box, dtype=np.float32) / scale,
-                            landmarks=np.asarray(lm, dtype=np.float32).reshape(5, 2) / scale,
-                            score=float(score),
-                        )
-                    )
+        for frame in frames:
+            boxes, points = self.mtcnn_boxes(frame)
+            faces = [
+                Face(box=(boxes[i, :4] / scale).astype(np.float32),
+                     landmarks=(points[i] / scale).astype(np.float32), score=float(boxes[i, 4]))
+                for i in range(len(boxes)) if float(boxes[i, 4]) >= self.config.min_score
+            ]
             faces.sort(key=lambda f: -f.score)
             out.append(faces)
         return out
+
+    def mtcnn_boxes(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MTCNN on one image as facenet-pytorch's MTCNN.detect(keep_all, score order) returns it.
+
+        image: uint8 HxWx3 RGB (already at detection size). Returns float32 boxes (n, 5) x1, y1, x2, y2,
+        score and landmarks (n, 5, 2), image px, highest score first; min_score is not applied.
+        """
+        cfg, m = self.config, mtcnn
+        t_p, t_r, t_o = (float(t) for t in cfg.thresholds)
+        h, w = image.shape[:2]
+        table = m.integral_image(image)  # every pyramid level and crop is a few look-ups in it
+        levels = []
+        for s in m.pyramid_scales(h, w, cfg.min_face_size):
+            level = m.area_resize_window(table, (0, h, 0, w), *m.scaled_size(h, w, s))
+            out = self._pnet.run({"image": level[None]})
+            cand = m.pnet_candidates(out["reg"][0], out["prob"][0, 1], s, t_p)
+            levels.append(cand[m.nms(cand[:, :4], cand[:, 4], 0.5)])
+        none = np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32)
+        boxes = np.concatenate(levels) if levels else np.zeros((0, 9), np.float32)
+        if len(boxes) == 0:
+            return none
+        boxes = boxes[m.nms(boxes[:, :4], boxes[:, 4], 0.7)]
+        boxes = m.square(m.pnet_regress(boxes))
+        # R-Net: reject and re-fit P-Net's candidates
+        patches, ok = m.crop_inputs(table, m.crop_windows(boxes, h, w), RNET_INPUT_SIZE)
+        if len(patches) == 0:
+            return none
+        out = self._rnet.run({"image": patches})
+        score = out["prob"][:, 1]
+        keep = score > np.float32(t_r)
+        boxes = np.concatenate([boxes[ok][keep, :4], score[keep, None]], axis=1)
+        reg = out["reg"][keep]
+        pick = m.nms(boxes[:, :4], boxes[:, 4], 0.7)
+        boxes = m.square(m.regress(boxes[pick], reg[pick]))
+        if len(boxes) == 0:
+            return none
+        # O-Net: final score, box and landmarks
+        patches, ok = m.crop_inputs(table, m.crop_windows(boxes, h, w), ONET_INPUT_SIZE)
+        if len(patches) == 0:
+            return none
+        reg, lm, prob = self.run_onet(patches)
+        keep = prob > np.float32(t_o)
+        boxes = np.concatenate([boxes[ok][keep, :4], prob[keep, None]], axis=1)
+        points = m.onet_points(boxes, lm[keep])
+        boxes = m.regress(boxes, reg[keep])
+        pick = m.nms_min(boxes[:, :4], boxes[:, 4], 0.7)
+        return boxes[pick], points[pick]
 
     def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """MTCNN's last stage alone on ready-cut patches (see ganimate.face.refine).
@@ -103,13 +145,8 @@ class FaceDetector:
         """
         if patches.ndim != 4 or patches.shape[1:] != (3, ONET_INPUT_SIZE, ONET_INPUT_SIZE):
             raise ValueError(f"O-Net needs N x 3 x 48 x 48 patches, got {patches.shape}")
-        torch = self._torch
-        onet = self.mtcnn.onet
-        x = torch.as_tensor(np.ascontiguousarray(patches, dtype=np.float32), device=self.mtcnn.device)
-        with torch.inference_mode():
-            reg, lm, prob = onet(x)
-        return (
-            reg.float().cpu().numpy(),
-            lm.float().cpu().numpy(),
-            prob[:, 1].float().cpu().numpy(),
-        )
+        if len(patches) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros((0, 10), np.float32), np.zeros(0, np.float32)
+        out = self._onet.run({"image": np.ascontiguousarray(patches, dtype=np.float32)})
+        return out["reg"], out["landmarks"], out["prob"][:, 1]
+
