@@ -371,6 +371,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:  # Typer turns Ctrl-C into a silent exit 130: still say why, on one line
+            err.print("interrupted")
+        raise
     except Exception as exc:  # noqa: BLE001 - last resort: still one line, details with GANIMATE_DEBUG=1
         if debug:
             raise
