@@ -1,6 +1,7 @@
 """The `ganimate` command (Typer + Rich). Builds one frozen RunConfig per command and passes it down.
 
-Heavy imports (PyAV, OpenVINO, torch) happen inside the commands so `ganimate --help` is instant.
+Heavy imports (PyAV, OpenVINO, onnxruntime; torch for train/export only) happen inside the commands so
+`ganimate --help` is instant.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def build_run_config(
         face=face,
         show_progress=not quiet,
     )
+
+
+def _need_torch(command: str) -> None:
+    """Training and export run PyTorch, which the runtime install leaves out."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise GanimateError(f"`ganimate {command}` needs PyTorch: pip install 'ganimate[train]'")
 
 
 def _check_input(path: Path, what: str) -> Path:
@@ -296,6 +305,7 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train the GANimation generator and critic."""
+    _need_torch("train")
     from ganimate.training.config import load_config
     from ganimate.training.trainer import train as run_train
 
@@ -315,6 +325,7 @@ def train_estimator(
     quiet: QuietOpt = False,
 ) -> None:
     """Train the AU estimator (aligned crop -> 17 AU intensities)."""
+    _need_torch("train-estimator")
     from ganimate.training.estimator_train import train_estimator as run_train
 
     ckpt = run_train(data, out_dir, max_minutes=minutes, device=device, resume=resume, progress=not quiet)
@@ -331,6 +342,7 @@ def export(
     """Export a trained generator (or AU estimator) to ONNX, checking parity with PyTorch."""
     ckpt = checkpoint / "checkpoint.pt" if checkpoint.is_dir() else checkpoint
     _check_input(ckpt, "checkpoint")
+    _need_torch("export")
     if estimator:
         from ganimate.export.estimator import export_estimator
 
@@ -366,7 +378,9 @@ def main() -> None:
     try:
         app(args=optional_ray_address(sys.argv[1:]))
     except GanimateError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # messages hold paths and "ganimate[train]": not markup
+
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

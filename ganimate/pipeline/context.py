@@ -25,7 +25,7 @@ def load_models(run: RunConfig, need_generator: bool) -> Models:
 
 
 def new_tracker(run: RunConfig, fps: float, detector=None):
-    """A FaceTracker for one video; detector (MTCNN, torch) is built lazily and may be shared."""
+    """A FaceTracker for one video; detector (MTCNN, ONNX) is built lazily and may be shared."""
     from ganimate.face.detect import FaceDetector
     from ganimate.face.track import FaceTracker
 

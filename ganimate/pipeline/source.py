@@ -17,7 +17,7 @@ def faces_with_aus(path: Path, info, run: RunConfig, models: Models, progress, l
                    choice: str | int) -> Iterator[tuple]:
     """Yield (frame, [FaceCrop], [aus float32 (17,) 0..5 per crop]) for every frame of the video, in order.
 
-    Decoding and tracking each run in their own thread (PyAV, torch and the ONNX runtimes release the
+    Decoding and tracking each run in their own thread (PyAV, OpenCV and the ONNX runtimes release the
     GIL); the estimator sees crops of several frames at once. `progress` counts decoded frames.
     """
     from ganimate.pipeline.progress import track as track_progress
