@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
 
 from ganimate.face.detect import MTCNN_FILES
 from ganimate.infer.backend import open_session
+from ganimate.infer.onnx_meta import read_onnx_header
 
 
 def _meta(path) -> dict[str, str]:
-    return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    return read_onnx_header(path)[0]
 
 
 def test_shipped_files_carry_kind_source_and_licence():

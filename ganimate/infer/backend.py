@@ -45,23 +45,23 @@ class ModelInfo:
 
 
 def read_model_info(path: Path) -> ModelInfo:
-    """Metadata of a ganimate ONNX model; GanimateError if the file is not one."""
-    import onnx
+    """Metadata of a ganimate ONNX model; GanimateError if the file is not one.
+
+    Read without the onnx package (ganimate.infer.onnx_meta), whose import alone outlasts start-up."""
+    from ganimate.infer.onnx_meta import read_onnx_header
 
     if not Path(path).is_file():
         raise GanimateError(f"model file not found: {path}")
     try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:  # noqa: BLE001 - any parse failure means "not an ONNX model"
+        meta, dims = read_onnx_header(path)
+    except ValueError as exc:  # bad protobuf encoding or text: not an ONNX model
         raise GanimateError(f"not a readable ONNX model: {path} ({type(exc).__name__})") from None
-    meta = {p.key: p.value for p in model.metadata_props}
     try:
         size = int(meta.get("ganimate.image_size", "0"))
     except ValueError:
         size = 0
     if size <= 0:
-        dims = model.graph.input[0].type.tensor_type.shape.dim
-        size = int(dims[-1].dim_value) if dims and dims[-1].dim_value else 128
+        size = dims[-1] if dims and isinstance(dims[-1], int) and dims[-1] > 0 else 128
     names = tuple(n for n in meta.get("ganimate.au_names", "").split(",") if n)
     return ModelInfo(kind=meta.get("ganimate.kind", "unknown"), image_size=size, au_names=names, metadata=meta)
 
