@@ -152,3 +152,23 @@ def test_folder_short_forms_and_transfer_with_aus_but_no_reference_video(work):
     neither = ganimate("transfer", "in/c2.mp4", "-o", "x.mp4", *models, cwd=work)
     assert neither.returncode == 1 and "--aus" in neither.stderr.strip().splitlines()[-1]
     _no_traceback(neither)
+
+
+def test_keyframes_on_a_folder_of_stills_and_videos(work):
+    import cv2
+
+    from ganimate.synth import load_astronaut
+
+    sources = work / "sources"
+    sources.mkdir()
+    cv2.imwrite(str(sources / "astro.png"), cv2.cvtColor(cv2.resize(load_astronaut(), (256, 256)),
+                                                         cv2.COLOR_RGB2BGR))
+    shutil.copy(work / "in" / "c1.mp4", sources / "take.mp4")
+    curves = work / "smile.json"
+    curves.write_text('{"fps": 25, "duration": 0.4, "curves": {"AU12": [[0, 0], [0.4, 3]]}}')
+    proc = ganimate("keyframes", curves, "--source", "sources/", "-o", "kf/", "--model", work / "g.onnx",
+                    "--au-model", work / "e.onnx", "--report", "kf.jsonl", "-q", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    report = read_report(work / "kf.jsonl")
+    assert [(r["status"], r["frames"]) for r in report] == [("done", 10), ("done", 12)]  # still: 0.4 s; video: its own
+    assert [p.name for p in sorted((work / "kf").glob("*.mp4"))] == ["astro.mp4", "take.mp4"]
