@@ -297,14 +297,14 @@ def prepare(
 def train(
     data: Annotated[Path, typer.Option("--data", help="Dataset folder from `ganimate prepare`.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Run folder (checkpoint, samples, logs).")],
-    preset: Annotated[str, typer.Option(help="paper | cpu | tiny")] = "paper",
+    preset: Annotated[str, typer.Option(help="paper | cpu | warp | tiny")] = "paper",
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of overrides.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override, e.g. --set optim.lr=2e-4")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     quiet: QuietOpt = False,
 ) -> None:
-    """Train the GANimation generator and critic."""
+    """Train a generator: GANimation's (paper, cpu) or the warping one (warp)."""
     _need_torch("train")
     from ganimate.training.config import load_config
     from ganimate.training.trainer import train as run_train

@@ -116,3 +116,29 @@ if __name__ == "__main__":
     from ganimate.errors import run_script
 
     run_script(main)
+
+
+UPPER_LIDS = (37, 38, 43, 44)
+LOWER_LIDS = (41, 40, 47, 46)  # the lower-lid point facing each upper one
+_AU45 = AU_NAMES.index("AU45")
+
+
+def teacher_points(points: np.ndarray, aus_from: np.ndarray, aus_to: np.ndarray, geometry: AuGeometry,
+                   size: float) -> np.ndarray:
+    """Where the landmarks of a face should go for a target expression: float32 (N, 68, 2) crop px.
+
+    points: float (N, 68, 2) crop px; aus_from / aus_to: float (N, 17) 0..5; size: crop side in px.
+    The linear map, except that closing the eyes (AU45 rising) closes each face's own lid gap: upper lids
+    travel 80% and lower lids 20% of it, in proportion to the rise over 4. The linear map under-reads
+    blinks (OpenFace's own landmarks barely close on labelled blinks), and a gap is a property of the face.
+    """
+    p = np.asarray(points, np.float32)
+    a, b = np.asarray(aus_from, np.float32), np.asarray(aus_to, np.float32)
+    closing = np.clip((b[:, _AU45] - a[:, _AU45]) / 4.0, 0.0, 1.0)
+    linear_to = b.copy()
+    linear_to[:, _AU45] = np.where(closing > 0, a[:, _AU45], b[:, _AU45])
+    moved = p + geometry.displacement(a, linear_to) * size
+    gap = p[:, LOWER_LIDS] - p[:, UPPER_LIDS]
+    moved[:, UPPER_LIDS] += 0.8 * closing[:, None, None] * gap
+    moved[:, LOWER_LIDS] -= 0.2 * closing[:, None, None] * gap
+    return moved.astype(np.float32)

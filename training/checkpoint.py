@@ -19,7 +19,7 @@ import torch
 from ganimate.atomic import atomic_output
 from ganimate.errors import GanimateError
 
-from .config import TrainConfig, config_from_dict
+from .config import ModelConfig, TrainConfig, config_from_dict
 from .networks import Generator
 
 FORMAT = "ganimate-gan/1"
@@ -68,11 +68,21 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def build_generator(model: ModelConfig) -> torch.nn.Module:
+    """A fresh generator of the config's kind: GANimation's, or the warping one."""
+    if model.kind == "warp":
+        from .warp_networks import WarpGenerator
+
+        return WarpGenerator(ngf=model.ngf, res_blocks=model.generator_res_blocks, max_flow=model.max_flow,
+                             internal_size=model.internal_size)
+    return Generator.from_config(model)
+
+
 def load_generator(path: Path, device: str | torch.device = "cpu") -> tuple[Generator, TrainConfig, dict[str, Any]]:
     """Generator in eval mode from a training checkpoint, with its TrainConfig and {'step', 'stats'}."""
     state = load_checkpoint(path, map_location=device)
     config = config_from_dict(state["config"])
-    model = Generator.from_config(config.model).to(device)
+    model = build_generator(config.model).to(device)
     model.load_state_dict(state["generator"])
     model.eval()
     return model, config, {"step": int(state["step"]), "stats": state.get("stats", {})}

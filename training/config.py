@@ -32,6 +32,9 @@ class ModelConfig:
     critic_max_channels: int = 2048
     attention_bias_init: float | None = None  # None: PyTorch's default init (paper); e.g. 2.0 starts A near 0.88
     upsample: str = "transpose"  # transpose (paper: 4x4 stride-2 transposed convs) | resize (nearest x2 + 3x3 conv)
+    kind: str = "ganimation"  # ganimation (the paper's generator) | warp (flow + attention + colour)
+    max_flow: float = 0.12  # warp: largest flow, fraction of the crop side
+    internal_size: int | None = None  # warp: side the network works at (None = image_size); maps upsampled
 
     @property
     def generator_res_blocks(self) -> int:
@@ -55,6 +58,15 @@ class LossConfig:
     # a frozen CNN judge is easily fooled by pixel-periodic patterns, which resampling at random offsets blurs out.
     judge_jitter: float = 0.0
     judge_blur: float = 0.0  # Gaussian sigma (px at the training size) applied before the jitter; 0 = off
+    # warp generator only (model.kind = "warp"):
+    lambda_landmark: float = 0.0  # flow moves each landmark where the AU geometry (or a real target frame) puts it
+    geometry: str | None = None  # AU -> landmark motion map (.npz, training/au_geometry.py)
+    lambda_pair: float = 0.0  # L1 to a real frame of the same clip with the target's AUs
+    pair_fraction: float = 0.0  # share of each batch drawn as such clip pairs
+    lambda_identity: float = 0.0  # L1 to the input when the target is the input's own AUs
+    identity_fraction: float = 0.0  # share of each batch given its own AUs as target
+    lambda_flow_tv: float = 0.0  # mean |spatial difference| of the flow (px): smooth motion
+    lambda_flow_outside: float = 0.0  # mean |flow| (px) outside the face ellipse: the background stays
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,35 @@ def _tiny_preset() -> TrainConfig:
     )
 
 
-PRESETS: dict[str, TrainConfig] = {"paper": TrainConfig(), "cpu": _cpu_preset(), "tiny": _tiny_preset()}
+def _warp_preset() -> TrainConfig:
+    """The warping generator (the shipped default): motion from geometry, texture from learning.
+
+    Supervised, so it learns on CPU budgets: the flow is taught by the AU -> landmark motion map fitted on
+    same-person differences (loss.geometry) and by real frame pairs of one clip (same person and light,
+    different AUs), which also teach the colour map what an opened mouth or a closed lid looks like; a
+    frozen AU estimator (the old 64 px judge, not the shipped estimator, which grades it) adds the
+    expression signal, read blurred and jittered as in the cpu preset. No critic: the pair and landmark
+    losses replace the adversarial one in this budget (lambda_* of the critic are unused).
+    """
+    return TrainConfig(
+        model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64),
+        loss=LossConfig(lambda_au=0.0, lambda_cycle=0.0, lambda_att_mean=0.3, lambda_att_tv=0.5,
+                        lambda_judge=10.0, judge_checkpoint="checkpoints/judge64.pt", judge_jitter=0.04,
+                        judge_blur=1.0, lambda_landmark=0.5, geometry="checkpoints/au_geometry.npz",
+                        lambda_pair=5.0, pair_fraction=0.35, lambda_identity=5.0, identity_fraction=0.1,
+                        lambda_flow_tv=0.5, lambda_flow_outside=0.5),
+        optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=6000, decay_epochs=1,
+                          epochs=2, strong_targets=0.6),
+        precision="bf16",
+        log_every=20,
+        sample_every=250,
+        checkpoint_every=250,
+        preset="warp",
+    )
+
+
+PRESETS: dict[str, TrainConfig] = {"paper": TrainConfig(), "cpu": _cpu_preset(), "tiny": _tiny_preset(),
+                                   "warp": _warp_preset()}
 
 
 def validate(config: TrainConfig, judge_given: bool = False) -> TrainConfig:
@@ -140,6 +180,10 @@ def validate(config: TrainConfig, judge_given: bool = False) -> TrainConfig:
         raise GanimateError(
             f"model.image_size {m.image_size} must be a multiple of 2**model.critic_layers ({2**m.critic_layers})"
         )
+    if m.kind not in ("ganimation", "warp"):
+        raise GanimateError(f"model.kind must be ganimation or warp, not {m.kind!r}")
+    if m.kind == "warp" and config.loss.lambda_landmark > 0 and not config.loss.geometry:
+        raise GanimateError("the warp generator's landmark loss needs loss.geometry=PATH (an AU geometry .npz)")
     if m.upsample not in UPSAMPLES:
         raise GanimateError(f"model.upsample must be one of {', '.join(UPSAMPLES)}, not {m.upsample!r}")
     if config.loss.judge_blur < 0:

@@ -6,16 +6,11 @@ import torch
 from torch import nn
 
 from ganimate.au.names import N_AUS
+from ganimate.face.composite import composite
 
 from .config import ModelConfig
 
-
-def composite(image: torch.Tensor, attention: torch.Tensor, color: torch.Tensor) -> torch.Tensor:
-    """The GANimation output: attention keeps the input, (1 - attention) takes the colour map.
-
-    image, color: float Nx3xSxS in [-1, 1]; attention: float Nx1xSxS in [0, 1]. Returns Nx3xSxS in [-1, 1].
-    """
-    return attention * image + (1.0 - attention) * color
+__all__ = ["Critic", "Generator", "ResidualBlock", "composite"]
 
 
 class ResidualBlock(nn.Module):

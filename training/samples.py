@@ -45,7 +45,7 @@ def sample_grid(generator: torch.nn.Module, images: torch.Tensor, own_aus: np.nd
         outputs, attentions = [], []
         for _, expr in expressions:
             target = torch.from_numpy(expression_targets(own_aus, expr)).to(images.device)
-            out, att, _ = generator(images, target)
+            out, att = generator(images, target)[:2]  # GANimation's 3 outputs or the warp's 4
             outputs.append(tensor_to_images(out))
             attentions.append(np.repeat(tensor_to_images(att), 3, axis=3))
     finally:

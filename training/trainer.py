@@ -257,16 +257,17 @@ def generator_step(m: Models, config: TrainConfig, real: torch.Tensor, real_aus:
 class RunLog:
     """losses.csv (appended; rows after a resumed step are dropped), stats.json and optional TensorBoard."""
 
-    def __init__(self, out: Path, resume_step: int | None):
+    def __init__(self, out: Path, resume_step: int | None, columns: tuple[str, ...] = LOG_COLUMNS):
         self.csv_path, self.json_path = out / "losses.csv", out / "stats.json"
+        self.columns = columns
         kept: list[list[str]] = []
         if resume_step is not None and self.csv_path.exists():
             with open(self.csv_path, newline="") as f:
                 rows = list(csv.reader(f))
-            if rows and tuple(rows[0]) == LOG_COLUMNS:
+            if rows and tuple(rows[0]) == columns:
                 kept = [r for r in rows[1:] if r and int(r[0]) <= resume_step]
         with open(self.csv_path, "w", newline="") as f:
-            csv.writer(f).writerows([list(LOG_COLUMNS), *kept])
+            csv.writer(f).writerows([list(columns), *kept])
         self.tb = None
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -277,7 +278,7 @@ class RunLog:
 
     def write(self, row: dict[str, Any]) -> None:
         with open(self.csv_path, "a", newline="") as f:
-            csv.writer(f).writerow([_fmt(row.get(c)) for c in LOG_COLUMNS])
+            csv.writer(f).writerow([_fmt(row.get(c)) for c in self.columns])
         if self.tb is not None:
             for k, v in row.items():
                 if k not in ("step", "time") and isinstance(v, float | int):
@@ -404,6 +405,10 @@ def train(config: TrainConfig, data: Path, out: Path, resume: bool = False, devi
     to use instead of loading config.loss.judge_checkpoint (tests). Under torchrun, one process per GPU.
     """
     validate(config, judge_given=judge is not None)
+    if config.model.kind == "warp":
+        from .warp_trainer import train_warp
+
+        return train_warp(config, Path(data), Path(out), resume, _resolve_device(device), progress, judge)
     device = _resolve_device(device)
     info = ddp.setup(device)
     device = info.device

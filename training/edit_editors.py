@@ -1,0 +1,138 @@
+"""The expression editors that edit_eval judges: a photo and target AUs in, the edited photo out.
+
+An editor is a callable (FacePhoto, target AUs float (17,) 0..5) -> uint8 HxWx3 RGB photo. The photo record
+carries OpenFace's landmarks and AUs beside the pixels because the geometry-only baseline needs them (the
+run-time editor looks only at the pixels, as `ganimate` does).
+
+- RuntimeEditor: the run-time path of any generator ONNX file: MTCNN -> aligned crop -> Generator.edit ->
+  paste back. The paste is one function (`paste`), so a generator with more outputs (flow, colour) is
+  judged through whatever run-time paste it ships with.
+- GeometryEditor: no learning of pixels: OpenFace's landmarks moved by the AU -> landmark map
+  (training/au_geometry.py) and a piecewise-affine warp of the photo that takes them there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ganimate.errors import GanimateError
+from ganimate.face.align import DEFAULT_MARGIN, crop_transform, invert_transform, warp_face_by_landmarks
+from ganimate.face.paste import make_feather_mask, paste_back
+
+from .landmark_crops import five_points
+
+
+@dataclass(frozen=True)
+class FacePhoto:
+    """One photo under test. image: uint8 HxWx3 RGB; landmarks: float64 (68, 2) OpenFace, image px;
+    aus: float32 (17,) OpenFace intensities 0..5; name: the photo's path under faces/ (for the report)."""
+
+    image: np.ndarray
+    landmarks: np.ndarray
+    aus: np.ndarray
+    name: str = ""
+
+
+Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
+
+
+def paste_generator_output(frame: np.ndarray, crop: np.ndarray, outputs: tuple, matrix: np.ndarray,
+                           mask: np.ndarray) -> np.ndarray:
+    """The run-time paste of one face: outputs is Generator.edit's result for this crop (edited, attention)."""
+    return paste_back(frame, crop, outputs[0], matrix, mask)
+
+
+@dataclass
+class RuntimeEditor:
+    """detect -> align -> Generator.edit -> paste, as `ganimate keyframes` does for a still portrait."""
+
+    generator: object  # ganimate.infer.generator.Generator
+    detector: object  # ganimate.face.detect.FaceDetector
+    margin: float = DEFAULT_MARGIN
+    paste: Callable = paste_generator_output
+    mask: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mask = make_feather_mask(self.generator.size)
+
+    def __call__(self, photo: FacePhoto, target: np.ndarray) -> np.ndarray:
+        faces = self.detector.detect(photo.image)
+        if not faces:
+            raise GanimateError(f"no face found in {photo.name or 'the photo'}")
+        crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
+        result = self.generator.edit(crop[None], np.asarray(target, np.float32)[None])
+        return self.paste(photo.image, crop, tuple(r[0] for r in result), matrix, self.mask)
+
+
+def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:
+    """Where the landmarks go: float64 (68, 2) image px.
+
+    displacement: float (68, 2) as AuGeometry gives it, a fraction of the side of the aligned crop cut from
+    these landmarks (five_points -> align.py's template), turned into image px by that crop's inverse.
+    """
+    unit_crop = crop_transform(five_points(landmarks68), 1)  # image -> crop of side 1
+    linear = invert_transform(unit_crop)[:, :2]
+    return np.asarray(landmarks68, np.float64) + np.asarray(displacement, np.float64) @ linear.T
+
+
+def _ring(points: np.ndarray, scale: float, n: int) -> np.ndarray:
+    """n points on an ellipse around the landmarks, scale x their half-extent from their centre."""
+    lo, hi = points.min(0), points.max(0)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2 * scale
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return centre + half * np.stack([np.cos(t), np.sin(t)], axis=1)
+
+
+def warp_landmarks(image: np.ndarray, src: np.ndarray, dst: np.ndarray, ring_scale: float = 1.5,
+                   ring_points: int = 24) -> np.ndarray:
+    """Piecewise-affine warp of the image that moves the points src to dst.
+
+    image: uint8 HxWx3 RGB; src, dst: float (K, 2) image px. A ring of fixed anchors (ring_scale x the
+    landmarks' half-extent) and a frame around the image stay put, so pixels outside the ring are copied
+    exactly. Returns a new uint8 HxWx3 RGB image.
+    """
+    from skimage.transform import PiecewiseAffineTransform
+
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    h, w = image.shape[:2]
+    ring = _ring(np.concatenate([src, dst]), ring_scale, ring_points)
+    lo = np.minimum(ring.min(0), 0) - 2
+    hi = np.maximum(ring.max(0), (w - 1, h - 1)) + 2
+    xs, ys = np.linspace(lo[0], hi[0], 3), np.linspace(lo[1], hi[1], 3)
+    frame = np.array([(x, y) for x in xs for y in ys if x in (xs[0], xs[-1]) or y in (ys[0], ys[-1])])
+    anchors = np.concatenate([ring, frame])
+    # output px -> input px: the warp samples the input where each output pixel's point came from
+    tform = PiecewiseAffineTransform.from_estimate(np.concatenate([dst, anchors]), np.concatenate([src, anchors]))
+    x0, y0 = np.maximum(np.floor(ring.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(ring.max(0)).astype(int) + 1, (w, h))
+    out = image.copy()
+    if x1 <= x0 or y1 <= y0:
+        return out
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    coords = tform(np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float64))
+    map_x = coords[:, 0].reshape(xx.shape).astype(np.float32)
+    map_y = coords[:, 1].reshape(xx.shape).astype(np.float32)
+    # cubic: a bilinear resampling of a sub-pixel motion visibly softens the skin it moves
+    warped = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(ring).astype(np.int32), 1)
+    keep = inside[y0:y1, x0:x1].astype(bool)
+    out[y0:y1, x0:x1][keep] = warped[keep]
+    return out
+
+
+@dataclass(frozen=True)
+class GeometryEditor:
+    """The geometry-only baseline, absolute mode: the photo's OpenFace AUs are the source AUs."""
+
+    geometry: object  # training.au_geometry.AuGeometry
+    ring_scale: float = 1.5
+
+    def __call__(self, photo: FacePhoto, target: np.ndarray) -> np.ndarray:
+        motion = self.geometry.displacement(photo.aus, np.asarray(target, np.float32))
+        dst = geometry_targets(photo.landmarks, motion)
+        return warp_landmarks(photo.image, photo.landmarks, dst, self.ring_scale)

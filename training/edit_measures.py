@@ -1,0 +1,101 @@
+"""What a person sees in an edited face, as numbers: pure functions on images (uint8 HxWx3 RGB) and 68-point
+landmarks (float (68, 2) image px). Used by edit_eval."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ganimate.face import landmarks as lmk
+from ganimate.face.align import estimate_similarity, transform_points
+
+CHROMA_MIN = 8.0  # CIELAB chroma below which a pixel counts as grey (its hue is noise)
+HUE_MARGIN_DEG = 10.0
+HUE_PERCENTILES = (1.0, 99.0)
+# Points that a similarity fit of two faces' landmarks uses: eyes and nose, which expressions barely move
+RIGID_POINTS = lmk.EYE_LEFT + lmk.EYE_RIGHT + lmk.NOSE
+
+
+def hull_mask(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """bool HxW: inside the convex hull of the points (the face region of a 68-landmark set)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    hull = cv2.convexHull(np.round(np.asarray(points, np.float64)).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask.astype(bool)
+
+
+def lab_hue_chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 HxW CIELAB hue angle (degrees, -180..180) and chroma of a uint8 HxWx3 RGB image."""
+    lab = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    a, b = lab[..., 1], lab[..., 2]
+    return np.degrees(np.arctan2(b, a)), np.hypot(a, b)
+
+
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    return (deg + 180.0) % 360.0 - 180.0
+
+
+def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, after_mask: np.ndarray,
+                chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
+                percentiles: tuple[float, float] = HUE_PERCENTILES) -> float:
+    """Fraction of the edited face's coloured pixels (chroma > chroma_min) whose hue lies more than margin
+    degrees outside the input face's percentile hue range; 0 when either face has no coloured pixel.
+
+    before / after: uint8 HxWx3 RGB; the masks: bool HxW face regions (e.g. hull_mask of each one's landmarks).
+    Hues are taken relative to the input face's circular mean, so a range never breaks at +-180 degrees.
+    """
+    h0, c0 = lab_hue_chroma(before)
+    h1, c1 = lab_hue_chroma(after)
+    ref = h0[before_mask & (c0 > chroma_min)]
+    test = h1[after_mask & (c1 > chroma_min)]
+    if ref.size == 0 or test.size == 0:
+        return 0.0
+    centre = np.degrees(np.arctan2(np.sin(np.radians(ref)).mean(), np.cos(np.radians(ref)).mean()))
+    lo, hi = np.percentile(_wrap(ref - centre), percentiles)
+    rel = _wrap(test - centre)
+    return float(((rel < lo - margin) | (rel > hi + margin)).mean())
+
+
+def outside_change(before: np.ndarray, after: np.ndarray, face: np.ndarray) -> float:
+    """Mean |after - before| (0..255, over channels) of the pixels outside the bool HxW face region."""
+    diff = np.abs(after.astype(np.float32) - before.astype(np.float32)).mean(axis=2)
+    outside = ~face
+    return float(diff[outside].mean()) if outside.any() else 0.0
+
+
+def align_to(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """points (68, 2) moved by the similarity that best fits their eyes and nose onto reference's."""
+    m = estimate_similarity(np.asarray(points)[list(RIGID_POINTS)], np.asarray(reference)[list(RIGID_POINTS)])
+    return transform_points(m, points)
+
+
+def way_terms(neutral: np.ndarray, edited: np.ndarray, real: np.ndarray,
+              idx: tuple[int, ...] = lmk.MOUTH) -> tuple[float, float]:
+    """(projection, squared length) of the edit's mouth motion onto the real expression's.
+
+    All three (68, 2) landmark sets are fitted onto the neutral face by eyes and nose first. The fraction of
+    the way from neutral to real is projection / squared length (0: unmoved, 1: where the real one is);
+    edit_eval pools both terms over people, so faces whose real expression barely moved weigh little.
+    """
+    e = align_to(edited, neutral)[list(idx)] - np.asarray(neutral)[list(idx)]
+    r = align_to(real, neutral)[list(idx)] - np.asarray(neutral)[list(idx)]
+    return float((e * r).sum()), float((r * r).sum())
+
+
+def way_fraction(neutral: np.ndarray, edited: np.ndarray, real: np.ndarray) -> float:
+    """The fraction of the way one face's mouth moves from neutral to real (see way_terms)."""
+    dot, norm2 = way_terms(neutral, edited, real)
+    return dot / norm2 if norm2 > 0 else 0.0
+
+
+def laplacian_variance(image: np.ndarray, region: np.ndarray) -> float:
+    """Variance of the grey image's Laplacian inside the bool HxW region: its fine detail (sharpness)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    lap = cv2.Laplacian(grey, cv2.CV_64F, ksize=3)
+    return float(lap[region].var()) if region.any() else 0.0
+
+
+def frame_change(previous: np.ndarray, current: np.ndarray, region: np.ndarray) -> float:
+    """Mean |current - previous| (0..255) of two uint8 frames inside the bool HxW region."""
+    diff = np.abs(current.astype(np.float32) - previous.astype(np.float32)).mean(axis=2)
+    return float(diff[region].mean()) if region.any() else 0.0

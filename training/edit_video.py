@@ -1,0 +1,168 @@
+"""Flicker and sharpness of an edit on held-out clips (issue 12's goals), for edit_eval.
+
+- flicker: a steady target (a held smile) through the run-time `ganimate keyframes` path on the first
+  seconds of a held-out clip; the face region's mean frame-to-frame change of the output over the source's
+  (1.0 = the edit adds no shimmer; goal within 10 %).
+- sharpness: one frame of a held-out portrait clip over 1080 px tall (s29, 720 x 1364) edited by each editor;
+  the Laplacian variance of the face region after over before, (a) with the target = the face's own AUs (an
+  edit that should leave the face still) over the whole face, (b) with the smile target over the face minus
+  the parts a smile moves (mouth, eyes, brows, dilated).
+Face regions come from OpenFace's landmarks of the source frames (NAME.landmarks.csv).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ganimate.au.names import AU_NAMES
+from ganimate.face import landmarks as lmk
+
+from . import edit_measures as em
+from .edit_editors import FacePhoto
+from .landmark_crops import landmarks_from_row
+
+FLICKER_CLIP = "d12.mp4"  # held-out (training/holdout.py), 512 x 512, 25 fps
+SHARPNESS_CLIP = "s29.mp4"  # held-out, 720 x 1364
+STEADY_TARGET = {"AU06": 2.0, "AU12": 3.0}
+FLICKER_GOAL = 1.10
+SHARPNESS_GOAL = 0.90
+
+
+def clip_labels(videos: Path, stem: str) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """OpenFace's landmarks (float64 (68, 2)) and AUs (float32 (17,)) per 1-based frame of a shared clip."""
+    xy = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
+    lms, aus = {}, {}
+    with open(videos / f"{stem}.landmarks.csv", newline="") as f:
+        for r in csv.DictReader(f, skipinitialspace=True):
+            lm = landmarks_from_row([r[k] for k in xy]) if r["success"].strip() == "1" else None
+            if lm is not None:
+                lms[int(r["frame"])] = lm
+    with open(videos / f"{stem}.openface.csv", newline="") as f:
+        for r in csv.DictReader(f, skipinitialspace=True):
+            if r["success"].strip() == "1":
+                aus[int(r["frame"])] = np.array([float(r[f"{n}_r"]) for n in AU_NAMES], np.float32)
+    return lms, aus
+
+
+def _frames(path: Path, limit: int | None = None):
+    import av
+
+    with av.open(str(path)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if limit is not None and i >= limit:
+                break
+            yield frame.to_ndarray(format="rgb24")
+
+
+def _trim(src: Path, dst: Path, n_frames: int) -> None:
+    """The first n_frames of src re-encoded near-losslessly (x264 crf 4): the source both sides compare."""
+    import av
+
+    with av.open(str(src)) as c:
+        rate = c.streams.video[0].average_rate
+    with av.open(str(dst), "w") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.pix_fmt, stream.options = "yuv444p", {"crf": "4", "preset": "veryfast"}
+        for i, image in enumerate(_frames(src, n_frames)):
+            if i == 0:
+                stream.height, stream.width = image.shape[:2]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def mean_face_change(frames, regions) -> float:
+    """Mean over consecutive frame pairs of the mean |change| inside the later frame's face region."""
+    vals, prev = [], None
+    for image, region in zip(frames, regions, strict=False):
+        if prev is not None and region is not None:
+            vals.append(em.frame_change(prev, image, region))
+        prev = image
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIP, seconds: float = 3.0,
+            threads: int = 1) -> dict:
+    """Frame-to-frame change of the face, output over source, under a steady smile via `ganimate keyframes`."""
+    from ganimate.au.curves import loads_curves
+    from ganimate.config import CropConfig, DetectConfig, InferConfig, RunConfig
+    from ganimate.infer.backend import read_model_info
+    from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
+    from ganimate.pipeline.progress import frame_progress
+    from ganimate.video.probe import probe_video
+
+    src = videos / clip
+    info = probe_video(src)
+    n = max(2, int(round(seconds * float(info.fps))))
+    work.mkdir(parents=True, exist_ok=True)
+    trimmed, out = work / f"flicker_source_{Path(clip).stem}.mp4", work / f"flicker_output_{Path(clip).stem}.mp4"
+    _trim(src, trimmed, n)
+    curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in STEADY_TARGET.items()}}))
+    size = read_model_info(generator).image_size
+    run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
+                    infer=InferConfig(model=generator, threads=threads, batch_size=4), show_progress=False)
+    with frame_progress(False) as progress:
+        run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)
+    lms, _ = clip_labels(videos, Path(clip).stem)
+    source = list(_frames(trimmed))
+    regions = [em.hull_mask(lms[i + 1], source[0].shape) if (i + 1) in lms else None for i in range(len(source))]
+    before = mean_face_change(source, regions)
+    after = mean_face_change(_frames(out), regions)
+    return {"clip": clip, "frames": len(source), "target": STEADY_TARGET, "source_change": before,
+            "output_change": after, "ratio": after / before, "goal": FLICKER_GOAL}
+
+
+def _parts_mask(points: np.ndarray, shape, grow: int) -> np.ndarray:
+    """bool HxW: the mouth, eyes and brows, each its hull dilated by grow px."""
+    mask = np.zeros(shape[:2], bool)
+    for idx in (lmk.MOUTH, lmk.EYE_LEFT, lmk.EYE_RIGHT, lmk.BROW_LEFT, lmk.BROW_RIGHT):
+        mask |= em.hull_mask(points[list(idx)], shape)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+
+def sharpness(editors: dict, videos: Path, clip: str = SHARPNESS_CLIP, frame: int = 1) -> dict:
+    """Laplacian variance of the face after / before each editor, on one frame (1-based) of a tall clip."""
+    from .generator_eval import TARGETS
+
+    lms, aus = clip_labels(videos, Path(clip).stem)
+    image = list(_frames(videos / clip, frame))[-1]
+    photo = FacePhoto(image, lms[frame], aus[frame], f"{clip}#{frame}")
+    face = em.hull_mask(photo.landmarks, image.shape)
+    iod = float(lmk.interocular(photo.landmarks))
+    still = face & ~_parts_mask(photo.landmarks, image.shape, max(1, int(round(0.08 * iod))))
+    own = photo.aus.copy()
+    smile = own.copy()
+    for au, v in TARGETS["smile"].items():
+        smile[AU_NAMES.index(au)] = v
+    res = {"clip": clip, "frame": frame, "size": list(image.shape[:2]), "interocular_px": iod,
+           "input_face": em.laplacian_variance(image, face), "input_still": em.laplacian_variance(image, still),
+           "goal": SHARPNESS_GOAL, "editors": {}}
+    for name, editor in editors.items():
+        same, smiled = editor(photo, own), editor(photo, smile)
+        res["editors"][name] = {
+            "own_aus_face": em.laplacian_variance(same, face) / res["input_face"],
+            "smile_still": em.laplacian_variance(smiled, still) / res["input_still"],
+        }
+    return res
+
+
+def video_markdown(vid: dict) -> str:
+    f, s = vid["flicker"], vid["sharpness"]
+    lines = ["\n## Flicker and sharpness\n",
+             f"Flicker: `ganimate keyframes` with a steady target {f['target']} (base neutral) on the first "
+             f"{f['frames']} frames of {f['clip']}: the face's mean frame-to-frame change is {f['output_change']:.2f} "
+             f"/255 in the output vs {f['source_change']:.2f} in the source, ratio **{f['ratio']:.2f}** "
+             f"(goal ≤ {f['goal']:.2f}).\n",
+             f"Sharpness: frame {s['frame']} of {s['clip']} ({s['size'][1]}x{s['size'][0]}, inter-ocular "
+             f"{s['interocular_px']:.0f} px), Laplacian variance after / before (goal ≥ {s['goal']:.0%}):\n",
+             "| editor | target = own AUs, whole face | smile, face minus mouth/eyes/brows |", "|---|---|---|"]
+    for name, v in s["editors"].items():
+        lines.append(f"| {name} | {v['own_aus_face']:.0%} | {v['smile_still']:.0%} |")
+    return "\n".join(lines)
