@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from batch_files import BAD, GOOD, ganimate, make_inputs, read_report, write_jobs
@@ -172,3 +173,41 @@ def test_keyframes_on_a_folder_of_stills_and_videos(work):
     report = read_report(work / "kf.jsonl")
     assert [(r["status"], r["frames"]) for r in report] == [("done", 10), ("done", 12)]  # still: 0.4 s; video: its own
     assert [p.name for p in sorted((work / "kf").glob("*.mp4"))] == ["astro.mp4", "take.mp4"]
+
+
+def _worker_pids(parent_pid):
+    pids = []
+    for proc in os.listdir("/proc"):
+        if not proc.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{proc}/stat").read()
+            cmdline = open(f"/proc/{proc}/cmdline", "rb").read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent_pid and b"spawn_main" in cmdline:
+            pids.append(int(proc))
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the worker processes through /proc")
+def test_a_worker_killed_mid_job_fails_that_job_only_and_a_new_worker_takes_over(tmp_path):
+    work = make_inputs(tmp_path / "w", n_frames=60)
+    jobs = write_jobs(work, names=GOOD)
+    proc = _start(["batch", jobs, "--workers", "2", "--report", work / "r.jsonl", "-q"], work)
+    _wait_for_temp(proc, work / "out")
+    workers = _worker_pids(proc.pid)
+    assert len(workers) == 2, workers
+    os.kill(workers[0], signal.SIGKILL)  # as the OOM killer would
+    proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    report = read_report(work / "r.jsonl")
+    failed = [r for r in report if r["status"] == "failed"]
+    assert len(failed) == 1 and "worker process died" in failed[0]["error"], report
+    assert sum(r["status"] == "done" for r in report) == 2
+    assert not Path(failed[0]["out"]).exists() and _temps(work / "out") == []
+
+    again = ganimate("batch", jobs, "--report", work / "r.jsonl", "-q", cwd=work)
+    assert again.returncode == 0, again.stderr
+    assert sorted(r["status"] for r in read_report(work / "r.jsonl")) == ["done", "skipped", "skipped"]
