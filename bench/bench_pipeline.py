@@ -5,6 +5,7 @@ with the same encoder settings is the figure that holds on a noisy machine.
 
     python bench/bench_pipeline.py                       # 720p and 1080p, shipped models + paper-size G
     python bench/bench_pipeline.py --clip my.mp4 --backend onnxruntime --batch 16 --detect-every 10
+    python bench/bench_pipeline.py --ref-seconds 40     # also a 12 s clip driven by a 40 s reference
 """
 
 from __future__ import annotations
@@ -70,14 +71,15 @@ def stage_figures(clip: Path, run, generator_path: Path | None, frames: int = 60
     out["track (detect every k + O-Net) fps"] = timed(lambda: tracked.extend(tracker.update(f.image) for f in imgs),
                                                      len(imgs))
     faces = [t[0].face for t in tracked if t]
-    gen = Generator.load(generator_path or run.infer.model, run.infer.backend, run.infer.device)
+    inf = run.infer
+    gen = Generator.load(generator_path or inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     crops = []
     out["align (warp crop) fps"] = timed(
         lambda: crops.extend(warp_face_by_landmarks(f.image, fc.landmarks, gen.size)
                              for f, fc in zip(imgs, faces, strict=False)),
         len(faces))
     batch = np.stack([c for c, _ in crops[: run.infer.batch_size]])
-    est = AuEstimator.load(run.infer.au_model, run.infer.backend, run.infer.device)
+    est = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     est_batch = np.stack([warp_face_by_landmarks(imgs[0].image, faces[0].landmarks, est.size)[0]] * len(batch))
     est.estimate(est_batch)
     out["AU estimator crops/s"] = timed(lambda: [est.estimate(est_batch) for _ in range(5)], 5 * len(batch))
@@ -161,12 +163,17 @@ def main() -> None:
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads per model (0 = the default)")
+    ap.add_argument("--precision", default="auto", help="auto | f32 | bf16")
     ap.add_argument("--detect-every", type=int, default=TrackConfig().detect_every)
     ap.add_argument("--model", type=Path, help="generator ONNX (default: shipped)")
     ap.add_argument("--paper-size", action="store_true", help="also time a random paper-size generator")
+    ap.add_argument("--ref-seconds", type=float, default=0.0,
+                    help="also time transfer driven by a longer reference clip of this many seconds (0 = no)")
     args = ap.parse_args()
     run = build_run_config(model=args.model, backend=args.backend, device=args.device, batch=args.batch,
-                           detect_every=args.detect_every, quiet=True)
+                           detect_every=args.detect_every, quiet=True, threads=args.threads,
+                           precision=args.precision)
     work = Path(tempfile.mkdtemp(prefix="ganimate-bench-"))
     clips = args.clip or [make_clip(work / f"{s}.mp4", *map(int, s.split("x")), args.seconds)
                           for s in args.sizes.split(",")]
@@ -197,10 +204,19 @@ def main() -> None:
                       + ", ".join(f"{name} {ms:.1f} ms ({100 * share:.0f}%)" for name, ms, share in shares))
             extra = ["--model", str(model)] if model else []
             common = ["--batch", str(args.batch), "--detect-every", str(args.detect_every), "--backend",
-                      args.backend, "--device", args.device, *extra]
+                      args.backend, "--device", args.device, "--threads", str(args.threads), "--precision",
+                      args.precision, *extra]
             # the reference is the clip itself: its faces are tracked a second time, as any reference is
             report_command("transfer", ["transfer", "CLIP", "CLIP", "-o", str(work / "t.mp4"), *common],
                            clip, tiny, info.frame_count, plain)
+            if args.ref_seconds > 0:
+                # a reference longer than the source, as when a short clip is driven by a long performance
+                long_ref = work / f"ref_{args.ref_seconds:g}s_{info.width}x{info.height}.mp4"
+                if not long_ref.exists():
+                    make_clip(long_ref, info.width, info.height, args.ref_seconds)
+                report_command(f"transfer, {args.ref_seconds:g} s reference",
+                               ["transfer", "CLIP", str(long_ref), "-o", str(work / "t.mp4"), *common],
+                               clip, tiny, info.frame_count, plain)
             curves = Path(__file__).resolve().parents[1] / "examples" / "curves_smile.json"
             report_command("keyframes", ["keyframes", str(curves), "--source", "CLIP", "-o", str(work / "k.mp4"),
                                          *common], clip, tiny, info.frame_count, plain)

@@ -98,7 +98,7 @@ def compare_generator(path: Path, crops: np.ndarray, aus: np.ndarray, precisions
     ref = in_batches(edit(Generator(path, backend="onnxruntime", device="cpu", threads=1)), (crops, aus), 8)
     results = {}
     for p in precisions:
-        gen = Generator(path, backend="openvino", device="cpu", precision=p)
+        gen = Generator(path, backend="openvino", device="cpu", precision=p, threads=2)
         b8 = in_batches(edit(gen), (crops, aus), 8)
         b1 = in_batches(edit(gen), (crops, aus), 1)
         t1 = in_batches(edit(Generator(path, backend="openvino", device="cpu", precision=p, threads=1)),
@@ -117,7 +117,7 @@ def compare_estimator(path: Path, crops: np.ndarray, precisions: list[str]) -> N
     ref = in_batches(AuEstimator(path, backend="onnxruntime", device="cpu", threads=1).estimate, (crops,), 8)
     results = {}
     for p in precisions:
-        est = AuEstimator(path, backend="openvino", device="cpu", precision=p)
+        est = AuEstimator(path, backend="openvino", device="cpu", precision=p, threads=2)
         b8 = in_batches(est.estimate, (crops,), 8)
         b1 = in_batches(est.estimate, (crops,), 1)
         t1 = in_batches(AuEstimator(path, backend="openvino", device="cpu", precision=p, threads=1).estimate,

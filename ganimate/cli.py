@@ -41,7 +41,7 @@ BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=256, help="Face cro
 DetectEveryOpt = Annotated[int, typer.Option("--detect-every", min=1,
                                              help="Full face detection every k frames (and when a face is lost).")]
 DETECT_EVERY = TrackConfig().detect_every
-ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="CPU threads per model (0 = all cores).")]
+ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="CPU threads per model (0 = half the cores).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=0, help="Batch / folder input: worker processes "
                                          "(0 = half the cores).")]

@@ -68,7 +68,7 @@ class InferConfig:
     backend: str = "auto"  # auto | openvino | onnxruntime
     device: str = "auto"  # auto | cpu | cuda
     batch_size: int = 8
-    threads: int = 0  # CPU threads per model session; 0 = the backend's default (all cores)
+    threads: int = 0  # CPU threads per model session; 0 = half the cores (ganimate.infer.backend.default_threads)
     # OpenVINO compute precision: auto = bf16 where the CPU has native bf16 units (AVX512-BF16, AMX),
     # f32 elsewhere. bf16 moves the shipped generator's pixels by at most ~2.5 grey levels (mean 0.04,
     # PSNR 68 dB against f32; bench/bench_precision.py) and the estimator's AUs by ~0.01

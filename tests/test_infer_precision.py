@@ -51,7 +51,7 @@ def _one_by_one(gen, crops, aus):
 @pytest.mark.parametrize("backend_name", ["openvino", "onnxruntime"])
 def test_f32_results_do_not_depend_on_batch_size_or_threads(astronaut, model, backend_name):
     path = DEFAULT_GENERATOR if model == "shipped" else random_generator()
-    gen = Generator(path, backend=backend_name, device="cpu", precision="f32")
+    gen = Generator(path, backend=backend_name, device="cpu", precision="f32", threads=2)
     assert gen.session.precision == "f32"
     crops = _real_crops(astronaut, gen.size)
     aus = _targets(len(crops))
@@ -66,7 +66,7 @@ def test_f32_results_do_not_depend_on_batch_size_or_threads(astronaut, model, ba
 @needs_bf16
 def test_bf16_generator_stays_within_measured_bounds_of_f32(astronaut):
     f32 = Generator(DEFAULT_GENERATOR, backend="openvino", device="cpu", precision="f32")
-    bf16 = Generator(DEFAULT_GENERATOR, backend="openvino", device="cpu", precision="bf16")
+    bf16 = Generator(DEFAULT_GENERATOR, backend="openvino", device="cpu", precision="bf16", threads=2)
     assert bf16.session.precision == "bf16" and "bf16" in bf16.session.description
     crops = _real_crops(astronaut, f32.size)
     aus = _targets(len(crops))

@@ -154,12 +154,20 @@ class OrtSession:
         return dict(zip(self._names, outs, strict=True))
 
 
+def default_threads() -> int:
+    """CPU threads of a model session when none are asked for: half the cores, at least one.
+
+    The models share the CPU with decoding, tracking and encoding threads; on the 2-core bench machine
+    one thread a model was faster than two in every case measured (bench/bench_models.py)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def open_session(path: Path, backend: str = "auto", device: str = "auto", threads: int = 0,
                  precision: str = "auto", hint: str = "LATENCY") -> Session:
     """Load an ONNX model on the best available backend for (backend, device).
 
-    precision and hint (OpenVINO PERFORMANCE_HINT) apply to OpenVINO; onnxruntime runs f32 and
-    refuses an explicit bf16."""
+    threads 0 = default_threads(). precision and hint (OpenVINO PERFORMANCE_HINT) apply to OpenVINO;
+    onnxruntime runs f32 and refuses an explicit bf16."""
     if backend not in BACKENDS:
         raise GanimateError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if device not in DEVICES:
@@ -170,6 +178,7 @@ def open_session(path: Path, backend: str = "auto", device: str = "auto", thread
         raise GanimateError(f"model file not found: {path}")
     if device == "auto":
         device = "cuda" if backend != "openvino" and cuda_available() else "cpu"
+    threads = threads if threads > 0 else default_threads()
     if device == "cuda":
         if backend == "openvino":
             raise GanimateError("the OpenVINO backend runs on the CPU; use --backend onnxruntime for CUDA")
