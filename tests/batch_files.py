@@ -33,8 +33,8 @@ def make_inputs(folder: Path, n_frames: int = 12, good=GOOD) -> Path:
 
 
 def write_jobs(folder: Path, names=GOOD + BAD, name: str = "jobs.csv") -> Path:
-    """A CSV jobs file of transfer jobs: in/NAME.mp4 driven by in/c0.mp4 -> out/NAME.mp4 (relative paths)."""
-    (folder / "out").mkdir(exist_ok=True)
+    """A CSV jobs file of transfer jobs: in/NAME.mp4 driven by in/c0.mp4 -> out/NAME.mp4 (relative paths;
+    batch makes the out folder)."""
     rows = ["kind,src,ref,out,model,au_model"]
     rows += [f"transfer,in/{n}.mp4,in/c0.mp4,out/{n}.mp4,g.onnx,e.onnx" for n in names]
     path = folder / name

@@ -38,6 +38,7 @@ def _no_traceback(proc):
 
 def test_bad_jobs_are_reported_the_rest_written_and_a_rerun_redoes_nothing(work):
     jobs = write_jobs(work)
+    (work / "out").mkdir()
     stale = work / "out" / f".c1{TEMP_MARK}0badf00d.mp4"  # what kill -9 of an earlier run leaves
     stale.write_bytes(b"half a video")
     proc = ganimate("batch", jobs, "--workers", "2", "--report", work / "report.jsonl", "-q", cwd=work)

@@ -35,6 +35,7 @@ def test_ray_gives_the_same_files_and_report_as_local_workers(tmp_path, local_ra
     proc = ganimate("batch", "jobs.csv", "--workers", "2", "--threads", "1", "--report", "r.jsonl", "-q", cwd=here)
     assert proc.returncode == 1, proc.stderr
 
+    (there / "out").mkdir(exist_ok=True)
     stale = there / "out" / f".c2{TEMP_MARK}0badf00d.mp4"  # left by a lost task or a killed earlier run
     stale.write_bytes(b"half a video")
     jobs = parse_jobs_file(there / "jobs.csv")

@@ -120,6 +120,7 @@ def execute_job(job: Job, settings: JobSettings, cache: ModelCache, progress: Fr
         clean_stale_temps(job)
         for role, path in job.inputs:
             _check_input(path, role)
+        _make_folders(job)
         made_from = done.fingerprint(job)
         done.forget(job)
         run = job_run_config(job, settings.threads)
@@ -149,6 +150,15 @@ def _check_input(path: Path, role: str) -> None:
         raise GanimateError(f"{what} not found: {path}")
     if path.is_dir():
         raise GanimateError(f"{what} is a folder, not a file: {path}")
+
+
+def _make_folders(job: Job) -> None:
+    """A jobs file may name output folders that do not exist yet (out/takes/t01.mp4): make them."""
+    for target in job.targets():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise GanimateError(f"{target}: cannot make the output folder {target.parent} ({e.strerror})") from None
 
 
 def _transfer(job: Job, run: RunConfig, models, progress) -> int:
