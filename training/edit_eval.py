@@ -187,6 +187,8 @@ def compare(before: np.ndarray, b: Reading, after: np.ndarray, a: Reading) -> di
         out[f"lid_ratio/{name}"] = float(sa["lid_gap"] / max(float(sb["lid_gap"]), 1e-6))
     mb, ma = em.hull_mask(b.primary(), before.shape), em.hull_mask(a.primary(), after.shape)
     out["foreign_hue"] = em.foreign_hue(before, mb, after, ma)
+    # the measure's floor: colours in under 1 % of the input face count as foreign even unedited
+    out["foreign_hue_unedited"] = em.foreign_hue(before, mb, before, mb)
     out["outside_change"] = em.outside_change(before, after, mb | ma)
     out["identity"] = identity_distance(b.descriptor, a.descriptor)
     for i, au in enumerate(AU_NAMES):
@@ -321,6 +323,8 @@ def single_table(res: SingleTargets, real: dict[str, float], judges: list[str]) 
             if tname == "eyes closed":
                 row(tname, f"lid gap, % of input ({j})", LID_RATIO_GOAL, f"lid_ratio/{j}", "{:.0%}".format)
         row(tname, "foreign hue", HUE_GOAL, "foreign_hue", _pct, "foreign_hue" if smile else None)
+        if smile:
+            row(tname, "foreign hue of the unedited input (the measure's floor)", "", "foreign_hue_unedited", _pct)
         row(tname, "identity distance", "", "identity", "{:.3f}".format, "identity" if smile else None)
         row(tname, "change outside face (/255)", "", "outside_change", "{:.2f}".format)
     return "\n".join(lines)
