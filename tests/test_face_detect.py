@@ -61,6 +61,27 @@ def test_detect_batch_equals_single(detector):
         np.testing.assert_allclose(faces[0].landmarks, single[0].landmarks, atol=1e-3)
 
 
+def test_one_detector_serves_several_threads(detector):
+    import threading
+
+    frames, _ = moving_clip(8)
+    want = [detector.detect(f)[0].landmarks for f in frames]
+    got: dict[int, list] = {}
+
+    def work(k):
+        got[k] = [detector.detect(f)[0].landmarks for f in frames for _ in range(2)][::2]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == [0, 1, 2]
+    for k in got:
+        for a, b in zip(got[k], want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_no_face_in_a_flat_frame(detector):
     assert detector.detect(np.full((200, 240, 3), 128, np.uint8)) == []
     assert detector.detect_batch([]) == []

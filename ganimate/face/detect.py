@@ -40,7 +40,8 @@ def downscale_factor(shape: tuple[int, ...], max_side: int) -> float:
 
 
 class FaceDetector:
-    """Full-frame MTCNN detection. Build once per command; not thread-safe."""
+    """Full-frame MTCNN detection. Build once per command; threads may share one (the backend sessions
+    give each calling thread its own inference request, and detection keeps no state between calls)."""
 
     def __init__(self, config: DetectConfig | None = None):
         from ganimate.infer.backend import open_session

@@ -11,6 +11,7 @@ bf16: AVX512-BF16 or AMX) or `auto` (bf16 where the CPU has it, f32 elsewhere). 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -119,14 +120,18 @@ class OpenVinoSession:
         if threads > 0:
             config["INFERENCE_NUM_THREADS"] = threads
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-        self._request = self._compiled.create_infer_request()
+        # one infer request per calling thread, so one compiled model serves videos tracked in parallel
+        self._local = threading.local()
         self._outputs = [(o.get_any_name(), o) for o in self._compiled.outputs]
         used = self._compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: what was compiled
         self.precision = used.get_type_name() if hasattr(used, "get_type_name") else str(used)
         self.description = f"OpenVINO CPU {self.precision} {hint}"
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        result = self._request.infer({k: np.ascontiguousarray(v) for k, v in inputs.items()})
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        result = request.infer({k: np.ascontiguousarray(v) for k, v in inputs.items()})
         return {name: np.asarray(result[port]) for name, port in self._outputs}
 
 
@@ -157,8 +162,10 @@ class OrtSession:
 def default_threads() -> int:
     """CPU threads of a model session when none are asked for: half the cores, at least one.
 
-    The models share the CPU with decoding, tracking and encoding threads; on the 2-core bench machine
-    one thread a model was faster than two in every case measured (bench/bench_models.py)."""
+    The models share the CPU with decoding, tracking and encoding threads. On the loaded 2-core bench
+    machine (bench/bench_models.py) one thread a model was faster than two for the shipped models at
+    batch 8 (generator bf16 5.7 vs 7.5 ms a crop, f32 10.4 vs 15.5; estimator bf16 0.70 vs 1.27); only
+    the paper-size generator in bf16 gained from two (182 vs 213 ms), and it is not the default."""
     return max(1, (os.cpu_count() or 2) // 2)
 
 

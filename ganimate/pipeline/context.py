@@ -21,7 +21,11 @@ def load_models(run: RunConfig, need_generator: bool) -> Models:
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
                  if need_generator else None)
-    return Models(estimator=estimator, generator=generator)
+    from ganimate.face.detect import FaceDetector
+
+    # one detector for the source and the reference (tracked in parallel threads; sessions allow it):
+    # compiling MTCNN's three nets costs ~0.15 s of CPU at start-up
+    return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect))
 
 
 def new_tracker(run: RunConfig, fps: float, detector=None):
