@@ -109,8 +109,7 @@ def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_p
     assert not any(p.exists() for p in outs)
 
     interrupted = _start(["batch", jobs, "--workers", "2", "-q"], work)
-    _wait_for_temp(interrupted, work / "out", old=left)
-    time.sleep(0.5)
+    _wait_for_temp(interrupted, work / "out", old=left)  # a job is writing: it has most of 100 frames to go
     os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C (the terminal sends it to the batch's process group)
     stdout, stderr = interrupted.communicate(timeout=60)
     assert interrupted.returncode == 130, stderr
