@@ -61,9 +61,9 @@ def reference_rows(ref: Path, info, run: RunConfig, models: Models,
                    progress) -> Iterator[tuple[float, bool, np.ndarray]]:
     """(time s, face found, AUs float32 (17,)) of the largest face in each reference frame, lazily."""
     crop = replace(run.crop, size=models.estimator.size)
-    # the reference is tracked while the source is: its own detector (a FaceDetector is not thread-safe)
-    own = replace(models, detector=None)
-    for frame, items, results in faces_with_aus(ref, info, run, own, progress, "reference AUs", crop, "largest"):
+    # tracked while the source is, in another thread, with the same detector (each thread has its own
+    # inference requests); MTCNN is compiled once per command
+    for frame, items, results in faces_with_aus(ref, info, run, models, progress, "reference AUs", crop, "largest"):
         yield frame.time, bool(items), results[0] if items else np.zeros(17, dtype=np.float32)
 
 
