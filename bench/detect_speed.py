@@ -43,24 +43,27 @@ def scaled(frame: np.ndarray, cfg: DetectConfig) -> np.ndarray:
                       interpolation=cv2.INTER_AREA)
 
 
-def rates(variants: dict, repeats: int) -> dict[str, float]:
-    """Median calls per second of each variant (fn, calls a round); rounds interleaved; one warm-up each."""
+def rates(variants: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """Per variant (fn, calls a round): median calls per second (wall) and median CPU ms per call.
+
+    Rounds are interleaved across variants; one warm-up call each. CPU time (this process, all threads)
+    is the steadier figure on a shared machine: other jobs stretch the wall time, not the CPU time."""
     for fn, _ in variants.values():
         fn()
-    got: dict[str, list[float]] = {k: [] for k in variants}
+    got: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
     for _ in range(repeats):
         for name, (fn, n) in variants.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             for _ in range(n):
                 fn()
-            got[name].append(n / (time.perf_counter() - t))
-    return {k: float(np.median(v)) for k, v in got.items()}
+            got[name].append((n / (time.perf_counter() - t), (time.process_time() - c) * 1000 / n))
+    return {k: (float(np.median([r for r, _ in v])), float(np.median([c for _, c in v]))) for k, v in got.items()}
 
 
-def report(title: str, figures: dict[str, float], unit: str) -> None:
-    print(title)
-    for name, value in figures.items():
-        print(f"  {name:<56} {value:8.1f} {unit}")
+def report(title: str, figures: dict[str, tuple[float, float]], unit: str) -> None:
+    print(f"{title}  ({unit} wall, median; CPU ms a call)")
+    for name, (value, cpu) in figures.items():
+        print(f"  {name:<56} {value:8.1f} {unit}  {cpu:7.2f} CPU ms")
 
 
 def net_variants(frame: np.ndarray, cfg: DetectConfig) -> dict:
