@@ -44,7 +44,7 @@ DETECT_EVERY = TrackConfig().detect_every
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="CPU threads per model (0 = half the cores).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=0, help="Batch / folder input: worker processes "
-                                         "(0 = half the cores).")]
+                                         "(0 = half the cores, at least 2).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Batch / folder input: redo jobs whose outputs are "
                                         "complete.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Batch / folder input: write a JSON-lines "

@@ -17,7 +17,7 @@ from ganimate.batch.report import JobResult, print_summary, write_report
 
 @dataclass(frozen=True)
 class BatchConfig:
-    workers: int = 0  # local worker processes; 0 = half the cores (each then gets two threads)
+    workers: int = 0  # local worker processes; 0 = half the cores (two threads each), at least 2
     threads: int = 0  # threads per job (models and x264); 0 = cores / workers locally, 1 on Ray
     force: bool = False  # redo jobs whose outputs are complete
     report: Path | None = None  # JSON-lines report, one line per job
@@ -37,7 +37,8 @@ def settings_for(cfg: BatchConfig, n_jobs: int) -> tuple[int, JobSettings]:
     cpus = available_cpus()
     if cfg.ray is not None:
         return 0, JobSettings(threads=cfg.threads or 1)
-    workers = cfg.workers or max(1, cpus // 2)
+    # two workers keep two cores busier than one command does (its stages overlap only partly)
+    workers = cfg.workers or max(min(2, cpus), cpus // 2)
     workers = max(1, min(workers, n_jobs))
     return workers, JobSettings(threads=cfg.threads or max(1, cpus // workers))
 
