@@ -1,7 +1,9 @@
 """Export the AU estimator to ONNX following the runtime model contract.
 
 Contract: input `image` float32 N x3xSxS in [-1, 1] (aligned crop, RGB); output `aus` float32 N x17 in [0, 1]
-(intensity / 5, AU_NAMES order). The batch dimension is dynamic, S is fixed.
+(intensity / 5, AU_NAMES order). The batch dimension is dynamic, S is fixed. An estimator with a landmark
+head also outputs `landmarks` float32 N x68x2: the 68 points (OpenFace layout) in crop units, x = (px + 0.5) / S,
+and says ganimate.landmarks=68 in its metadata.
 metadata_props: ganimate.kind=au_estimator, ganimate.image_size, ganimate.au_names (comma-joined),
 ganimate.steps, ganimate.weights (fp32 | fp16).
 """
@@ -46,14 +48,30 @@ def _steps_of(checkpoint: Path) -> int:
     return int(state.get("step", 0)) if isinstance(state, dict) else 0
 
 
+class _FaceReader(torch.nn.Module):
+    """The estimator with both read-outs as outputs (one backbone pass)."""
+
+    def __init__(self, net: AUEstimator):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net.read_face(image)
+
+
 def write_estimator_onnx(net: AUEstimator, out: Path, steps: int = 0, fp16: bool = False, opset: int = 17,
                          inputs: tuple[Path, ...] = ()) -> EstimatorExportReport:
     """Export an in-memory estimator to out (and OUT_fp16.onnx when fp16), checking parity with onnxruntime."""
     started = time.perf_counter()
     out = Path(out)
     size = net.cfg.image_size
-    diff, diff16 = write_checked_onnx(net, (torch.zeros(1, 3, size, size),), ["image"], ["aus"], out,
-                                      estimator_metadata(size, steps), opset, inputs, fp16, parity_samples=8)
+    meta = estimator_metadata(size, steps)
+    module, outputs = net, ["aus"]
+    if net.cfg.n_landmarks > 0:
+        module, outputs = _FaceReader(net), ["aus", "landmarks"]
+        meta["ganimate.landmarks"] = str(net.cfg.n_landmarks)
+    diff, diff16 = write_checked_onnx(module, (torch.zeros(1, 3, size, size),), ["image"], outputs, out,
+                                      meta, opset, inputs, fp16, parity_samples=8)
     fp16_out = fp16_path_for(out) if fp16 else None
     return EstimatorExportReport(out, size, diff, fp16_out, diff16, opset, steps, time.perf_counter() - started)
 

@@ -4,6 +4,9 @@ Contract: inputs `image` float32 N x3xSxS in [-1, 1] and `aus` float32 N x17 in 
 order); outputs `output` float32 N x3xSxS in [-1, 1] (the composited face) and `attention` float32 N x1xSxS
 in [0, 1] (1 = pixel kept from the input). The batch dimension is dynamic, S is fixed. ONNX value names must
 be unique, so the composited image cannot also be called `image`: it is `output`.
+A warping generator (preset `warp`) adds `colour` float32 N x3xSxS in [-1, 1] and `flow` float32 N x2xSxS
+(backward displacement in crop px: output pixel (x, y) takes the input at (x + fx, y + fy)), so the run
+time can apply the edit at the face's own resolution; its metadata has ganimate.warp=1.
 metadata_props: ganimate.kind=generator, ganimate.image_size, ganimate.au_names (comma-joined),
 ganimate.preset, ganimate.steps, ganimate.weights (fp32 | fp16).
 """
@@ -21,13 +24,16 @@ from ganimate.au.names import AU_NAMES, N_AUS
 from ganimate.training.checkpoint import load_generator
 from ganimate.training.config import ModelConfig
 from ganimate.training.networks import Generator
+from ganimate.training.warp_networks import WarpGenerator
 
 from .onnx_file import fp16_path_for, write_checked_onnx
 
-__all__ = ["ExportReport", "build_random_generator_onnx", "export_generator", "fp16_path_for", "generator_metadata"]
+__all__ = ["ExportReport", "build_random_generator_onnx", "build_random_warp_generator_onnx", "export_generator",
+           "fp16_path_for", "generator_metadata"]
 
 INPUT_NAMES = ("image", "aus")
 OUTPUT_NAMES = ("output", "attention")
+WARP_OUTPUT_NAMES = ("output", "attention", "colour", "flow")
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,23 @@ class _Contract(nn.Module):
         return output, attention
 
 
-def _write_model(generator: Generator, size: int, out: Path, meta: dict[str, str], opset: int,
+class _WarpContract(nn.Module):
+    """The warping generator with all four outputs."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, image: torch.Tensor, aus: torch.Tensor):
+        return tuple(self.generator(image, aus))
+
+
+def _write_model(generator: nn.Module, size: int, out: Path, meta: dict[str, str], opset: int,
                  inputs: tuple[Path, ...], fp16: bool) -> tuple[float, float | None]:
     dummy = (torch.zeros(1, 3, size, size), torch.full((1, N_AUS), 0.2))
+    if isinstance(generator, WarpGenerator):
+        return write_checked_onnx(_WarpContract(generator), dummy, INPUT_NAMES, WARP_OUTPUT_NAMES, out,
+                                  {**meta, "ganimate.warp": "1"}, opset, inputs, fp16)
     return write_checked_onnx(_Contract(generator), dummy, INPUT_NAMES, OUTPUT_NAMES, out, meta, opset, inputs, fp16)
 
 
@@ -85,6 +105,27 @@ def export_generator(checkpoint: Path, out: Path, fp16: bool = False, opset: int
     diff, diff16 = _write_model(generator, size, Path(out), meta, opset, (checkpoint,), fp16)
     return ExportReport(Path(out), size, diff, fp16_path_for(Path(out)) if fp16 else None, diff16, opset,
                         info["step"], config.preset, time.perf_counter() - started)
+
+
+def build_random_warp_generator_onnx(out: Path, size: int = 64, ngf: int = 8, seed: int = 0,
+                                     flow_px: tuple[float, float] | None = None) -> Path:
+    """A tiny randomly initialised warping generator through the export path (runtime tests).
+
+    flow_px: when given, the flow head is made to output exactly that constant (x, y) displacement in crop
+    px and the attention head exactly 1 (keep the warped input), so the edit is a known shift.
+    """
+    torch.manual_seed(seed)
+    generator = WarpGenerator(ngf=ngf, res_blocks=1, internal_size=size // 2 if size >= 32 else None)
+    if flow_px is not None:
+        with torch.no_grad():
+            head = generator.flow_head[-1]
+            head.weight.zero_()
+            scale = generator.max_flow * size
+            head.bias.copy_(torch.atanh(torch.tensor(flow_px, dtype=torch.float32) / scale))
+            generator.attention_head.weight.zero_()
+            generator.attention_head.bias.fill_(30.0)
+    _write_model(generator.eval(), size, Path(out), generator_metadata(size, "random-warp", 0), 17, (), fp16=False)
+    return Path(out)
 
 
 def build_random_generator_onnx(out: Path, size: int = 128, ngf: int = 8, attention_bias: float | None = None,

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ganimate.face.align import invert_transform, template_points, transform_points, warp_face_by_landmarks
-from ganimate.face.paste import make_feather_mask, paste_back
+from ganimate.face.paste import make_feather_mask, paste_back, paste_warped
 
 SIZE = 128
 
@@ -60,3 +60,37 @@ def test_feather_mask_shape_and_range():
     # falls off monotonically from the centre to the edge
     row = m[SIZE // 2, SIZE // 2 :]
     assert np.all(np.diff(row) <= 1e-6) and row[-1] == 0.0
+
+
+def _maps(flow_xy=(0.0, 0.0), attention=1.0, colour=0.0):
+    flow = np.zeros((SIZE, SIZE, 2), np.float32) + np.asarray(flow_xy, np.float32)
+    return flow, np.full((SIZE, SIZE), attention, np.float32), np.full((SIZE, SIZE, 3), colour, np.float32)
+
+
+def test_warped_paste_with_no_motion_and_full_attention_is_bit_exact():
+    frame, lm = scene(2)
+    _, mat = warp_face_by_landmarks(frame, lm, SIZE)
+    out = paste_warped(frame, mat, make_feather_mask(SIZE), *_maps())
+    np.testing.assert_array_equal(out, frame)
+
+
+def test_warped_paste_moves_the_frames_own_pixels_by_the_flow_in_frame_units():
+    frame, _ = scene(3)
+    # an axis-aligned crop at half the frame's scale: 1 crop px = 2 frame px
+    mat = np.array([[0.5, 0.0, -40.0], [0.0, 0.5, -30.0]])  # frame (80..336, 60..316) -> crop 0..128
+    mask = np.ones((SIZE, SIZE), np.float32)
+    out = paste_warped(frame, mat, mask, *_maps(flow_xy=(3.0, 0.0)))
+    # output pixel p takes the input at p + (6, 0) frame px, well inside the crop's area
+    np.testing.assert_array_equal(out[100:200, 100:200].astype(int), frame[100:200, 106:206].astype(int))
+    np.testing.assert_array_equal(out[:50], frame[:50])  # above the crop: untouched
+
+
+def test_warped_paste_takes_the_colour_map_where_attention_is_zero_and_only_under_the_mask():
+    frame, lm = scene(4)
+    _, mat = warp_face_by_landmarks(frame, lm, SIZE)
+    mask = make_feather_mask(SIZE)
+    out = paste_warped(frame, mat, mask, *_maps(attention=0.0, colour=200.0))
+    centre = transform_points(invert_transform(mat), np.array([[SIZE / 2, SIZE / 2]]))[0].round().astype(int)
+    assert np.all(out[centre[1], centre[0]] == 200)
+    outside = cv2.warpAffine(mask, invert_transform(mat), (frame.shape[1], frame.shape[0])) == 0
+    np.testing.assert_array_equal(out[outside], frame[outside])

@@ -60,6 +60,7 @@ class LossConfig:
     judge_blur: float = 0.0  # Gaussian sigma (px at the training size) applied before the jitter; 0 = off
     # warp generator only (model.kind = "warp"):
     lambda_landmark: float = 0.0  # flow moves each landmark where the AU geometry (or a real target frame) puts it
+    lambda_source_aus: float = 0.0  # the generator's own reading of the input's AUs, fitted to its labels
     geometry: str | None = None  # AU -> landmark motion map (.npz, training/au_geometry.py)
     lambda_pair: float = 0.0  # L1 to a real frame of the same clip with the target's AUs
     pair_fraction: float = 0.0  # share of each batch drawn as such clip pairs
@@ -151,10 +152,10 @@ def _warp_preset() -> TrainConfig:
         model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64),
         loss=LossConfig(lambda_au=0.0, lambda_cycle=0.0, lambda_att_mean=0.3, lambda_att_tv=0.5,
                         lambda_judge=10.0, judge_checkpoint="checkpoints/judge64.pt", judge_jitter=0.04,
-                        judge_blur=1.0, lambda_landmark=0.5, geometry="checkpoints/au_geometry.npz",
-                        lambda_pair=5.0, pair_fraction=0.35, lambda_identity=5.0, identity_fraction=0.1,
-                        lambda_flow_tv=0.5, lambda_flow_outside=0.5),
-        optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=6000, decay_epochs=1,
+                        judge_blur=1.0, lambda_landmark=0.2, lambda_source_aus=10.0,
+                        geometry="checkpoints/au_geometry.npz", lambda_pair=5.0, pair_fraction=0.35,
+                        lambda_identity=5.0, identity_fraction=0.1, lambda_flow_tv=0.5, lambda_flow_outside=0.2),
+        optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=3500, decay_epochs=1,
                           epochs=2, strong_targets=0.6),
         precision="bf16",
         log_every=20,
@@ -176,7 +177,7 @@ def validate(config: TrainConfig, judge_given: bool = False) -> TrainConfig:
     m, o = config.model, config.optim
     if config.precision not in PRECISIONS:
         raise GanimateError(f"precision must be one of {', '.join(PRECISIONS)}, not {config.precision!r}")
-    if m.image_size % (2**m.critic_layers) or m.image_size < 2**m.critic_layers:
+    if m.kind != "warp" and (m.image_size % (2**m.critic_layers) or m.image_size < 2**m.critic_layers):
         raise GanimateError(
             f"model.image_size {m.image_size} must be a multiple of 2**model.critic_layers ({2**m.critic_layers})"
         )

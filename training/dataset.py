@@ -160,6 +160,7 @@ class FaceDataset:
         self.aus = to_model_scale(table.aus[self.index])  # float32 (n,17) in [0, 1]
         self.files = tuple(table.files[i] for i in self.index)
         self.identities = tuple(table.identities[i] for i in self.index)
+        self.sources = tuple(table.sources[i] for i in self.index)
         self.landmarks = _load_landmarks(self.root, len(table.files), self.images.shape[1], size, self.index)
 
     def __len__(self) -> int:

@@ -57,6 +57,15 @@ def sample_at(field: torch.Tensor, points_px: torch.Tensor) -> torch.Tensor:
     return read[:, :, 0].transpose(1, 2)
 
 
+def shrink(image: torch.Tensor, size: int) -> torch.Tensor:
+    """N x C x S x S -> N x C x size x size: box average when S is a multiple of size (exports to ONNX as
+    AveragePool, unlike antialiased resizing), else bilinear."""
+    s = image.shape[-1]
+    if s % size == 0:
+        return F.avg_pool2d(image, s // size)
+    return F.interpolate(image, size=(size, size), mode="bilinear", align_corners=False)
+
+
 class WarpGenerator(nn.Module):
     """(image N x 3 x S x S in [-1, 1], aus N x 17 in [0, 1]) -> (output, attention, colour, flow).
 
@@ -75,7 +84,13 @@ class WarpGenerator(nn.Module):
         self.e1 = _block(3 + n_aus, ngf, 2, 4)  # S/2
         self.e2 = _block(ngf, 2 * ngf, 2, 4)  # S/4
         self.e3 = _block(2 * ngf, 4 * ngf, 2, 4)  # S/8
-        self.inject = _block(4 * ngf + n_aus, 4 * ngf, 1, 1)
+        # The network reads the input's own AUs too (trained on its labels): the motion to make depends on
+        # the change target - source, which it is then handed at the bottleneck.
+        side = (internal_size or 128) // 8
+        self.source_head = nn.Sequential(nn.AdaptiveAvgPool2d(min(side, 4)), nn.Flatten(),
+                                         nn.Linear(4 * ngf * min(side, 4) ** 2, 128), nn.ReLU(inplace=True),
+                                         nn.Linear(128, n_aus), nn.Sigmoid())
+        self.inject = _block(4 * ngf + 2 * n_aus, 4 * ngf, 1, 1)
         self.res = nn.Sequential(*[_Res(4 * ngf) for _ in range(res_blocks)])
         self.d3 = _block(4 * ngf + 2 * ngf, 2 * ngf)  # S/4, after upsampling + skip
         self.flow_head = nn.Sequential(_block(2 * ngf, ngf), nn.Conv2d(ngf, 2, 3, 1, 1))
@@ -92,14 +107,16 @@ class WarpGenerator(nn.Module):
         small = image
         if self.internal_size and self.internal_size != h:
             # the network reads a smaller copy; its maps are upsampled and the warp moves the full-size crop
-            small = F.interpolate(image, size=(self.internal_size,) * 2, mode="bilinear", align_corners=False,
-                                  antialias=True)
+            small = shrink(image, self.internal_size)
         a = aus.to(image.dtype).reshape(n, self.n_aus, 1, 1)
         sh, sw = small.shape[2:]
         e1 = self.e1(torch.cat([small, a.expand(n, self.n_aus, sh, sw)], 1))
         e2 = self.e2(e1)
         e3 = self.e3(e2)
-        x = self.inject(torch.cat([e3, a.expand(n, self.n_aus, *e3.shape[2:])], 1))
+        source = self.source_head(e3)
+        change = a - source.reshape(n, self.n_aus, 1, 1).to(a.dtype)
+        size3 = e3.shape[2:]
+        x = self.inject(torch.cat([e3, a.expand(n, self.n_aus, *size3), change.expand(n, self.n_aus, *size3)], 1))
         x = self.res(x)
         x = self.d3(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), e2], 1))
         flow_low = torch.tanh(self.flow_head(x)) * (self.max_flow * h)
@@ -112,4 +129,5 @@ class WarpGenerator(nn.Module):
             attention = F.interpolate(attention, size=(h, w), mode="bilinear", align_corners=False)
             colour = F.interpolate(colour, size=(h, w), mode="bilinear", align_corners=False)
         output = composite(warp_image(image, flow), attention, colour)
+        self.last_source = source  # the training loss fits it to the input's labels
         return output, attention, colour, flow

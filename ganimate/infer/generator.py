@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,18 @@ from ganimate.infer.models import DEFAULT_GENERATOR, resolve_model
 from ganimate.infer.tensors import crops_to_tensor, tensor_to_crops
 
 
+@dataclass(frozen=True)
+class CropEdit:
+    """One crop's edit. output: float32 SxSx3 RGB 0..255 (composited at the crop's size); attention: float32
+    SxS in [0, 1]; colour: float32 SxSx3 RGB 0..255 and flow: float32 SxSx2 crop px (backward displacement),
+    both None for a generator without a warp (its output is pasted as a residual)."""
+
+    output: np.ndarray
+    attention: np.ndarray
+    colour: np.ndarray | None = None
+    flow: np.ndarray | None = None
+
+
 class Generator:
     def __init__(self, path: Path, backend: str = "auto", device: str = "auto", threads: int = 0,
                  precision: str = "auto", hint: str = "LATENCY"):
@@ -20,6 +33,7 @@ class Generator:
         self.path = path
         self.info = info
         self.size = info.image_size
+        self.warp = info.metadata.get("ganimate.warp") == "1"  # outputs colour and flow too
 
     @classmethod
     def load(cls, path: Path | None = None, backend: str = "auto", device: str = "auto", threads: int = 0,
@@ -38,3 +52,14 @@ class Generator:
         # the contract calls it "output" (any output other than "attention" is accepted)
         image = out["output"] if "output" in out else next(v for k, v in out.items() if k != "attention")
         return tensor_to_crops(image), np.asarray(out["attention"], dtype=np.float32)[:, 0]
+
+    def edit_maps(self, crops: np.ndarray, aus: np.ndarray) -> list[CropEdit]:
+        """Like edit, per crop, with the colour map and flow of a warping generator (None otherwise)."""
+        if not self.warp:
+            return [CropEdit(o, a) for o, a in zip(*self.edit(crops, aus), strict=True)]
+        aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
+        out = self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
+        output, colour = tensor_to_crops(out["output"]), tensor_to_crops(out["colour"])
+        flow = np.ascontiguousarray(np.asarray(out["flow"], dtype=np.float32).transpose(0, 2, 3, 1))
+        attention = np.asarray(out["attention"], dtype=np.float32)[:, 0]
+        return [CropEdit(*maps) for maps in zip(output, attention, colour, flow, strict=True)]

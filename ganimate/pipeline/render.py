@@ -9,7 +9,7 @@ import numpy as np
 
 from ganimate.config import RunConfig
 from ganimate.errors import GanimateError
-from ganimate.face.paste import make_feather_mask, paste_back
+from ganimate.face.paste import make_feather_mask, paste_back, paste_warped
 from ganimate.pipeline.stream import map_batched
 
 
@@ -21,15 +21,23 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     def run(items):
         crops = np.stack([c.crop for c, _ in items])
         targets = np.stack([t for _, t in items])
-        return generator.edit(crops, targets)
+        return generator.edit_maps(crops, targets)
 
     for frame, items, results in map_batched(pairs, run, batch_size):
         image = frame.image
-        for (crop, _), (edited, _attention) in zip(items, results, strict=True):
-            image = paste_back(image, crop.crop, edited, crop.matrix, mask)
+        for (crop, _), edit in zip(items, results, strict=True):
+            image = paste_edit(image, crop, edit, mask)
         stats["frames"] = stats.get("frames", 0) + 1
         stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
         yield frame, image
+
+
+def paste_edit(image: np.ndarray, crop, edit, mask: np.ndarray) -> np.ndarray:
+    """One face's edit into a frame (uint8 HxWx3 RGB): warped at the frame's resolution when the generator
+    predicts a flow, else pasted as the residual of its composited crop."""
+    if edit.flow is not None:
+        return paste_warped(image, crop.matrix, mask, edit.flow, edit.attention, edit.colour)
+    return paste_back(image, crop.crop, edit.output, crop.matrix, mask)
 
 
 def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
