@@ -134,3 +134,12 @@ def test_box_steps_equal_facenets(fp):
                                   df.bbreg(torch.from_numpy(boxes.copy()), torch.from_numpy(reg)).numpy())
     y, ey, x, ex = df.pad(torch.from_numpy(boxes.copy()), 300, 200)
     np.testing.assert_array_equal(mtcnn.crop_windows(boxes, 200, 300), np.stack([y - 1, ey, x - 1, ex], axis=1))
+
+
+def test_integral_image_is_exact_per_channel():
+    img = np.random.default_rng(4).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    table = mtcnn.integral_image(img)
+    assert table.shape == (3, 38, 54)
+    want = np.zeros((3, 38, 54), np.int64)
+    want[:, 1:, 1:] = img.transpose(2, 0, 1).astype(np.int64).cumsum(1).cumsum(2)
+    np.testing.assert_array_equal(table, want)

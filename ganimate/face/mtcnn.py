@@ -42,11 +42,16 @@ def _bins(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def integral_image(image: np.ndarray) -> np.ndarray:
-    """Summed-area table of a uint8 HxWx3 image: (H+1) x (W+1) x 3, int32 (float64 past 2^31 / 255 px)."""
+    """Summed-area tables of a uint8 HxWx3 image's channels: 3 x (H+1) x (W+1), int32 (float64 past
+    2^31 / 255 px). Channel planes, so crops and pyramid levels come out channel-first as the nets take them."""
     import cv2
 
-    depth = cv2.CV_32S if image.shape[0] * image.shape[1] * 255 < 2**31 else cv2.CV_64F
-    return cv2.integral(np.ascontiguousarray(image), sdepth=depth)
+    h, w = image.shape[:2]
+    depth, dtype = (cv2.CV_32S, np.int32) if h * w * 255 < 2**31 else (cv2.CV_64F, np.float64)
+    table = np.empty((3, h + 1, w + 1), dtype=dtype)
+    for c, plane in enumerate(cv2.split(np.ascontiguousarray(image))):
+        cv2.integral(plane, table[c], sdepth=depth)
+    return table
 
 
 def area_resize_window(table: np.ndarray, window: tuple[int, int, int, int], height: int, width: int) -> np.ndarray:
@@ -60,11 +65,11 @@ def area_resize_window(table: np.ndarray, window: tuple[int, int, int, int], hei
     y0, y1, x0, x1 = (int(v) for v in window)
     h0, h1 = _bins(y1 - y0, height)
     w0, w1 = _bins(x1 - x0, width)
-    h0, h1, w0, w1 = h0 + y0, h1 + y0, w0 + x0, w1 + x0
-    sums = table[np.ix_(h1, w1)] - table[np.ix_(h0, w1)] - table[np.ix_(h1, w0)] + table[np.ix_(h0, w0)]
-    mean = sums.astype(np.float32) / (h1 - h0).astype(np.float32)[:, None, None]
-    mean /= (w1 - w0).astype(np.float32)[None, :, None]
-    return ((mean - NORM_MEAN) * NORM_SCALE).transpose(2, 0, 1)
+    rows = table[:, h1 + y0, x0:x1 + 1] - table[:, h0 + y0, x0:x1 + 1]  # whole rows first: contiguous copies
+    sums = rows[:, :, w1] - rows[:, :, w0]
+    mean = sums.astype(np.float32) / (h1 - h0).astype(np.float32)[None, :, None]
+    mean /= (w1 - w0).astype(np.float32)[None, None, :]
+    return (mean - NORM_MEAN) * NORM_SCALE
 
 
 def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -97,22 +102,19 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float32)
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
-    x1, y1, x2, y2 = boxes.T
+    x1, y1, x2, y2 = (np.ascontiguousarray(c) for c in boxes.T)
     areas = (x2 - x1) * (y2 - y1)
     order = np.argsort(-scores, kind="stable")
-    suppressed = np.zeros(len(boxes), dtype=bool)
     keep = []
-    zero = np.float32(0)
-    for i in order:
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        w = np.maximum(zero, np.minimum(x2[i], x2) - np.maximum(x1[i], x1))
-        h = np.maximum(zero, np.minimum(y2[i], y2) - np.maximum(y1[i], y1))
-        inter = w * h
-        with np.errstate(divide="ignore", invalid="ignore"):
-            iou = inter / (areas[i] + areas - inter)
-        suppressed |= iou > np.float32(threshold)
+    zero, thr = np.float32(0), np.float32(threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 for empty boxes: NaN, never suppresses
+        while order.size:
+            i, rest = order[0], order[1:]
+            keep.append(i)
+            w = np.maximum(zero, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
+            h = np.maximum(zero, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
+            inter = w * h
+            order = rest[~(inter / (areas[i] + areas[rest] - inter) > thr)]
     return np.asarray(keep, dtype=np.int64)
 
 
@@ -195,11 +197,14 @@ def crop_inputs(table: np.ndarray, windows: np.ndarray, size: int) -> tuple[np.n
     hs, ws = (win[:, 1] - win[:, 0])[:, None], (win[:, 3] - win[:, 2])[:, None]
     h0, h1 = win[:, 0:1] + (i * hs) // size, win[:, 0:1] - ((-(i + 1) * hs) // size)  # n x size
     w0, w1 = win[:, 2:3] + (i * ws) // size, win[:, 2:3] - ((-(i + 1) * ws) // size)
-    r0, r1, c0, c1 = h0[:, :, None], h1[:, :, None], w0[:, None, :], w1[:, None, :]
-    sums = table[r1, c1] - table[r0, c1] - table[r1, c0] + table[r0, c0]  # n x size x size x 3
-    mean = sums.astype(np.float32) / (h1 - h0).astype(np.float32)[:, :, None, None]
-    mean /= (w1 - w0).astype(np.float32)[:, None, :, None]
-    return np.ascontiguousarray(((mean - NORM_MEAN) * NORM_SCALE).transpose(0, 3, 1, 2)), ok
+    planes = table.reshape(3, -1)
+    stride = table.shape[2]
+    a, b = (h1 * stride)[:, :, None], (h0 * stride)[:, :, None]
+    c0, c1 = w0[:, None, :], w1[:, None, :]
+    sums = planes[:, a + c1] - planes[:, b + c1] - planes[:, a + c0] + planes[:, b + c0]  # 3 x n x size x size
+    mean = sums.astype(np.float32) / (h1 - h0).astype(np.float32)[None, :, :, None]
+    mean /= (w1 - w0).astype(np.float32)[None, :, None, :]
+    return np.ascontiguousarray(((mean - NORM_MEAN) * NORM_SCALE).transpose(1, 0, 2, 3)), ok
 
 
 def onet_points(boxes: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
