@@ -60,3 +60,11 @@ def test_training_commands_say_they_need_the_train_extra(tmp_path):
                     "from ganimate.cli import main\nmain()\n")
     proc = _run(code)
     assert proc.returncode != 0 and "ganimate[train]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_openvino_loads_without_its_model_converter():
+    code = ("import sys\nfrom ganimate.infer.backend import import_openvino\nov = import_openvino()\n"
+            "assert 'openvino.tools.ovc' not in sys.modules and hasattr(ov, 'Core')\n"
+            "import openvino.tools.ovc  # still importable when asked for\n")
+    proc = _run(code)
+    assert proc.returncode == 0, proc.stderr

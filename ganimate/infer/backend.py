@@ -67,11 +67,30 @@ def read_model_info(path: Path) -> ModelInfo:
     return ModelInfo(kind=meta.get("ganimate.kind", "unknown"), image_size=size, au_names=names, metadata=meta)
 
 
+def import_openvino():
+    """The openvino module, imported without its model converter (openvino.tools.ovc).
+
+    openvino's __init__ imports the converter in a try/except ImportError; it and the telemetry it pulls
+    in are ~0.1 s of CPU and up to 0.5 s of wall time at start-up, and the runtime only loads ONNX files.
+    A later explicit `import openvino.tools.ovc` still works."""
+    import sys
+
+    if "openvino" not in sys.modules:
+        blocked = "openvino.tools.ovc" not in sys.modules
+        if blocked:
+            sys.modules["openvino.tools.ovc"] = None  # makes its import raise ImportError
+        try:
+            import openvino  # noqa: F401
+        finally:
+            if blocked and sys.modules.get("openvino.tools.ovc", 0) is None:
+                del sys.modules["openvino.tools.ovc"]
+    return sys.modules["openvino"]
+
+
 def cpu_has_native_bf16() -> bool:
     """True when OpenVINO reports bf16 compute on this CPU (AMX or AVX512-BF16)."""
     try:
-        import openvino as ov
-
+        ov = import_openvino()
         caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     except Exception:  # noqa: BLE001 - no OpenVINO means no bf16 path either
         return False
@@ -110,7 +129,7 @@ def resolve_precision(precision: str) -> str:
 
 class OpenVinoSession:
     def __init__(self, path: Path, precision: str = "auto", threads: int = 0, hint: str = "LATENCY"):
-        import openvino as ov
+        ov = import_openvino()
 
         if hint not in HINTS:
             raise GanimateError(f"unknown performance hint {hint!r}; choose one of {', '.join(HINTS)}")
