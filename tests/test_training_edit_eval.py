@@ -202,3 +202,29 @@ def test_bad_paths_are_one_error(tmp_path):
         ee.main(["--generator", str(tmp_path / "nope.onnx"), "--out", str(tmp_path / "o")])
     with pytest.raises(SystemExit):
         ee.main(["--out", str(tmp_path / "o")])  # nothing to judge
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_edit_eval_on_real_photos(shared_dir, tmp_path):
+    """The whole command on 2 held-out photos and 2 pairs: the shipped generator and the baseline."""
+    import json
+
+    from ganimate.infer.models import DEFAULT_GENERATOR
+    from ganimate.training.edit_judges import dlib_available
+
+    if not dlib_available():
+        pytest.skip("dlib / face-recognition-models not installed (pip install '.[eval]')")
+    out = tmp_path / "eval"
+    ee.main(["--generator", str(DEFAULT_GENERATOR), "--baseline", "--faces", "2", "--pairs", "2",
+             "--data", str(shared_dir / "data"), "--out", str(out)])
+    doc = json.loads((out / "edit_eval.json").read_text())
+    assert doc["single_targets"]["faces"] == 2 and doc["reenactment"]["pairs"] == 2
+    base = doc["single_targets"]["means"]["geometry baseline"]
+    assert base["smile"]["d_mouth_width/dlib"] > 0.02  # the warp pulls the lip corners apart
+    assert base["mouth open"]["d_lip_gap/dlib"] > 0.02
+    assert base["eyes closed"]["outside_change"] < 0.5  # a lid warp moves nothing outside the face
+    assert 0 < doc["single_targets"]["means"]["generator.onnx"]["smile"]["identity"] < 1.0
+    assert "| smile | AU12 rise | ≥ 1.3 |" in (out / "edit_eval.md").read_text()
+    grid = cv2.imread(str(out / "grid_geometry_baseline.png"))
+    assert grid.shape == (24 + 2 * 160, 6 * 160, 3)

@@ -395,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pairs", type=int, default=1000, help="at most this many self-reenactment pairs")
     ap.add_argument("--backend", default="auto", help="generator backend, as the run-time --backend")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per model")
-    ap.add_argument("--video", action="store_true", help="also flicker (d12) and 1080p sharpness (s29)")
+    ap.add_argument("--video", action="store_true",
+                    help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
     if not args.generator and not args.baseline:
         ap.error("nothing to judge: give --generator and/or --baseline")
@@ -443,11 +444,16 @@ def main(argv: list[str] | None = None) -> None:
           "one with OpenFace's strongest AU12): the neutral photo driven to the happy photo's OpenFace AUs "
           "(absolute), compared with the real happy photo. Ratios are of means over people.\n",
           reenactment_table(reen)]
-    if args.video and args.generator:
-        from .edit_video import flicker, sharpness, video_markdown
+    if args.video:
+        from .edit_video import FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
-        gen_path = args.generator[0]
-        vid = {"flicker": flicker(gen_path, args.data / "videos", args.out),
+        videos = args.data / "videos"
+        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads) for c in FLICKER_CLIPS]
+                 for g in args.generator}
+        if "geometry baseline" in editors:
+            flick["geometry baseline"] = [flicker_per_frame(editors["geometry baseline"], videos, args.out, c)
+                                          for c in FLICKER_CLIPS]
+        vid = {"flicker": flick,
                "sharpness": sharpness(editors, args.data / "videos")}
         doc["video"] = vid
         md.append(video_markdown(vid))
