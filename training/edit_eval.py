@@ -210,6 +210,8 @@ class SingleTargets:
     n_faces: int = 0
     skipped: list[str] = field(default_factory=list)
     means: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # editor -> target -> key -> mean
+    rows: dict[str, dict[str, list[dict[str, float]]]] = field(default_factory=dict)  # the same, per face
+    names: list[str] = field(default_factory=list)  # the photos judged, in the rows' order
     grids: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # editor -> target -> images
     inputs: list[np.ndarray] = field(default_factory=list)
 
@@ -225,6 +227,7 @@ def run_single_targets(editors: dict[str, Callable], judges: Judges, photos, gri
             res.skipped.append(photo.name)
             continue
         base = read_face(judges, photo.image, place)
+        res.names.append(photo.name)
         keep = len(res.inputs) < grid_faces
         if keep:
             res.inputs.append(photo.image)
@@ -238,6 +241,7 @@ def run_single_targets(editors: dict[str, Callable], judges: Judges, photos, gri
         if (n + 1) % 10 == 0:
             log(f"  single targets: {n + 1} photos")
     res.means = {e: {t: _mean(r) for t, r in per.items()} for e, per in rows.items()}
+    res.rows = rows
     return res
 
 
@@ -247,6 +251,8 @@ class Reenactment:
     skipped: list[str] = field(default_factory=list)
     real: dict[str, float] = field(default_factory=dict)  # mean real happy vs neutral
     means: dict[str, dict[str, float]] = field(default_factory=dict)  # editor -> key -> mean
+    rows: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # editor ("real": the photo) -> per pair
+    names: list[tuple[str, str]] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)  # editor -> the goal measures
 
 
@@ -261,6 +267,7 @@ def run_reenactment(editors: dict[str, Callable], judges: Judges, pairs, log=pri
         if place is None or place_h is None:
             res.skipped.append(neutral.name if place is None else happy.name)
             continue
+        res.names.append((neutral.name, happy.name))
         base, real = read_face(judges, neutral.image, place), read_face(judges, happy.image, place_h)
         real_rows.append(compare(neutral.image, base, happy.image, real))
         for ename, editor in editors.items():
@@ -268,10 +275,12 @@ def run_reenactment(editors: dict[str, Callable], judges: Judges, pairs, log=pri
             r = read_face(judges, out, place)
             rows[ename].append(compare(neutral.image, base, out, r))
             way[ename].append(em.way_terms(base.primary(), r.primary(), real.primary()))
+            rows[ename][-1]["way_dot"], rows[ename][-1]["way_norm2"] = way[ename][-1]
         res.n_pairs += 1
         if (n + 1) % 10 == 0:
             log(f"  self-reenactment: {n + 1} pairs")
     res.real = _mean(real_rows)
+    res.rows = {"real": real_rows, **rows}
     primary = judges.landmark[0].name
     for ename in editors:
         m = _mean(rows[ename])
@@ -431,9 +440,10 @@ def main(argv: list[str] | None = None) -> None:
     reen = run_reenactment(editors, judges, pairs)
     doc = {"editors": list(editors), "judges": [j.name for j in landmark], "estimator": str(args.estimator),
            "single_targets": {"faces": single.n_faces, "skipped": single.skipped, "targets": TARGETS,
-                              "means": single.means},
+                              "means": single.means, "photos": single.names, "per_face": single.rows},
            "reenactment": {"pairs": reen.n_pairs, "skipped": reen.skipped, "real": reen.real,
-                           "means": reen.means, "summary": reen.summary}}
+                           "means": reen.means, "summary": reen.summary, "photos": reen.names,
+                           "per_pair": reen.rows}}
     md = [f"# Edit evaluation (issue 12)\n\nSingle targets: {single.n_faces} held-out LFW people, one neutral photo "
           f"each ({len(single.skipped)} skipped: no MTCNN face). Target = the photo's OpenFace AUs with the "
           "targeted ones set. Shapes from dlib's 68 landmarks over the outer inter-ocular distance; AU rise by "
