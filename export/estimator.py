@@ -59,6 +59,39 @@ class _FaceReader(torch.nn.Module):
         return self.net.read_face(image)
 
 
+class _LandmarksOnly(torch.nn.Module):
+    def __init__(self, net: AUEstimator):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net.read_face(image)[1]
+
+
+def landmark_metadata(image_size: int, steps: int) -> dict[str, str]:
+    return {"ganimate.kind": "landmarks", "ganimate.image_size": str(image_size), "ganimate.landmarks": "68",
+            "ganimate.steps": str(steps)}
+
+
+def export_landmarks(checkpoint: Path, out: Path, opset: int = 17) -> EstimatorExportReport:
+    """Export only the landmark head of an estimator checkpoint: input `image` as above, output `landmarks`
+    float32 N x68x2 in crop units (x = (px + 0.5) / S); ganimate.kind=landmarks."""
+    started = time.perf_counter()
+    checkpoint = Path(checkpoint)
+    if checkpoint.is_dir():
+        checkpoint = checkpoint / "checkpoint.pt"
+    net = load_estimator(checkpoint)
+    if net.cfg.n_landmarks <= 0:
+        from ganimate.errors import GanimateError
+
+        raise GanimateError(f"{checkpoint} has no landmark head")
+    size, steps = net.cfg.image_size, _steps_of(checkpoint)
+    diff, _ = write_checked_onnx(_LandmarksOnly(net), (torch.zeros(1, 3, size, size),), ["image"], ["landmarks"],
+                                 Path(out), landmark_metadata(size, steps), opset, (checkpoint,), False,
+                                 parity_samples=8)
+    return EstimatorExportReport(Path(out), size, diff, None, None, opset, steps, time.perf_counter() - started)
+
+
 def write_estimator_onnx(net: AUEstimator, out: Path, steps: int = 0, fp16: bool = False, opset: int = 17,
                          inputs: tuple[Path, ...] = ()) -> EstimatorExportReport:
     """Export an in-memory estimator to out (and OUT_fp16.onnx when fp16), checking parity with onnxruntime."""

@@ -204,6 +204,8 @@ def aus_command(
     batch: BatchOpt = 16, detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0,
     precision: PrecisionOpt = "auto", quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False,
     report: ReportOpt = None,
+    landmarks: Annotated[bool, typer.Option("--landmarks", help="Also write the 68 landmarks (OpenFace's x_0 ... "
+                                            "y_67 columns, frame pixels).")] = False,
 ) -> None:
     """Per-frame AU intensities of VIDEO, in OpenFace CSV layout."""
     from ganimate.infer.backend import read_model_info
@@ -222,7 +224,7 @@ def aus_command(
     size = read_model_info(resolve_model(au_model, DEFAULT_AU_ESTIMATOR, "AU estimator model")).image_size
     run = replace(run, crop=replace(run.crop, size=size))
     with frame_progress(run.show_progress) as progress:
-        report = run_aus(video, output, run, progress)
+        report = run_aus(video, output, run, progress, landmarks=landmarks)
     out.print(f"wrote {report.output} ({report.rows} rows; a face in {report.frames_with_face} of "
               f"{report.frames} frames)")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ganimate.au.calibrate import CalibrationConfig
+
 
 @dataclass(frozen=True)
 class DetectConfig:
@@ -74,6 +76,8 @@ class InferConfig:
     # PSNR 68 dB against f32; bench/bench_precision.py) and the estimator's AUs by ~0.01
     precision: str = "auto"
     hint: str = "LATENCY"  # OpenVINO PERFORMANCE_HINT: LATENCY | THROUGHPUT
+    # per-track AU calibration of video readings (ganimate/au/calibrate.py); None = raw per-frame readings
+    calibration: CalibrationConfig | None = field(default_factory=CalibrationConfig)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import pytest
 pytest.importorskip("torch")  # ganimate.training.landmark_crops imports the torch dataset module
 pytest.importorskip("skimage")  # the baseline's piecewise-affine warp (a dev dependency)
 from ganimate.face.align import crop_transform  # noqa: E402
+from ganimate.face.landmarks import five_points  # noqa: E402
 from ganimate.face.paste import make_feather_mask, paste_back  # noqa: E402
 from ganimate.face.types import Face  # noqa: E402
 from ganimate.training import edit_editors as ed  # noqa: E402
-from ganimate.training.landmark_crops import five_points  # noqa: E402
 from tests.edit_faces import skin_face, synthetic_landmarks  # noqa: E402
 
 
@@ -81,8 +81,12 @@ class _FakeGenerator:
 
     def edit(self, crops, aus):
         out = np.clip(crops.astype(np.float32) + 40, 0, 255)
-        flow = np.zeros((len(crops), 2, 8, 8), np.float32)
-        return out, np.full(crops.shape[:3], 0.5, np.float32), flow
+        return out, np.full(crops.shape[:3], 0.5, np.float32)
+
+    def edit_maps(self, crops, aus):
+        from ganimate.infer.generator import CropEdit
+
+        return [CropEdit(o, a) for o, a in zip(*self.edit(crops, aus), strict=True)]
 
 
 class _FakeDetector:
@@ -97,14 +101,14 @@ def test_runtime_editor_pastes_through_its_paste_function():
     img, pts = skin_face()
     seen = {}
 
-    def paste(frame, crop, outputs, matrix, mask):
-        seen["n_outputs"] = len(outputs)
-        seen["flow"] = outputs[2].shape
-        return ed.paste_generator_output(frame, crop, outputs, matrix, mask)
+    def paste(frame, crop, edit, matrix, mask):
+        seen["attention"] = edit.attention.shape
+        seen["flow"] = edit.flow
+        return ed.paste_generator_output(frame, crop, edit, matrix, mask)
 
     photo = ed.FacePhoto(img, pts, np.zeros(17, np.float32))
     out = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts), paste=paste)(photo, np.zeros(17))
-    assert seen == {"n_outputs": 3, "flow": (2, 8, 8)}  # every output of the generator, for one face
+    assert seen == {"attention": (32, 32), "flow": None}  # the generator's maps for one face (no warp here)
     default = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts))(photo, np.zeros(17))
     assert np.array_equal(out, default)
     assert out[84, 80].astype(int).sum() > img[84, 80].astype(int).sum() + 60  # the face got brighter

@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from test_face_landmarks import face
 
 from ganimate.training.synthetic import write_synthetic_dataset
-from test_face_landmarks import face
 
 
 def write_landmark_dataset(root: Path, n: int = 32, size: int = 32) -> Path:

@@ -21,9 +21,8 @@ import numpy as np
 
 from ganimate.errors import GanimateError
 from ganimate.face.align import DEFAULT_MARGIN, crop_transform, invert_transform, warp_face_by_landmarks
-from ganimate.face.paste import make_feather_mask, paste_back
-
-from .landmark_crops import five_points
+from ganimate.face.landmarks import five_points
+from ganimate.face.paste import make_feather_mask
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,15 @@ class FacePhoto:
 Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
 
 
-def paste_generator_output(frame: np.ndarray, crop: np.ndarray, outputs: tuple, matrix: np.ndarray,
+def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray,
                            mask: np.ndarray) -> np.ndarray:
-    """The run-time paste of one face: outputs is Generator.edit's result for this crop (edited, attention)."""
-    return paste_back(frame, crop, outputs[0], matrix, mask)
+    """The run-time paste of one face (ganimate.pipeline.render.paste_edit): edit is Generator.edit_maps's
+    CropEdit for this crop; warped at the photo's resolution when the generator has a flow."""
+    from types import SimpleNamespace
+
+    from ganimate.pipeline.render import paste_edit
+
+    return paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, mask)
 
 
 @dataclass
@@ -64,8 +68,8 @@ class RuntimeEditor:
         if not faces:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
-        result = self.generator.edit(crop[None], np.asarray(target, np.float32)[None])
-        return self.paste(photo.image, crop, tuple(r[0] for r in result), matrix, self.mask)
+        edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
+        return self.paste(photo.image, crop, edit, matrix, self.mask)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -107,8 +107,7 @@ class OnnxLandmarkJudge:
     def locate(self, image: np.ndarray, fallback: np.ndarray | None = None):
         """The crop's frame -> crop matrix: MTCNN's 5 points, else fallback's 68 landmarks' 5 points."""
         from ganimate.face.align import crop_transform
-
-        from .landmark_crops import five_points
+        from ganimate.face.landmarks import five_points
 
         faces = self.detector.detect(image) if self.detector is not None else []
         if faces:

@@ -25,15 +25,9 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.align import transform_points, warp_face_by_landmarks
+from ganimate.face.landmarks import five_points
 
 from .dataset import AU_COLUMNS
-
-# MTCNN's 5 points minus the ones derived from the 68 (eye centres, point 30, points 48/54), in units of the
-# eye distance along (x) and across (y) the eye axis: medians over 500 shared photos (250 LFW, 250 UTKFace)
-# on which facenet-pytorch's MTCNN found the face. MTCNN puts the nose tip lower, at the nostrils' level.
-MTCNN_OFFSETS = np.array(
-    [[0.018, 0.000], [0.021, -0.004], [0.015, 0.052], [0.026, 0.024], [0.020, 0.025]], dtype=np.float64
-)
 
 
 def landmarks_from_row(values: list[str]) -> np.ndarray | None:
@@ -42,17 +36,6 @@ def landmarks_from_row(values: list[str]) -> np.ndarray | None:
         return None
     v = np.asarray(values, dtype=np.float64)
     return np.stack([v[:68], v[68:]], axis=1)
-
-
-def five_points(landmarks68: np.ndarray) -> np.ndarray:
-    """MTCNN-style 5 points, float64 (5, 2), from 68 OpenFace landmarks (float (68, 2), image px)."""
-    p = np.asarray(landmarks68, dtype=np.float64)
-    base = np.array([p[36:42].mean(0), p[42:48].mean(0), p[30], p[48], p[54]])
-    axis = base[1] - base[0]
-    iod = float(np.linalg.norm(axis))
-    ex = axis / max(iod, 1e-9)
-    ey = np.array([-ex[1], ex[0]])
-    return base + iod * (MTCNN_OFFSETS[:, :1] * ex + MTCNN_OFFSETS[:, 1:] * ey)
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from ganimate.config import RunConfig
 from .estimator_eval import pearson
 from .holdout import VIDEO_SUFFIXES, is_heldout_clip
 
+_ALL = tuple(AU_NAMES)
 CALIBRATIONS: dict[str, CalibrationConfig | None] = {
     "none": None,
-    "p5": CalibrationConfig(percentile=5.0),
-    "p10": CalibrationConfig(percentile=10.0),
-    "p20": CalibrationConfig(percentile=20.0),
-    "p10x1.3": CalibrationConfig(percentile=10.0, scale=1.3),
+    "p10": CalibrationConfig(percentile=10.0, aus=_ALL),
+    "p20": CalibrationConfig(percentile=20.0, aus=_ALL),
+    "default": CalibrationConfig(),  # what the run time applies (selected AUs)
 }
 
 
@@ -50,11 +50,15 @@ def read_clip(video: Path, run: RunConfig, models) -> tuple[np.ndarray, np.ndarr
 
     info = probe_video(video)
     crop = replace(run.crop, size=models.estimator.size)
+    from ganimate.pipeline.progress import frame_progress
+
     frames, readings = [], []
-    for frame, crops, aus in faces_with_aus(video, info, run, models, None, "AUs", crop, parse_face_choice("largest")):
-        if crops:
-            frames.append(frame.index + 1)
-            readings.append(aus[0])
+    with frame_progress(False) as progress:
+        for frame, crops, aus in faces_with_aus(video, info, run, models, progress, "AUs", crop,
+                                                parse_face_choice("largest")):
+            if crops:
+                frames.append(frame.index + 1)
+                readings.append(aus[0])
     return np.asarray(frames, dtype=np.int64), np.asarray(readings, dtype=np.float64).reshape(-1, len(AU_NAMES))
 
 
@@ -72,7 +76,7 @@ def evaluate_clips(videos: Path, au_model: Path | None, baseline: np.ndarray, cl
     """Scores of every calibration on the held-out clips of `videos` (or the named clip stems)."""
     from ganimate.pipeline.context import load_models
 
-    run = replace(RunConfig(), infer=replace(RunConfig().infer, au_model=au_model))
+    run = replace(RunConfig(), infer=replace(RunConfig().infer, au_model=au_model, calibration=None))
     models = load_models(run, need_generator=False)
     paths = sorted(p for p in Path(videos).iterdir() if p.suffix.lower() in VIDEO_SUFFIXES
                    and (p.stem in clips if clips else is_heldout_clip(p.stem)))

@@ -93,6 +93,11 @@ class WarpGenerator(nn.Module):
         self.inject = _block(4 * ngf + 2 * n_aus, 4 * ngf, 1, 1)
         self.res = nn.Sequential(*[_Res(4 * ngf) for _ in range(res_blocks)])
         self.d3 = _block(4 * ngf + 2 * ngf, 2 * ngf)  # S/4, after upsampling + skip
+        # A learned flow field per AU, in the aligned crop's frame, scaled by that AU's change: faces are
+        # aligned, so most of the motion is this linear part (it learns in a few hundred steps, like the
+        # least-squares AU geometry); the convolutional head adds what depends on the face.
+        flow_side = (internal_size or 128) // 4
+        self.au_flow = nn.Parameter(torch.zeros(n_aus, 2, flow_side, flow_side))
         self.flow_head = nn.Sequential(_block(2 * ngf, ngf), nn.Conv2d(ngf, 2, 3, 1, 1))
         self.d2 = _block(2 * ngf + ngf, ngf)  # S/2
         self.d1 = _block(ngf + 3, ngf // 2)  # S, with the image itself as the last skip
@@ -119,7 +124,8 @@ class WarpGenerator(nn.Module):
         x = self.inject(torch.cat([e3, a.expand(n, self.n_aus, *size3), change.expand(n, self.n_aus, *size3)], 1))
         x = self.res(x)
         x = self.d3(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), e2], 1))
-        flow_low = torch.tanh(self.flow_head(x)) * (self.max_flow * h)
+        linear = torch.einsum("nk,kchw->nchw", change.reshape(n, self.n_aus), self.au_flow.to(x.dtype))
+        flow_low = torch.tanh(self.flow_head(x) + linear) * (self.max_flow * h)
         flow = F.interpolate(flow_low, size=(h, w), mode="bilinear", align_corners=False)
         x = self.d2(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), e1], 1))
         x = self.d1(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), small], 1))

@@ -29,6 +29,8 @@ from ganimate.errors import GanimateError
 _AU_COLUMNS = tuple(f"{name}_r" for name in AU_NAMES)
 _NAME_COLUMNS = ("path", "name", "file", "filename", "input")
 _HEADER = ("frame", "face_id", "timestamp", "confidence", "success", *_AU_COLUMNS)
+# OpenFace's 2-D landmark columns (frame pixels), written before the AUs as FeatureExtraction does
+LANDMARK_COLUMNS = tuple(f"x_{i}" for i in range(68)) + tuple(f"y_{i}" for i in range(68))
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,8 +188,10 @@ class OpenFaceCsvWriter:
     ``au_decimals`` decimals (OpenFace writes 2); NaN AUs are written as empty cells.
     """
 
-    def __init__(self, path: str | Path, inputs: Sequence[str | Path] = (), au_decimals: int = 2) -> None:
+    def __init__(self, path: str | Path, inputs: Sequence[str | Path] = (), au_decimals: int = 2,
+                 landmarks: bool = False) -> None:
         self.path = Path(path)
+        self.landmarks = landmarks
         self._inputs = tuple(inputs)
         self._au_fmt = f"{{:.{int(au_decimals)}f}}"
         self._stack: ExitStack | None = None
@@ -205,7 +209,8 @@ class OpenFaceCsvWriter:
             raise
         self._stack = stack
         # OpenFace separates fields with ", "; csv would quote a multi-char delimiter, so join ourselves.
-        self._file.write(", ".join(_HEADER) + "\n")
+        header = _HEADER if not self.landmarks else (*_HEADER[:5], *LANDMARK_COLUMNS, *_HEADER[5:])
+        self._file.write(", ".join(header) + "\n")
         return self
 
     def __exit__(
@@ -217,9 +222,11 @@ class OpenFaceCsvWriter:
         return stack.__exit__(exc_type, exc, tb)
 
     def write_row(
-        self, frame: int, face_id: int, timestamp: float, confidence: float, success: bool, aus: np.ndarray
+        self, frame: int, face_id: int, timestamp: float, confidence: float, success: bool, aus: np.ndarray,
+        landmarks: np.ndarray | None = None,
     ) -> None:
-        """Append one row. aus: float (17,) intensities 0..5 in AU_NAMES order (NaN -> empty cell)."""
+        """Append one row. aus: float (17,) intensities 0..5 in AU_NAMES order (NaN -> empty cell).
+        landmarks: float (68, 2) frame px, for a writer made with landmarks=True (None -> empty cells)."""
         if self._file is None:
             raise RuntimeError("OpenFaceCsvWriter.write_row called outside its 'with' block")
         values = np.asarray(aus, dtype=np.float64).reshape(-1)
@@ -230,6 +237,11 @@ class OpenFaceCsvWriter:
             str(int(frame)), str(int(face_id)), f"{float(timestamp):.3f}", f"{float(confidence):.2f}",
             "1" if success else "0", *au_text,
         ]
+        if self.landmarks:
+            pts = (np.full((68, 2), np.nan) if landmarks is None
+                   else np.asarray(landmarks, dtype=np.float64).reshape(68, 2))
+            xy = [("" if math.isnan(v) else f"{v:.1f}") for v in (*pts[:, 0], *pts[:, 1])]
+            cells[5:5] = xy
         self._file.write(", ".join(cells) + "\n")
         self.rows_written += 1
 

@@ -23,26 +23,35 @@ class AusReport:
     output: Path
 
 
-def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | None = None) -> AusReport:
-    """One row per (frame, face); a frame without a face gets one row with success 0."""
+def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | None = None,
+            landmarks: bool = False) -> AusReport:
+    """One row per (frame, face); a frame without a face gets one row with success 0. landmarks: also the
+    68 points in frame px (OpenFace's x_0 ... y_67 columns)."""
     from ganimate.errors import GanimateError
     from ganimate.video.probe import probe_video
 
     info = probe_video(video)
-    models = models or load_models(run, need_generator=False)
+    models = models or load_models(run, need_generator=False, need_landmarks=landmarks)
+    if landmarks and models.landmarks is None:
+        from ganimate.infer.landmarks import LandmarkEstimator
+
+        inf = run.infer
+        models.landmarks = LandmarkEstimator.load(None, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     crop = replace(run.crop, size=models.estimator.size)
-    estimated = faces_with_aus(video, info, run, models, progress, "AUs", crop, parse_face_choice(run.face))
+    estimated = faces_with_aus(video, info, run, models, progress, "AUs", crop, parse_face_choice(run.face),
+                               landmarks=landmarks)
     n_frames = rows = with_face = 0
-    with OpenFaceCsvWriter(out, inputs=[video]) as writer:
-        for frame, crops, aus in estimated:
+    with OpenFaceCsvWriter(out, inputs=[video], landmarks=landmarks) as writer:
+        for frame, crops, aus, *pts in estimated:
+            points = pts[0] if pts else [None] * len(crops)
             n_frames += 1
             if not crops:
                 writer.write_row(frame.index + 1, 0, frame.time, 0.0, False, np.zeros(N_AUS))
                 rows += 1
                 continue
             with_face += 1
-            for c, a in zip(crops, aus, strict=True):
-                writer.write_row(frame.index + 1, c.track_id, frame.time, c.face.score, True, a)
+            for c, a, p in zip(crops, aus, points, strict=True):
+                writer.write_row(frame.index + 1, c.track_id, frame.time, c.face.score, True, a, p)
                 rows += 1
         if with_face == 0:
             raise GanimateError(f"no face found in any frame of {video}")

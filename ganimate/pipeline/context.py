@@ -14,9 +14,10 @@ class Models:
     estimator: AuEstimator
     generator: Generator | None = None
     detector: object | None = None  # a FaceDetector (MTCNN) to share between videos; None = one per video
+    landmarks: object | None = None  # a LandmarkEstimator, loaded by commands that write or use landmarks
 
 
-def load_models(run: RunConfig, need_generator: bool) -> Models:
+def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = False) -> Models:
     inf = run.infer
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
@@ -25,7 +26,12 @@ def load_models(run: RunConfig, need_generator: bool) -> Models:
 
     # one detector for the source and the reference (tracked in parallel threads; sessions allow it):
     # compiling MTCNN's three nets costs ~0.15 s of CPU at start-up
-    return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect))
+    landmarks = None
+    if need_landmarks:
+        from ganimate.infer.landmarks import LandmarkEstimator
+
+        landmarks = LandmarkEstimator.load(None, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
+    return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect), landmarks=landmarks)
 
 
 def new_tracker(run: RunConfig, fps: float, detector=None):
