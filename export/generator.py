@@ -115,7 +115,7 @@ def build_random_warp_generator_onnx(out: Path, size: int = 64, ngf: int = 8, se
     px and the attention head exactly 1 (keep the warped input), so the edit is a known shift.
     """
     torch.manual_seed(seed)
-    generator = WarpGenerator(ngf=ngf, res_blocks=1, internal_size=size // 2 if size >= 32 else None)
+    generator = WarpGenerator(ngf=ngf, res_blocks=1, internal_size=size // 2 if size >= 32 else None, image_size=size)
     if flow_px is not None:
         with torch.no_grad():
             head = generator.flow_head[-1]

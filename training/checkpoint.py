@@ -74,7 +74,8 @@ def build_generator(model: ModelConfig) -> torch.nn.Module:
         from .warp_networks import WarpGenerator
 
         return WarpGenerator(ngf=model.ngf, res_blocks=model.generator_res_blocks, max_flow=model.max_flow,
-                             internal_size=model.internal_size)
+                             internal_size=model.internal_size, image_size=model.image_size,
+                             flow_level=model.flow_level)
     return Generator.from_config(model)
 
 

@@ -35,6 +35,7 @@ class ModelConfig:
     kind: str = "ganimation"  # ganimation (the paper's generator) | warp (flow + attention + colour)
     max_flow: float = 0.12  # warp: largest flow, fraction of the crop side
     internal_size: int | None = None  # warp: side the network works at (None = image_size); maps upsampled
+    flow_level: int = 4  # warp: the flow is predicted at internal_size / flow_level (2 or 4)
 
     @property
     def generator_res_blocks(self) -> int:

@@ -78,15 +78,18 @@ class WarpGenerator(nn.Module):
     """
 
     def __init__(self, ngf: int = 32, res_blocks: int = 3, n_aus: int = N_AUS, max_flow: float = 0.12,
-                 attention_bias: float = 3.0, internal_size: int | None = None):
+                 attention_bias: float = 3.0, internal_size: int | None = None, image_size: int = 128,
+                 flow_level: int = 4):
         super().__init__()
-        self.n_aus, self.max_flow, self.internal_size = n_aus, max_flow, internal_size
+        if flow_level not in (2, 4):
+            raise ValueError(f"flow_level must be 2 or 4, not {flow_level}")
+        self.n_aus, self.max_flow, self.internal_size, self.flow_level = n_aus, max_flow, internal_size, flow_level
         self.e1 = _block(3 + n_aus, ngf, 2, 4)  # S/2
         self.e2 = _block(ngf, 2 * ngf, 2, 4)  # S/4
         self.e3 = _block(2 * ngf, 4 * ngf, 2, 4)  # S/8
         # The network reads the input's own AUs too (trained on its labels): the motion to make depends on
         # the change target - source, which it is then handed at the bottleneck.
-        side = (internal_size or 128) // 8
+        side = (internal_size or image_size) // 8
         self.source_head = nn.Sequential(nn.AdaptiveAvgPool2d(min(side, 4)), nn.Flatten(),
                                          nn.Linear(4 * ngf * min(side, 4) ** 2, 128), nn.ReLU(inplace=True),
                                          nn.Linear(128, n_aus), nn.Sigmoid())
@@ -96,9 +99,12 @@ class WarpGenerator(nn.Module):
         # A learned flow field per AU, in the aligned crop's frame, scaled by that AU's change: faces are
         # aligned, so most of the motion is this linear part (it learns in a few hundred steps, like the
         # least-squares AU geometry); the convolutional head adds what depends on the face.
-        flow_side = (internal_size or 128) // 4
+        # flow_level 2 predicts the flow at S/2 (cells of 4 px of a 128 px crop: fine enough to move an eyelid
+        # apart from the lid below it), 4 at S/4
+        flow_side = (internal_size or image_size) // flow_level
         self.au_flow = nn.Parameter(torch.zeros(n_aus, 2, flow_side, flow_side))
-        self.flow_head = nn.Sequential(_block(2 * ngf, ngf), nn.Conv2d(ngf, 2, 3, 1, 1))
+        flow_in = 2 * ngf if flow_level == 4 else ngf
+        self.flow_head = nn.Sequential(_block(flow_in, ngf), nn.Conv2d(ngf, 2, 3, 1, 1))
         self.d2 = _block(2 * ngf + ngf, ngf)  # S/2
         self.d1 = _block(ngf + 3, ngf // 2)  # S, with the image itself as the last skip
         self.attention_head = nn.Conv2d(ngf // 2, 1, 3, 1, 1)
@@ -124,10 +130,11 @@ class WarpGenerator(nn.Module):
         x = self.inject(torch.cat([e3, a.expand(n, self.n_aus, *size3), change.expand(n, self.n_aus, *size3)], 1))
         x = self.res(x)
         x = self.d3(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), e2], 1))
-        linear = torch.einsum("nk,kchw->nchw", change.reshape(n, self.n_aus), self.au_flow.to(x.dtype))
-        flow_low = torch.tanh(self.flow_head(x) + linear) * (self.max_flow * h)
-        flow = F.interpolate(flow_low, size=(h, w), mode="bilinear", align_corners=False)
+        if self.flow_level == 4:
+            flow = self._flow(x, change, h, w)
         x = self.d2(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), e1], 1))
+        if self.flow_level == 2:
+            flow = self._flow(x, change, h, w)
         x = self.d1(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), small], 1))
         attention = torch.sigmoid(self.attention_head(x))
         colour = torch.tanh(self.colour_head(x))
@@ -137,3 +144,8 @@ class WarpGenerator(nn.Module):
         output = composite(warp_image(image, flow), attention, colour)
         self.last_source = source  # the training loss fits it to the input's labels
         return output, attention, colour, flow
+
+    def _flow(self, x: torch.Tensor, change: torch.Tensor, h: int, w: int) -> torch.Tensor:
+        linear = torch.einsum("nk,kchw->nchw", change.reshape(len(x), self.n_aus), self.au_flow.to(x.dtype))
+        flow_low = torch.tanh(self.flow_head(x) + linear) * (self.max_flow * h)
+        return F.interpolate(flow_low, size=(h, w), mode="bilinear", align_corners=False)

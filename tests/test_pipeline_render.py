@@ -1,0 +1,40 @@
+"""One face's edit into its frame: the warping generator's flow applied at the frame's resolution."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")  # the test model is exported here
+
+from ganimate.face.align import warp_face_by_landmarks  # noqa: E402
+from ganimate.face.paste import make_feather_mask  # noqa: E402
+from ganimate.infer.generator import Generator  # noqa: E402
+from ganimate.pipeline.render import paste_edit  # noqa: E402
+
+
+def test_a_warping_generator_moves_the_frames_pixels_and_leaves_the_rest(tmp_path):
+    from ganimate.export.generator import build_random_warp_generator_onnx
+
+    path = build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=(2.0, 0.0))
+    gen = Generator(path, backend="onnxruntime")
+    assert gen.warp
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8), (0, 0), 2.0)
+    five = np.array([[170, 130], [230, 130], [200, 160], [178, 190], [222, 190]], np.float64)
+    crop, matrix = warp_face_by_landmarks(frame, five, gen.size)
+    edit = gen.edit_maps(crop[None], np.zeros((1, 17)))[0]
+    np.testing.assert_allclose(edit.flow[..., 0], 2.0, atol=1e-4)
+    assert edit.attention.min() > 0.999
+    out = paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, np.ones((64, 64), np.float32))
+    # the crop spans ~194 frame px for 64 crop px: the face's pixels come from ~6 px to the right
+    scale = 1.0 / np.sqrt(abs(np.linalg.det(matrix[:, :2])))
+    shift = int(round(2.0 * scale))
+    centre = out[150:170, 190:210].astype(int)
+    assert np.abs(centre - frame[150:170, 190 + shift:210 + shift].astype(int)).mean() < 2.0
+    assert np.abs(centre - frame[150:170, 190:210].astype(int)).mean() > 5.0
+    far = paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, make_feather_mask(64))
+    np.testing.assert_array_equal(far[:20], frame[:20])  # outside the face: bit-exact
