@@ -90,6 +90,12 @@ def test_tiny_warp_run_trains_resumes_and_exports_with_parity(tmp_path):
     assert report.max_abs_diff < 1e-4
     sess = ort.InferenceSession(str(tmp_path / "warp.onnx"), providers=["CPUExecutionProvider"])
     assert [o.name for o in sess.get_outputs()] == ["output", "attention", "colour", "flow"]
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 3, 32, 32)).astype(np.float32)
+    outs = sess.run(None, {"image": x, "aus": np.full((3, 17), 0.3, np.float32)})  # any batch size
+    with torch.no_grad():
+        ref = g(torch.from_numpy(x), torch.full((3, 17), 0.3))
+    for o, r in zip(outs, ref, strict=True):
+        np.testing.assert_allclose(o, r.numpy(), atol=1e-4)
 
 
 def test_the_warp_preset_needs_geometry_for_its_landmark_loss():

@@ -146,6 +146,6 @@ class WarpGenerator(nn.Module):
         return output, attention, colour, flow
 
     def _flow(self, x: torch.Tensor, change: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        linear = torch.einsum("nk,kchw->nchw", change.reshape(len(x), self.n_aus), self.au_flow.to(x.dtype))
+        linear = torch.einsum("nk,kchw->nchw", change.flatten(1), self.au_flow.to(x.dtype))
         flow_low = torch.tanh(self.flow_head(x) + linear) * (self.max_flow * h)
         return F.interpolate(flow_low, size=(h, w), mode="bilinear", align_corners=False)
