@@ -25,6 +25,7 @@ from torch import nn
 
 from ganimate.au.names import from_model_scale
 from ganimate.errors import GanimateError
+from ganimate.face.composite import composite
 from ganimate.face.landmarks import flip_landmarks
 from ganimate.face.paste import make_feather_mask
 
@@ -46,7 +47,7 @@ from .trainer import (
     lr_factor,
     schedule,
 )
-from .warp_networks import sample_at
+from .warp_networks import sample_at, warp_image
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,10 @@ def warp_losses(g: nn.Module, judge: nn.Module | None, config: TrainConfig, batc
     parts["pair"] = l1[kind == 1].mean() if (kind == 1).any() else output.new_zeros(())
     parts["identity"] = l1[kind == 2].mean() if (kind == 2).any() else output.new_zeros(())
     if judge is not None and lc.lambda_judge > 0:
-        read = judge(_judge_input(judge, output, lc.judge_jitter, lc.judge_blur))
+        # the judge may move the face but not paint it: through attention and colour its gradient is cut,
+        # so the colour map learns only from real frames (a first run's judge grew grey-green cheek patches)
+        shaped = composite(warp_image(x, flow), attention.detach(), _colour.float().detach())
+        read = judge(_judge_input(judge, shaped, lc.judge_jitter, lc.judge_blur))
         parts["judge"] = F.mse_loss(read.float()[kind == 0], target[kind == 0])
     else:
         parts["judge"] = output.new_zeros(())
