@@ -132,7 +132,8 @@ def transfer(
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
-    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
+    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "
+              f"{report.reference_frames} reference frames read; generator on {report.backend})")
     if report.preview:
         out.print(f"preview {report.preview}")
 
@@ -173,7 +174,8 @@ def keyframes(
                                                      detect_every, quiet, threads, precision))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
-    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face})")
+    out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "
+              f"generator on {report.backend})")
     if plot is not None and len(report.times):
         from ganimate.au.plot import plot_au_curves
 

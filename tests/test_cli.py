@@ -76,10 +76,13 @@ def test_bad_option_values(clip_path, tmp_path, models):
                              *models), "--face")
     _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--backend", "tpu",
                              *models), "backend")
+    _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--precision", "fp8",
+                             *models), "precision")
 
 
 def test_transfer_runs_from_the_command_line(clip_path, tmp_path, models):
     out = tmp_path / "o.mp4"
-    proc = ganimate("transfer", clip_path, clip_path, "-o", out, "--quiet", *models)
+    proc = ganimate("transfer", clip_path, clip_path, "-o", out, "--quiet", "--precision", "f32", *models)
     assert proc.returncode == 0, proc.stderr
     assert out.exists() and "wrote" in proc.stdout
+    assert "generator on OpenVINO CPU f32" in proc.stdout  # the precision in use is visible

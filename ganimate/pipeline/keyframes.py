@@ -35,6 +35,7 @@ class KeyframesReport:
     preview: Path | None
     times: np.ndarray  # float64 (T,) seconds
     targets: np.ndarray  # float32 (T,17) of the first face
+    backend: str = ""  # the generator's session, e.g. "OpenVINO CPU bf16 LATENCY"
 
 
 def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opts: KeyframesOptions,
@@ -58,7 +59,8 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
         raise GanimateError(f"no face found in {source}")
     times = np.array([t for t, _ in log], dtype=np.float64)
     targets = np.stack([a for _, a in log]) if log else np.zeros((0, 17), np.float32)
-    return KeyframesReport(stats["frames"], stats["faces"], out, preview, times, targets)
+    return KeyframesReport(stats["frames"], stats["faces"], out, preview, times, targets,
+                           models.generator.session.description)
 
 
 def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progress, log) -> tuple[Iterator, object]:

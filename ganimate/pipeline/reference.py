@@ -132,11 +132,10 @@ class StreamedReference:
     def _extend_smooth(self, upto: int) -> None:
         """Smooth rows [len(self._smooth), upto) exactly as smooth_series does on the whole series."""
         a, r, count = len(self._smooth), self._radius, len(self._filled)
-        filled = np.stack(self._filled)
         if r == 0 or (self._ended and count < 3):
-            self._smooth.extend(filled[a:upto])
+            self._smooth.extend(self._filled[a:upto])
             return
-        lo, hi = max(0, a - r), min(count, upto + r)
-        padded = np.pad(filled[lo:hi], ((r - (a - lo), r - (hi - upto)), (0, 0)), mode="edge")
+        lo, hi = max(0, a - r), min(count, upto + r)  # only the window: cost stays flat in video length
+        padded = np.pad(np.stack(self._filled[lo:hi]), ((r - (a - lo), r - (hi - upto)), (0, 0)), mode="edge")
         out = np.stack([np.convolve(padded[:, j], self._kernel, mode="valid") for j in range(N_AUS)], axis=1)
         self._smooth.extend(out.astype(np.float32))

@@ -46,6 +46,7 @@ class TransferReport:
     reference_frames: int
     output: Path
     preview: Path | None
+    backend: str = ""  # the generator's session, e.g. "OpenVINO CPU bf16 LATENCY"
 
 
 def csv_reference(ref: Path, smooth: float, neutral_frames: int) -> StreamedReference:
@@ -108,7 +109,8 @@ def run_transfer(
         reference.close()  # stops the reference's decode and tracking threads where the source ended
     if stats["faces"] == 0:
         raise GanimateError(f"no face found in any frame of {src}")
-    return TransferReport(stats["frames"], stats["faces"], reference.frames_read, out, preview)
+    return TransferReport(stats["frames"], stats["faces"], reference.frames_read, out, preview,
+                          models.generator.session.description)
 
 
 def _choice(run: RunConfig):
