@@ -150,7 +150,8 @@ def _warp_preset() -> TrainConfig:
     losses replace the adversarial one in this budget (lambda_* of the critic are unused).
     """
     return TrainConfig(
-        model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64),
+        model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64,
+                          flow_level=2),
         loss=LossConfig(lambda_au=0.0, lambda_cycle=0.0, lambda_att_mean=0.3, lambda_att_tv=0.5,
                         lambda_judge=10.0, judge_checkpoint="checkpoints/judge64.pt", judge_jitter=0.04,
                         judge_blur=1.0, lambda_landmark=0.2, lambda_source_aus=10.0,
