@@ -96,7 +96,7 @@ def _wait_for_temp(proc, folder, timeout=120, old=()):
 
 
 def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_path):
-    work = make_inputs(tmp_path / "w", n_frames=100, good=("c0", "c1"))
+    work = make_inputs(tmp_path / "w", n_frames=400, good=("c0", "c1"))
     jobs = write_jobs(work, names=("c0", "c1"))
     outs = [work / "out" / "c0.mp4", work / "out" / "c1.mp4"]
 
@@ -109,7 +109,7 @@ def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_p
     assert not any(p.exists() for p in outs)
 
     interrupted = _start(["batch", jobs, "--workers", "2", "-q"], work)
-    _wait_for_temp(interrupted, work / "out", old=left)  # a job is writing: it has most of 100 frames to go
+    _wait_for_temp(interrupted, work / "out", old=left)  # a job is writing: it has most of 400 frames to go (seconds)
     os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C (the terminal sends it to the batch's process group)
     stdout, stderr = interrupted.communicate(timeout=60)
     assert interrupted.returncode == 130, stderr
@@ -122,7 +122,7 @@ def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_p
     resumed = ganimate("batch", jobs, "--workers", "2", "--report", work / "r.jsonl", "-q", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
     assert all(p.stat().st_size > 1000 for p in outs)
-    assert [r["frames"] for r in read_report(work / "r.jsonl")] == [100, 100]
+    assert [r["frames"] for r in read_report(work / "r.jsonl")] == [400, 400]
     assert _temps(work / "out") == []
 
 
