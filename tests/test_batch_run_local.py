@@ -79,8 +79,11 @@ def test_bad_jobs_are_reported_the_rest_written_and_a_rerun_redoes_nothing(work)
 
 def _start(args, cwd):
     env = dict(os.environ, GANIMATE_DEBUG="", OMP_NUM_THREADS="1")
+    # A shell that starts a test run in the background (nohup, `&` without job control) hands its children
+    # SIGINT ignored, and Python then never turns Ctrl-C into KeyboardInterrupt: give the child the default.
     return subprocess.Popen([sys.executable, "-m", "ganimate", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_temp(proc, folder, timeout=120, old=()):
@@ -96,7 +99,7 @@ def _wait_for_temp(proc, folder, timeout=120, old=()):
 
 
 def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_path):
-    work = make_inputs(tmp_path / "w", n_frames=400, good=("c0", "c1"))
+    work = make_inputs(tmp_path / "w", n_frames=200, good=("c0", "c1"))
     jobs = write_jobs(work, names=("c0", "c1"))
     outs = [work / "out" / "c0.mp4", work / "out" / "c1.mp4"]
 
@@ -109,7 +112,7 @@ def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_p
     assert not any(p.exists() for p in outs)
 
     interrupted = _start(["batch", jobs, "--workers", "2", "-q"], work)
-    _wait_for_temp(interrupted, work / "out", old=left)  # a job is writing: it has most of 400 frames to go (seconds)
+    _wait_for_temp(interrupted, work / "out", old=left)  # a job is writing: it has most of 200 frames to go
     os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C (the terminal sends it to the batch's process group)
     stdout, stderr = interrupted.communicate(timeout=60)
     assert interrupted.returncode == 130, stderr
