@@ -125,7 +125,7 @@ def test_interrupted_and_killed_batches_leave_no_partial_output_and_resume(tmp_p
     resumed = ganimate("batch", jobs, "--workers", "2", "--report", work / "r.jsonl", "-q", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
     assert all(p.stat().st_size > 1000 for p in outs)
-    assert [r["frames"] for r in read_report(work / "r.jsonl")] == [400, 400]
+    assert [r["frames"] for r in read_report(work / "r.jsonl")] == [200, 200]
     assert _temps(work / "out") == []
 
 
