@@ -177,3 +177,16 @@ def test_writer_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
     with pytest.raises(GanimateError, match="overwrite the input"), OpenFaceCsvWriter(video, inputs=[video]):
         pass
     assert video.read_text() == "keep me"
+
+
+def test_row_parsers_read_aus_and_landmarks_and_refuse_empty_cells():
+    from ganimate.au.names import AU_NAMES
+    from ganimate.au.openface_csv import LANDMARK_COLUMNS, aus_from_row, landmarks_from_row
+
+    row = {f"{n}_r": str(i / 10) for i, n in enumerate(AU_NAMES)}
+    row.update({c: str(i) for i, c in enumerate(LANDMARK_COLUMNS)})
+    aus, pts = aus_from_row(row), landmarks_from_row(row)
+    assert aus.dtype == np.float32 and aus[3] == np.float32(0.3)
+    assert pts.shape == (68, 2) and tuple(pts[5]) == (5.0, 73.0)  # x_5 is column 5, y_5 column 68 + 5
+    assert aus_from_row({**row, "AU12_r": ""}) is None and aus_from_row({**row, "AU01_r": "nan"}) is None
+    assert landmarks_from_row({**row, "y_67": ""}) is None and landmarks_from_row({"x_0": "1"}) is None

@@ -30,6 +30,7 @@ import numpy as np
 
 from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES, au_index
+from ganimate.au.openface_csv import aus_from_row, landmarks_from_row
 from ganimate.face.align import warp_face_by_landmarks
 from ganimate.face.landmarks import shape_measures
 
@@ -38,7 +39,6 @@ from .edit_editors import FacePhoto
 from .edit_judges import identity_distance
 from .generator_eval import DEFAULT_GOAL, GOALS, TARGETS, blur_crops, save_grid
 from .holdout import is_heldout_person
-from .landmark_crops import landmarks_from_row
 
 SHAPES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "lid_gap")
 # the shape measure(s) each target is about, with the issue's goal where it names one
@@ -66,21 +66,19 @@ class FaceLabels:
 
 def read_labels(faces: Path) -> FaceLabels:
     """The LFW rows of faces/openface_landmarks.csv, openface_aus.csv and lfw_expressions.csv."""
-    xy = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
     lms, aus, expr = {}, {}, {}
     with open(faces / "openface_landmarks.csv", newline="") as f:
         for r in csv.DictReader(f):
             if r["path"].startswith("lfw/") and r["success"] == "1":
-                lm = landmarks_from_row([r[k] for k in xy])
+                lm = landmarks_from_row(r)
                 if lm is not None:
                     lms[r["path"]] = lm
     with open(faces / "openface_aus.csv", newline="") as f:
         for r in csv.DictReader(f):
             if r["path"].startswith("lfw/") and r["success"] == "1":
-                try:
-                    aus[r["path"]] = np.array([float(r[f"{n}_r"]) for n in AU_NAMES], np.float32)
-                except ValueError:
-                    continue
+                row_aus = aus_from_row(r)
+                if row_aus is not None:
+                    aus[r["path"]] = row_aus
     with open(faces / "lfw_expressions.csv", newline="") as f:
         for r in csv.DictReader(f):
             expr[r["path"]] = r["expression_muxspace"]

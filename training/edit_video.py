@@ -20,11 +20,11 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.au.openface_csv import aus_from_row, landmarks_from_row
 from ganimate.face import landmarks as lmk
 
 from . import edit_measures as em
 from .edit_editors import FacePhoto
-from .landmark_crops import landmarks_from_row
 
 # held-out clips (training/holdout.py): a LivePortrait driving clip (512 x 512, much head motion) and a
 # YouTube Faces sample (320 x 240 MPEG-4, a talking head that moves less, so shimmer weighs more)
@@ -37,17 +37,16 @@ SHARPNESS_GOAL = 0.90
 
 def clip_labels(videos: Path, stem: str) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """OpenFace's landmarks (float64 (68, 2)) and AUs (float32 (17,)) per 1-based frame of a shared clip."""
-    xy = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
     lms, aus = {}, {}
     with open(videos / f"{stem}.landmarks.csv", newline="") as f:
         for r in csv.DictReader(f, skipinitialspace=True):
-            lm = landmarks_from_row([r[k] for k in xy]) if r["success"].strip() == "1" else None
+            lm = landmarks_from_row(r) if r["success"].strip() == "1" else None
             if lm is not None:
                 lms[int(r["frame"])] = lm
     with open(videos / f"{stem}.openface.csv", newline="") as f:
         for r in csv.DictReader(f, skipinitialspace=True):
             if r["success"].strip() == "1":
-                aus[int(r["frame"])] = np.array([float(r[f"{n}_r"]) for n in AU_NAMES], np.float32)
+                aus[int(r["frame"])] = aus_from_row(r)
     return lms, aus
 
 

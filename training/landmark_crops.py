@@ -23,19 +23,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ganimate.au.names import AU_NAMES
+from ganimate.au.openface_csv import aus_from_row, landmarks_from_row
 from ganimate.face.align import transform_points, warp_face_by_landmarks
 from ganimate.face.landmarks import five_points
 
-from .dataset import AU_COLUMNS
-
-
-def landmarks_from_row(values: list[str]) -> np.ndarray | None:
-    """float64 (68, 2) from OpenFace's `x_0 … x_67, y_0 … y_67` strings; None when any is empty."""
-    if len(values) != 136 or any(v.strip() == "" for v in values):
-        return None
-    v = np.asarray(values, dtype=np.float64)
-    return np.stack([v[:68], v[68:]], axis=1)
+from .prepare import CSV_HEADER
 
 
 @dataclass(frozen=True)
@@ -57,14 +49,9 @@ def _photo_rows(faces: Path):
         lm_rows = {r["path"]: r for r in csv.DictReader(f) if r["success"] == "1"}
     with open(faces / "openface_aus.csv", newline="") as f:
         au_rows = {r["path"]: r for r in csv.DictReader(f) if r["success"] == "1"}
-    xy = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
     for path in sorted(set(lm_rows) & set(au_rows)):
-        lm = landmarks_from_row([lm_rows[path][k] for k in xy])
-        try:
-            aus = np.array([float(au_rows[path][f"{n}_r"]) for n in AU_NAMES], dtype=np.float32)
-        except ValueError:
-            continue
-        if lm is None:
+        lm, aus = landmarks_from_row(lm_rows[path]), aus_from_row(au_rows[path])
+        if lm is None or aus is None:
             continue
         kind = "lfw" if path.startswith("lfw/") else "utkface"
         identity = Path(path).parent.name if kind == "lfw" else Path(path).name
@@ -84,16 +71,12 @@ def _clip_rows(videos: Path):
             lms = {int(r["frame"]): r for r in csv.DictReader(f, skipinitialspace=True) if r["success"].strip() == "1"}
         with open(au_csv, newline="") as f:
             rows = list(csv.DictReader(f, skipinitialspace=True))
-        aus_by_frame = {
-            int(r["frame"]): np.array([float(r[f"{n}_r"]) for n in AU_NAMES], dtype=np.float32)
-            for r in rows if r["success"].strip() == "1"
-        }
-        xy = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
+        aus_by_frame = {int(r["frame"]): aus_from_row(r) for r in rows if r["success"].strip() == "1"}
         with av.open(str(clip)) as container:
             for index, frame in enumerate(container.decode(video=0), start=1):  # OpenFace frames are 1-based
-                if index not in lms or index not in aus_by_frame:
+                if index not in lms or aus_by_frame.get(index) is None:
                     continue
-                lm = landmarks_from_row([lms[index][k] for k in xy])
+                lm = landmarks_from_row(lms[index])
                 if lm is None:
                     continue
                 yield CropRow(f"videos/{clip.name}", stem, index, "clip"), frame.to_ndarray(format="rgb24"), lm, \
@@ -121,7 +104,7 @@ def build_crops(data: Path, out: Path, size: int = 128) -> int:
         add(row, image, lm, au)
     with open(out / "aus.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["file", "source", "identity", "frame", *AU_COLUMNS])
+        w.writerow(CSV_HEADER)
         for i, (r, au) in enumerate(zip(meta, aus, strict=True)):
             w.writerow([f"{r.kind}/{i:06d}", r.source, r.identity, r.frame, *(f"{v:.2f}" for v in au)])
     np.save(out / "landmarks.npy", np.stack(lmks).astype(np.float32))

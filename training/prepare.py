@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.au.openface_csv import aus_from_row
 from ganimate.config import DetectConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import warp_face_by_landmarks
@@ -113,7 +114,7 @@ class LabelIndex:
             for row in reader:
                 row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
                 ok = row.get("success", "1") not in ("0", "0.0", "")
-                aus = _parse_aus(row) if ok else None
+                aus = aus_from_row(row) if ok else None
                 key = row[key_col].replace("\\", "/")
                 self.table[key] = aus
                 self.table.setdefault(Path(key).name, aus)
@@ -146,14 +147,6 @@ def _suffix_keys(posix: str) -> Iterator[str]:
         yield "/".join(parts[i:])
 
 
-def _parse_aus(row: dict[str, str]) -> np.ndarray | None:
-    try:
-        aus = np.array([float(row[c]) for c in AU_COLUMNS], dtype=np.float32)
-    except (ValueError, KeyError):
-        return None
-    return aus if np.all(np.isfinite(aus)) else None
-
-
 def _load_video_csv(path: Path) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     with open(path, newline="") as fh:
@@ -162,7 +155,7 @@ def _load_video_csv(path: Path) -> dict[int, np.ndarray]:
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
             if row.get("success", "1") in ("0", "0.0"):
                 continue
-            aus = _parse_aus(row)
+            aus = aus_from_row(row)
             if aus is not None:
                 out[int(float(row["frame"])) - 1] = aus  # OpenFace frames count from 1
     return out

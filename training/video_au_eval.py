@@ -20,6 +20,7 @@ import numpy as np
 
 from ganimate.au.calibrate import CalibrationConfig, calibrate_offline
 from ganimate.au.names import AU_NAMES
+from ganimate.au.openface_csv import aus_from_row
 from ganimate.config import RunConfig
 
 from .estimator_eval import pearson
@@ -38,8 +39,8 @@ def read_labels(path: Path) -> dict[int, np.ndarray]:
     """OpenFace CSV -> {1-based frame: float (17,)} for frames with success 1."""
     with open(path, newline="") as f:
         rows = csv.DictReader(f, skipinitialspace=True)
-        return {int(r["frame"]): np.array([float(r[f"{n}_r"]) for n in AU_NAMES]) for r in rows
-                if r["success"].strip() == "1"}
+        return {int(r["frame"]): aus.astype(np.float64) for r in rows
+                if r["success"].strip() == "1" and (aus := aus_from_row(r)) is not None}
 
 
 def read_clip(video: Path, run: RunConfig, models) -> tuple[np.ndarray, np.ndarray]:

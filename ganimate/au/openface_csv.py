@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,26 @@ class AuTrack:
 
     def __len__(self) -> int:
         return int(self.frame.shape[0])
+
+
+def aus_from_row(row: Mapping[str, str]) -> np.ndarray | None:
+    """float32 (17,) AU intensities of one OpenFace row (a csv.DictReader dict, AU_NAMES order); None when
+    a column is missing, empty or not finite."""
+    try:
+        aus = np.array([float(row[c]) for c in _AU_COLUMNS], dtype=np.float32)
+    except (ValueError, KeyError):
+        return None
+    return aus if np.all(np.isfinite(aus)) else None
+
+
+def landmarks_from_row(row: Mapping[str, str]) -> np.ndarray | None:
+    """float64 (68, 2) x, y of one OpenFace row's x_0 … x_67, y_0 … y_67 columns; None when any is missing
+    or empty (OpenFace leaves them empty where it found no face)."""
+    try:
+        v = np.array([float(row[c]) for c in LANDMARK_COLUMNS], dtype=np.float64)
+    except (ValueError, KeyError):
+        return None
+    return np.stack([v[:68], v[68:]], axis=1)
 
 
 def _parse_float(text: str, where: str, column: str) -> float:
