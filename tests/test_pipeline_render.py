@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import cv2
 import numpy as np
 import pytest
@@ -29,12 +27,12 @@ def test_a_warping_generator_moves_the_frames_pixels_and_leaves_the_rest(tmp_pat
     edit = gen.edit_maps(crop[None], np.zeros((1, 17)))[0]
     np.testing.assert_allclose(edit.flow[..., 0], 2.0, atol=1e-4)
     assert edit.attention.min() > 0.999
-    out = paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, np.ones((64, 64), np.float32))
+    out = paste_edit(frame, crop, matrix, edit, np.ones((64, 64), np.float32))
     # the crop spans ~194 frame px for 64 crop px: the face's pixels come from ~6 px to the right
     scale = 1.0 / np.sqrt(abs(np.linalg.det(matrix[:, :2])))
     shift = int(round(2.0 * scale))
     centre = out[150:170, 190:210].astype(int)
     assert np.abs(centre - frame[150:170, 190 + shift:210 + shift].astype(int)).mean() < 2.0
     assert np.abs(centre - frame[150:170, 190:210].astype(int)).mean() > 5.0
-    far = paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, make_feather_mask(64))
+    far = paste_edit(frame, crop, matrix, edit, make_feather_mask(64))
     np.testing.assert_array_equal(far[:20], frame[:20])  # outside the face: bit-exact

@@ -43,11 +43,9 @@ def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np
                            mask: np.ndarray) -> np.ndarray:
     """The run-time paste of one face (ganimate.pipeline.render.paste_edit): edit is Generator.edit_maps's
     CropEdit for this crop; warped at the photo's resolution when the generator has a flow."""
-    from types import SimpleNamespace
-
     from ganimate.pipeline.render import paste_edit
 
-    return paste_edit(frame, SimpleNamespace(crop=crop, matrix=matrix), edit, mask)
+    return paste_edit(frame, crop, matrix, edit, mask)
 
 
 @dataclass

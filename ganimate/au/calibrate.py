@@ -26,6 +26,10 @@ class TrackCalibration:
 
     config: CalibrationConfig = field(default_factory=CalibrationConfig)
     _hist: dict[int, np.ndarray] = field(default_factory=dict)
+    _raw: np.ndarray = field(init=False)  # bool (17,): AUs passed through uncalibrated
+
+    def __post_init__(self) -> None:
+        self._raw = ~np.isin(np.array(AU_NAMES), self.config.aus)
 
     def update(self, track_id: int, aus: np.ndarray) -> np.ndarray:
         """float (17,) 0..5 reading of one face -> calibrated float32 (17,) 0..5 (the reading is recorded)."""
@@ -37,8 +41,7 @@ class TrackCalibration:
         seen = int(hist[0].sum())
         neutral *= min(1.0, seen / max(self.config.warmup, 1))
         out = np.clip((a - neutral) * self.config.scale, 0.0, AU_MAX)
-        keep = ~np.isin(np.array(AU_NAMES), self.config.aus)
-        out[keep] = a[keep]
+        out[self._raw] = a[self._raw]
         return out.astype(np.float32)
 
 

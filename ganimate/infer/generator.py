@@ -44,21 +44,23 @@ class Generator:
     def edit(self, crops: np.ndarray, aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """crops uint8 NxSxSx3 RGB, aus float (N,17) intensities 0..5 ->
         (edited float32 NxSxSx3 RGB 0..255, attention float32 NxSxS in [0, 1]; 1 = keep the input)."""
-        if crops.ndim != 4 or crops.shape[1:] != (self.size, self.size, 3):
-            raise ValueError(f"expected N x {self.size} x {self.size} x 3 crops, got {crops.shape}")
-        aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
-        out = self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
+        out = self._run(crops, aus)
         # ONNX value names are unique, so the composited image cannot share the input's name "image":
         # the contract calls it "output" (any output other than "attention" is accepted)
         image = out["output"] if "output" in out else next(v for k, v in out.items() if k != "attention")
         return tensor_to_crops(image), np.asarray(out["attention"], dtype=np.float32)[:, 0]
 
+    def _run(self, crops: np.ndarray, aus: np.ndarray) -> dict[str, np.ndarray]:
+        if crops.ndim != 4 or crops.shape[1:] != (self.size, self.size, 3):
+            raise ValueError(f"expected N x {self.size} x {self.size} x 3 crops, got {crops.shape}")
+        aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
+        return self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
+
     def edit_maps(self, crops: np.ndarray, aus: np.ndarray) -> list[CropEdit]:
         """Like edit, per crop, with the colour map and flow of a warping generator (None otherwise)."""
         if not self.warp:
             return [CropEdit(o, a) for o, a in zip(*self.edit(crops, aus), strict=True)]
-        aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
-        out = self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
+        out = self._run(crops, aus)
         output, colour = tensor_to_crops(out["output"]), tensor_to_crops(out["colour"])
         flow = np.ascontiguousarray(np.asarray(out["flow"], dtype=np.float32).transpose(0, 2, 3, 1))
         attention = np.asarray(out["attention"], dtype=np.float32)[:, 0]

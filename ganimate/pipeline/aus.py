@@ -10,7 +10,7 @@ import numpy as np
 from ganimate.au.names import N_AUS
 from ganimate.au.openface_csv import OpenFaceCsvWriter
 from ganimate.config import RunConfig
-from ganimate.pipeline.context import Models, load_models
+from ganimate.pipeline.context import Models, load_landmarks, load_models
 from ganimate.pipeline.faces import parse_face_choice
 from ganimate.pipeline.source import faces_with_aus
 
@@ -32,11 +32,8 @@ def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | N
 
     info = probe_video(video)
     models = models or load_models(run, need_generator=False, need_landmarks=landmarks)
-    if landmarks and models.landmarks is None:
-        from ganimate.infer.landmarks import LandmarkEstimator
-
-        inf = run.infer
-        models.landmarks = LandmarkEstimator.load(None, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
+    if landmarks and models.landmarks is None:  # models loaded once for a batch of jobs without landmarks
+        models.landmarks = load_landmarks(run)
     crop = replace(run.crop, size=models.estimator.size)
     estimated = faces_with_aus(video, info, run, models, progress, "AUs", crop, parse_face_choice(run.face),
                                landmarks=landmarks)

@@ -22,16 +22,20 @@ def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = Fal
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
                  if need_generator else None)
+    landmarks = load_landmarks(run) if need_landmarks else None
     from ganimate.face.detect import FaceDetector
 
     # one detector for the source and the reference (tracked in parallel threads; sessions allow it):
     # compiling MTCNN's three nets costs ~0.15 s of CPU at start-up
-    landmarks = None
-    if need_landmarks:
-        from ganimate.infer.landmarks import LandmarkEstimator
-
-        landmarks = LandmarkEstimator.load(None, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect), landmarks=landmarks)
+
+
+def load_landmarks(run: RunConfig):
+    """The shipped landmark estimator on the run's backend settings."""
+    from ganimate.infer.landmarks import LandmarkEstimator
+
+    inf = run.infer
+    return LandmarkEstimator.load(None, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
 
 
 def new_tracker(run: RunConfig, fps: float, detector=None):

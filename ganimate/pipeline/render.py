@@ -26,18 +26,19 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     for frame, items, results in map_batched(pairs, run, batch_size):
         image = frame.image
         for (crop, _), edit in zip(items, results, strict=True):
-            image = paste_edit(image, crop, edit, mask)
+            image = paste_edit(image, crop.crop, crop.matrix, edit, mask)
         stats["frames"] = stats.get("frames", 0) + 1
         stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
         yield frame, image
 
 
-def paste_edit(image: np.ndarray, crop, edit, mask: np.ndarray) -> np.ndarray:
-    """One face's edit into a frame (uint8 HxWx3 RGB): warped at the frame's resolution when the generator
-    predicts a flow, else pasted as the residual of its composited crop."""
+def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray) -> np.ndarray:
+    """One face's edit (a CropEdit of the crop uint8 SxSx3 cut with matrix, frame -> crop) into a frame
+    (uint8 HxWx3 RGB): warped at the frame's resolution when the generator predicts a flow, else pasted as
+    the residual of its composited crop."""
     if edit.flow is not None:
-        return paste_warped(image, crop.matrix, mask, edit.flow, edit.attention, edit.colour)
-    return paste_back(image, crop.crop, edit.output, crop.matrix, mask)
+        return paste_warped(image, matrix, mask, edit.flow, edit.attention, edit.colour)
+    return paste_back(image, crop, edit.output, matrix, mask)
 
 
 def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
