@@ -3,6 +3,7 @@
 - ``astronaut``: scikit-image's astronaut photo, uint8 512x512x3 RGB (bundled with scikit-image).
 - ``clip_path``: a 2 s, 256x256, 25 fps H.264 clip of the astronaut moving a little, with an AAC
   tone; made once per test session by ganimate.synth. Treat it as read-only.
+- ``one_torch_thread``: torch limited to one thread for the test.
 - ``shared_dir``: ``../shared`` beside the checkout; tests that use it are skipped when it is absent.
   Tests marked ``@pytest.mark.shared`` are skipped too when it is absent.
 """
@@ -32,6 +33,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test (`pytestmark = pytest.mark.usefixtures("one_torch_thread")`): the
+    test machine's 2 cores are shared, and two contending threads are slower than one."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="session")

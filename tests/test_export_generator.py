@@ -26,13 +26,7 @@ from ganimate.training.networks import Generator
 from ganimate.training.synthetic import write_synthetic_dataset
 from ganimate.training.trainer import train
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ import torch
 from ganimate.training import losses as L
 from ganimate.training.networks import Critic
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _linear_critic(w: torch.Tensor):

@@ -9,13 +9,7 @@ from ganimate.au.names import N_AUS
 from ganimate.training.config import ModelConfig
 from ganimate.training.networks import Critic, Generator, ResidualBlock, composite
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machine's 2 cores are shared; extra threads only contend
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_composite_formula():

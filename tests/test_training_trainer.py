@@ -29,13 +29,7 @@ from ganimate.training.config import (
 )
 from ganimate.training.synthetic import write_synthetic_dataset
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # shared 2-core machine: one thread is faster than two contending ones
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -17,13 +17,7 @@ from ganimate.training.config import PRESETS, LossConfig, ModelConfig
 from ganimate.training.trainer import train
 from ganimate.training.warp_networks import WarpGenerator, sample_at, warp_image
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_warp_image_moves_content_by_the_backward_flow_in_pixels():
