@@ -100,3 +100,18 @@ def test_the_warp_preset_needs_geometry_for_its_landmark_loss():
     with pytest.raises(GanimateError, match="geometry"):
         validate(replace(cfg, loss=replace(cfg.loss, geometry=None)))
     assert isinstance(cfg.loss, LossConfig)
+
+
+def test_bad_warp_inputs_are_one_error_and_leave_no_run_folder(tmp_path):
+    from ganimate.errors import GanimateError
+    from ganimate.training.synthetic import write_synthetic_dataset
+
+    cfg = _tiny_warp_config(tmp_path)
+    plain = write_synthetic_dataset(tmp_path / "plain", n=8, size=32)  # no landmarks.npy
+    with pytest.raises(GanimateError, match="landmarks.npy"):
+        train(cfg, plain, tmp_path / "run1", progress=False)
+    data = write_landmark_dataset(tmp_path / "data")
+    with pytest.raises(GanimateError, match="AU geometry not found"):
+        train(replace(cfg, loss=replace(cfg.loss, geometry=str(tmp_path / "none.npz"))), data, tmp_path / "run2",
+              progress=False)
+    assert not (tmp_path / "run1").exists() and not (tmp_path / "run2").exists()

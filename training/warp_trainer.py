@@ -183,14 +183,19 @@ def train_warp(config: TrainConfig, data: Path, out: Path, resume: bool, device:
     ckpt_path = out / CHECKPOINT_NAME
     if ckpt_path.exists() and not resume:
         raise GanimateError(f"{ckpt_path} exists: pass --resume to continue it, or choose another run folder")
-    out.mkdir(parents=True, exist_ok=True)
     from . import distributed as ddp
 
     dataset = _load_dataset(config, data, ddp.DistInfo())
     if dataset.landmarks is None:
         raise GanimateError(f"{data} has no landmarks.npy: the warp preset needs landmark crops "
                             "(python -m ganimate.training.landmark_crops)")
-    geometry = AuGeometry.load(Path(config.loss.geometry)) if config.loss.geometry else None
+    geometry = None
+    if config.loss.geometry:
+        if not Path(config.loss.geometry).is_file():
+            raise GanimateError(f"AU geometry not found: {config.loss.geometry} "
+                                "(python -m ganimate.training.au_geometry CROPS -o FILE.npz)")
+        geometry = AuGeometry.load(Path(config.loss.geometry))
+    out.mkdir(parents=True, exist_ok=True)  # only once the inputs are known good: no empty run folder
     batches = WarpBatches(dataset, config, geometry)
     total, decay = schedule(config, batches.sampler.steps_per_epoch)
     if judge is None and config.loss.lambda_judge > 0:
