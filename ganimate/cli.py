@@ -51,20 +51,25 @@ ReportOpt = Annotated[Path | None, typer.Option("--report", help="Batch / folder
                                                 "report, one line per job.")]
 PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto | f32 | bf16 (OpenVINO; auto = bf16 where "
                                                                "the CPU has native bf16 units)")]
+MaskOpt = Annotated[str, typer.Option("--mask", help="Where an edit may change the frame: landmarks (each face's "
+                                                     "own outline) | ellipse (a fixed ellipse, no landmark model).")]
+MASKS = ("landmarks", "ellipse")
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
-    quiet: bool = False, threads: int = 0, precision: str = "auto",
+    quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks",
 ) -> RunConfig:
+    if mask not in MASKS:
+        raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
     return RunConfig(
         detect=DetectConfig(),
         track=replace(TrackConfig(), detect_every=detect_every),
         crop=CropConfig(),
         encode=replace(EncodeConfig(), crf=crf, preset=preset),
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
-                          threads=threads, precision=precision),
+                          threads=threads, precision=precision, mask=mask),
         face=face,
         show_progress=not quiet,
     )
@@ -110,7 +115,8 @@ def transfer(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False, report: ReportOpt = None,
+    mask: MaskOpt = "landmarks", quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Drive the faces of SRC with the expressions of REF (or of --aus REF.csv)."""
     from ganimate.pipeline.progress import frame_progress
@@ -121,14 +127,14 @@ def transfer(
     if src.is_dir():
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
-                       detect_every=detect_every, precision=precision)
+                       detect_every=detect_every, precision=precision, mask=mask)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet, threads, precision))
+                                                 detect_every, quiet, threads, precision, mask))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -149,7 +155,8 @@ def keyframes(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False, report: ReportOpt = None,
+    mask: MaskOpt = "landmarks", quiet: QuietOpt = False, workers: WorkersOpt = 0, force: ForceOpt = False,
+    report: ReportOpt = None,
 ) -> None:
     """Animate a face from keyframed AU curves."""
     from ganimate.au.curves import load_curves
@@ -162,7 +169,8 @@ def keyframes(
         if plot is not None:
             raise GanimateError("--plot names one file; with a folder of sources use a jobs file (ganimate batch)")
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
-                       crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision)
+                       crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
+                       mask=mask)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -171,7 +179,7 @@ def keyframes(
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                     detect_every, quiet, threads, precision))
+                                                     detect_every, quiet, threads, precision, mask))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

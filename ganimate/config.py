@@ -95,6 +95,9 @@ class InferConfig:
     hint: str = "LATENCY"  # OpenVINO PERFORMANCE_HINT: LATENCY | THROUGHPUT
     # per-track AU calibration of video readings (ganimate/au/calibrate.py); None = raw per-frame readings
     calibration: CalibrationConfig | None = field(default_factory=CalibrationConfig)
+    # paste-back mask: landmarks = each face's own outline from the landmark model (ganimate/face/mask.py),
+    # ellipse = the fixed ellipse of the aligned crop (no landmark model run)
+    mask: str = "landmarks"
 
 
 @dataclass(frozen=True)

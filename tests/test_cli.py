@@ -78,6 +78,9 @@ def test_bad_option_values(clip_path, tmp_path, models):
                              *models), "backend")
     _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--precision", "fp8",
                              *models), "precision")
+    _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--mask", "square",
+                             *models), "--mask")
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def test_transfer_runs_from_the_command_line(clip_path, tmp_path, models):

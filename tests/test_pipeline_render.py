@@ -36,3 +36,36 @@ def test_a_warping_generator_moves_the_frames_pixels_and_leaves_the_rest(tmp_pat
     assert np.abs(centre - frame[150:170, 190:210].astype(int)).mean() > 5.0
     far = paste_edit(frame, crop, matrix, edit, make_feather_mask(64))
     np.testing.assert_array_equal(far[:20], frame[:20])  # outside the face: bit-exact
+
+
+def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp_path):
+    from ganimate.config import CropConfig, DetectConfig
+    from ganimate.export.generator import build_random_warp_generator_onnx
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.detect import FaceDetector
+    from ganimate.face.mask import outline_points
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline.faces import cut_face
+    from ganimate.pipeline.render import cut_for_landmarks, face_mask
+
+    gen = Generator(build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=(3.0, 0.0)),
+                    backend="onnxruntime")
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    face = FaceDetector(DetectConfig()).detect(astronaut)[0]
+    crop = cut_face(astronaut, 0, face, CropConfig(size=64), None)
+    lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop, marks.size)
+    assert lm_crop.shape == (128, 128, 3)  # the generator's 64 px crop is not the landmark model's: cut anew
+    points = marks.locate(lm_crop[None])[0]
+    mask = face_mask(points, lm_matrix, crop.matrix, gen.size)
+    edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
+    out = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
+    changed = np.any(out != astronaut, axis=2)
+    assert changed.sum() > 2000
+    # the outline in frame px: nothing changed beyond it (the mask is read bilinearly from the 64 px crop:
+    # up to two crop pixels of spread with the outline's rasterisation, ~4 frame px here)
+    crop_px = 1.0 / np.sqrt(abs(np.linalg.det(crop.matrix[:, :2])))
+    outline = transform_points(invert_transform(lm_matrix), outline_points(points)).astype(np.float32)
+    hull = cv2.convexHull(outline)
+    ys, xs = np.nonzero(changed)
+    depth = [cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in zip(xs, ys, strict=True)]
+    assert min(depth) > -2 * crop_px

@@ -56,6 +56,7 @@ class RuntimeEditor:
     detector: object  # ganimate.face.detect.FaceDetector
     margin: float = DEFAULT_MARGIN
     paste: Callable = paste_generator_output
+    landmarks: object | None = None  # a LandmarkEstimator: mask each edit by the face's outline, as --mask landmarks
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,7 +68,15 @@ class RuntimeEditor:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
-        return self.paste(photo.image, crop, edit, matrix, self.mask)
+        mask = self.mask
+        if self.landmarks is not None:
+            from ganimate.face.align import DEFAULT_MARGIN as LANDMARK_MARGIN
+            from ganimate.pipeline.render import face_mask
+
+            lm_crop, lm_matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.landmarks.size,
+                                                        LANDMARK_MARGIN)
+            mask = face_mask(self.landmarks.locate(lm_crop[None])[0], lm_matrix, matrix, self.generator.size)
+        return self.paste(photo.image, crop, edit, matrix, mask)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -402,6 +402,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pairs", type=int, default=1000, help="at most this many self-reenactment pairs")
     ap.add_argument("--backend", default="auto", help="generator backend, as the run-time --backend")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per model")
+    ap.add_argument("--mask", choices=("ellipse", "landmarks"), default="ellipse",
+                    help="paste mask of the generators' edits, as the run-time --mask")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -420,7 +422,12 @@ def main(argv: list[str] | None = None) -> None:
     editors: dict[str, Callable] = {}
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
-        editors[g.name] = RuntimeEditor(gen, detector)
+        marks = None
+        if args.mask == "landmarks":
+            from ganimate.infer.landmarks import LandmarkEstimator
+
+            marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
+        editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -456,7 +463,8 @@ def main(argv: list[str] | None = None) -> None:
         from .edit_video import FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
-        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads) for c in FLICKER_CLIPS]
+        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask)
+                              for c in FLICKER_CLIPS]
                  for g in args.generator}
         if "geometry baseline" in editors:
             flick["geometry baseline"] = [flicker_per_frame(editors["geometry baseline"], videos, args.out, c)

@@ -111,8 +111,9 @@ def _flicker_result(clip: str, frames, regions, edited) -> dict:
 
 
 def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0,
-            threads: int = 1) -> dict:
-    """Frame-to-frame change of the face, output over source, under a steady smile via `ganimate keyframes`."""
+            threads: int = 1, mask: str = "landmarks") -> dict:
+    """Frame-to-frame change of the face, output over source, under a steady smile via `ganimate keyframes`
+    (mask: its --mask)."""
     from ganimate.au.curves import loads_curves
     from ganimate.config import CropConfig, DetectConfig, InferConfig, RunConfig
     from ganimate.infer.backend import read_model_info
@@ -124,7 +125,8 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in STEADY_TARGET.items()}}))
     size = read_model_info(generator).image_size
     run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
-                    infer=InferConfig(model=generator, threads=threads, batch_size=4), show_progress=False)
+                    infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask),
+                    show_progress=False)
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)
     return _flicker_result(clip, frames, regions, _frames(out))

@@ -49,12 +49,12 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
     if is_image(source):
         curves = curves.with_timing(fps=DEFAULT_FPS)
         stream, info = _still_stream(curves, source, run, models, progress, log)
-        render_edits(stream, models.generator, run, info, None, out, preview, stats)
+        render_edits(stream, models, run, info, None, out, preview, stats)
     else:
         info = probe_video(source)
         curves = curves.with_timing(fps=float(info.fps), duration=info.duration)
         stream = _video_stream(curves, source, info, run, models, opts, progress, log)
-        render_edits(stream, models.generator, run, info, source, out, preview, stats)
+        render_edits(stream, models, run, info, source, out, preview, stats)
     if stats["faces"] == 0:
         raise GanimateError(f"no face found in {source}")
     times = np.array([t for t, _ in log], dtype=np.float64)

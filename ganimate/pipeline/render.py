@@ -13,23 +13,58 @@ from ganimate.face.paste import make_feather_mask, paste_back, paste_warped
 from ganimate.pipeline.stream import map_batched
 
 
-def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict):
-    """(frame, crops, targets (n,17)) -> (frame, output uint8 HxWx3) with every face's edit pasted."""
-    mask = make_feather_mask(generator.size)
-    pairs = ((frame, list(zip(crops, targets, strict=True))) for frame, crops, targets in stream)
+def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None):
+    """(frame, crops, targets (n,17)) -> (frame, output uint8 HxWx3) with every face's edit pasted.
+
+    landmarks: a LandmarkEstimator; each face's edit is then masked by its own outline (face/mask.py), read
+    from a crop cut the way the landmark model was trained; None: the fixed ellipse of face/paste.py."""
+    ellipse = make_feather_mask(generator.size)
+
+    def prepare(frame, crops, targets):
+        if landmarks is None:
+            return [(c, t, None) for c, t in zip(crops, targets, strict=True)]
+        return [(c, t, cut_for_landmarks(frame.image, c, landmarks.size)) for c, t in zip(crops, targets, strict=True)]
+
+    pairs = ((frame, prepare(frame, crops, targets)) for frame, crops, targets in stream)
 
     def run(items):
-        crops = np.stack([c.crop for c, _ in items])
-        targets = np.stack([t for _, t in items])
-        return generator.edit_maps(crops, targets)
+        crops = np.stack([c.crop for c, _, _ in items])
+        targets = np.stack([t for _, t, _ in items])
+        edits = generator.edit_maps(crops, targets)
+        if landmarks is None:
+            return [(e, ellipse) for e in edits]
+        points = landmarks.locate(np.stack([cut[0] for _, _, cut in items]))
+        return [(e, face_mask(p, cut[1], c.matrix, generator.size))
+                for e, p, (c, _, cut) in zip(edits, points, items, strict=True)]
 
     for frame, items, results in map_batched(pairs, run, batch_size):
         image = frame.image
-        for (crop, _), edit in zip(items, results, strict=True):
+        for (crop, _, _), (edit, mask) in zip(items, results, strict=True):
             image = paste_edit(image, crop.crop, crop.matrix, edit, mask)
         stats["frames"] = stats.get("frames", 0) + 1
         stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
         yield frame, image
+
+
+def cut_for_landmarks(image: np.ndarray, crop, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The landmark model's crop (uint8 size x size x 3, aligned by the face's 5 points at the default margin)
+    of a FaceCrop, and its frame -> crop matrix; the generator's own crop when it is cut the same way."""
+    from ganimate.face.align import DEFAULT_MARGIN, crop_transform, warp_face_by_landmarks
+
+    if crop.crop.shape[0] == size and np.allclose(crop.matrix, crop_transform(crop.face.landmarks, size,
+                                                                             DEFAULT_MARGIN)):
+        return crop.crop, crop.matrix
+    return warp_face_by_landmarks(image, crop.face.landmarks, size, DEFAULT_MARGIN)
+
+
+def face_mask(points: np.ndarray, landmark_matrix: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """float32 size x size mask of the face's outline in the generator's crop, from 68 points (float (68, 2))
+    in the landmark crop whose frame -> crop matrix is landmark_matrix; matrix: frame -> generator crop."""
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.mask import mask_from_landmarks
+
+    in_frame = transform_points(invert_transform(landmark_matrix), points)
+    return mask_from_landmarks(transform_points(matrix, in_frame), size)
 
 
 def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray) -> np.ndarray:
@@ -41,9 +76,10 @@ def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, ma
     return paste_back(image, crop, edit.output, matrix, mask)
 
 
-def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
+def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
                  stats: dict) -> None:
-    """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview."""
+    """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the
+    command's Models (generator, and landmarks for the outline mask)."""
     from contextlib import ExitStack
 
     from ganimate.video.writer import VideoWriter
@@ -57,7 +93,8 @@ def render_edits(stream, generator, run: RunConfig, info, src: Path | None, out:
         if preview is not None:
             side = stack.enter_context(VideoWriter(preview, _side_info(info), run.encode, audio_from=src,
                                                    inputs=inputs))
-        for frame, image in edited_frames(stream, generator, run.infer.batch_size, stats):
+        landmarks = models.landmarks if run.infer.mask == "landmarks" else None
+        for frame, image in edited_frames(stream, models.generator, run.infer.batch_size, stats, landmarks):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
