@@ -3,7 +3,7 @@ precision, to choose the run-time defaults (ganimate.config.InferConfig) by meas
 
 Prints a table of medians over several repeats; asserts nothing.
 
-    python bench/bench_models.py                      # shipped generator + estimator, paper-size generator
+    python bench/bench_models.py                      # shipped generator, estimator, landmarks; paper-size generator
     python bench/bench_models.py --no-paper --repeats 9 --batches 1,8
 
 The paper-size generator (128 px, 64 channels, 6 residual blocks) is freshly initialised and exported
@@ -74,7 +74,7 @@ def model_inputs(kind: str, size: int, batch: int) -> dict[str, np.ndarray]:
 
 def main() -> None:
     from ganimate.infer.backend import OpenVinoSession, cpu_has_native_bf16, read_model_info
-    from ganimate.infer.models import DEFAULT_AU_ESTIMATOR, DEFAULT_GENERATOR
+    from ganimate.infer.models import DEFAULT_AU_ESTIMATOR, DEFAULT_GENERATOR, DEFAULT_LANDMARKS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batches", default="1,4,8,16")
@@ -84,11 +84,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--min-seconds", type=float, default=0.2, help="least time of one repeat")
     ap.add_argument("--no-paper", action="store_true", help="skip the paper-size generator")
-    ap.add_argument("--models", default="shipped-generator,shipped-estimator,paper-generator")
+    ap.add_argument("--models", default="shipped-generator,shipped-estimator,shipped-landmarks,paper-generator")
     ap.add_argument("--profile", action="store_true", help="print OpenVINO's per-layer profile instead")
     args = ap.parse_args()
 
-    paths = {"shipped-generator": DEFAULT_GENERATOR, "shipped-estimator": DEFAULT_AU_ESTIMATOR}
+    paths = {"shipped-generator": DEFAULT_GENERATOR, "shipped-estimator": DEFAULT_AU_ESTIMATOR,
+             "shipped-landmarks": DEFAULT_LANDMARKS}
     wanted = [m for m in args.models.split(",") if not (args.no_paper and m == "paper-generator")]
     if "paper-generator" in wanted:
         from ganimate.export.generator import build_random_generator_onnx
