@@ -69,6 +69,16 @@ class LossConfig:
     identity_fraction: float = 0.0  # share of each batch given its own AUs as target
     lambda_flow_tv: float = 0.0  # mean |spatial difference| of the flow (px): smooth motion
     lambda_flow_outside: float = 0.0  # mean |flow| (px) outside the face ellipse: the background stays
+    # weights of landmark groups in the landmark loss (a weighted mean over the 68 points; 1 = all alike):
+    # the 8 lid points and the 8 inner-lip points are few but carry a closed eye and an open mouth
+    landmark_lid_weight: float = 1.0
+    landmark_inner_lip_weight: float = 1.0
+    landmark_brow_weight: float = 1.0
+    # the geometry teacher (training/au_geometry.py teacher_points): share of the lid gap the upper and the
+    # lower lids travel when AU45 rises to close the eyes, and the gain on the mouth-opening AUs' motion
+    teacher_lid_upper: float = 0.8
+    teacher_lid_lower: float = 0.2
+    teacher_open_gain: float = 1.0
 
 
 @dataclass(frozen=True)

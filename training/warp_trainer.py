@@ -26,7 +26,7 @@ from torch import nn
 from ganimate.au.names import from_model_scale
 from ganimate.errors import GanimateError
 from ganimate.face.composite import composite
-from ganimate.face.landmarks import flip_landmarks
+from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, flip_landmarks
 from ganimate.face.paste import make_feather_mask
 
 from .au_geometry import AuGeometry, teacher_points
@@ -58,6 +58,16 @@ WARP_COLUMNS = ("step", "time", "epoch", "lr", "total", "landmark", "landmark_st
 RIGID_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: the head's pose in the crop
 
 
+def landmark_weights(config: TrainConfig) -> np.ndarray:
+    """float32 (68,) weight of each landmark in the landmark loss, from the loss config's group weights."""
+    lc = config.loss
+    w = np.ones(68, dtype=np.float32)
+    w[list(EYELIDS)] = lc.landmark_lid_weight
+    w[list(INNER_LIPS)] = lc.landmark_inner_lip_weight
+    w[list(BROW_LEFT + BROW_RIGHT)] = lc.landmark_brow_weight
+    return w
+
+
 def clip_partners(dataset: FaceDataset, max_px: float = 2.5) -> dict[int, np.ndarray]:
     """For each clip row (dataset position), the other rows of its clip whose rigid landmarks lie within
     max_px (mean, crop px) of its own: same head pose, so the pair differs by expression only."""
@@ -84,6 +94,8 @@ class WarpBatches:
         o, lc = config.optim, config.loss
         self.dataset, self.geometry, self.seed = dataset, geometry, config.seed
         self.size = config.model.image_size
+        self.lid_shares = (lc.teacher_lid_upper, lc.teacher_lid_lower)
+        self.open_gain = lc.teacher_open_gain
         self.sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise,
                                     strong_targets=o.strong_targets)
         self.partners = clip_partners(dataset)
@@ -121,7 +133,7 @@ class WarpBatches:
         geo = kind == 0
         if self.geometry is not None and geo.any():
             goal[geo] = teacher_points(points[geo], from_model_scale(aus[geo]), from_model_scale(targets[geo]),
-                                       self.geometry, self.size)
+                                       self.geometry, self.size, self.lid_shares, self.open_gain)
         image_target[ident] = images[ident]
         return {"images": images, "aus": aus, "targets": targets.astype(np.float32), "points": points,
                 "goal_points": goal, "image_target": image_target, "kind": kind}
@@ -146,8 +158,11 @@ def warp_losses(g: nn.Module, judge: nn.Module | None, config: TrainConfig, batc
     # the flow read where each landmark should end up must point back to where it is now
     goal = torch.from_numpy(batch["goal_points"]).to(device)
     back = torch.from_numpy(batch["points"]).to(device) - goal
-    # squared px: an L1 here settles on "move nothing", the median of mostly resting points
-    parts["landmark"] = ((sample_at(flow, goal) - back) ** 2).mean()
+    # squared px: an L1 here settles on "move nothing", the median of mostly resting points; a weighted mean
+    # over the points (lids, inner lips, brows may weigh more than the resting rest)
+    w = torch.from_numpy(landmark_weights(config)).to(device)
+    per_point = ((sample_at(flow, goal) - back) ** 2).mean(dim=-1)  # N x 68, mean of x and y
+    parts["landmark"] = (per_point * w).mean() / w.mean()
     parts["source_aus"] = F.mse_loss(g.last_source.float(), torch.from_numpy(batch["aus"]).to(device))
     image_target = images_to_tensor(batch["image_target"], device)
     l1 = (output - image_target).abs().mean(dim=(1, 2, 3))
@@ -172,7 +187,8 @@ def warp_losses(g: nn.Module, judge: nn.Module | None, config: TrainConfig, batc
     total = sum(weights[k] * v for k, v in parts.items())
     info = {k: float(v.detach()) for k, v in parts.items()}
     info.update(total=float(total.detach()), attention_mean=float(attention.detach().mean()),
-                landmark_still=float((back ** 2).mean()),  # the landmark loss of a flow that moves nothing
+                # the landmark loss of a flow that moves nothing
+                landmark_still=float(((back ** 2).mean(dim=-1) * w).mean() / w.mean()),
                 flow_mean_px=float(flow.detach().abs().mean()))
     return total, info
 

@@ -1,0 +1,85 @@
+"""warp_losses' landmark loss: a weighted mean over the 68 points whose default is the plain mean."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ganimate.face.landmarks import BROW_LEFT, EYELIDS, INNER_LIPS
+from ganimate.training.config import PRESETS, load_config
+from ganimate.training.warp_trainer import landmark_weights, warp_losses
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+S = 32
+
+
+class _FixedFlow(nn.Module):
+    """A stand-in generator: output = input, attention 1, and a given flow."""
+
+    def __init__(self, flow: torch.Tensor):
+        super().__init__()
+        self.flow = flow
+
+    def forward(self, x, aus):
+        self.last_source = torch.zeros_like(aus)
+        n = x.shape[0]
+        return x, torch.ones(n, 1, S, S), torch.zeros_like(x), self.flow.expand(n, -1, -1, -1)
+
+
+def _config(**loss):
+    cfg = PRESETS["warp"]
+    return replace(cfg, loss=replace(cfg.loss, lambda_judge=0.0, **loss), precision="fp32")
+
+
+def _batch(goal_shift: dict[int, float]) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    points = rng.uniform(4, S - 5, (2, 68, 2)).astype(np.float32)
+    goal = points.copy()
+    for i, dy in goal_shift.items():
+        goal[:, i, 1] += dy
+    img = rng.integers(0, 255, (2, S, S, 3), dtype=np.uint8)
+    return {"images": img, "aus": np.zeros((2, 17), np.float32), "targets": np.zeros((2, 17), np.float32),
+            "points": points, "goal_points": goal, "image_target": img, "kind": np.array([0, 2])}
+
+
+def _landmark(config, batch, flow=None) -> float:
+    g = _FixedFlow(torch.zeros(1, 2, S, S) if flow is None else flow)
+    outside = torch.zeros(1, 1, S, S)
+    return warp_losses(g, None, config, batch, outside, "cpu")[1]["landmark"]
+
+
+def test_group_weights_land_on_their_points():
+    assert np.all(landmark_weights(_config()) == 1.0)
+    w = landmark_weights(_config(landmark_lid_weight=8.0, landmark_inner_lip_weight=4.0, landmark_brow_weight=2.0))
+    assert np.all(w[list(EYELIDS)] == 8.0) and np.all(w[list(INNER_LIPS)] == 4.0) and w[BROW_LEFT[0]] == 2.0
+    assert w[36] == w[48] == w[30] == w[0] == 1.0  # eye corners, lip corners, nose, jaw keep weight 1
+
+
+def test_default_weights_give_the_plain_mean_and_lid_weights_raise_lid_errors():
+    batch = _batch({37: 3.0, 48: 2.0})  # a lid goal 3 px down, a lip-corner goal 2 px down; a still flow
+    plain = _landmark(_config(), batch)
+    assert plain == pytest.approx((9.0 + 4.0) / 2 / 68, rel=1e-5)  # squared px, mean of x and y and points
+    w = landmark_weights(_config(landmark_lid_weight=8.0))
+    heavy = _landmark(_config(landmark_lid_weight=8.0), batch)
+    assert heavy == pytest.approx((8 * 9.0 + 4.0) / 2 / w.sum(), rel=1e-5)
+    assert heavy > plain
+    lipless = _landmark(_config(landmark_lid_weight=8.0), _batch({48: 2.0}))
+    assert lipless < _landmark(_config(), _batch({48: 2.0}))  # a weighted mean: the rest counts less
+
+
+def test_a_flow_that_reaches_the_goals_has_no_landmark_loss():
+    batch = _batch({k: 2.0 for k in range(68)})  # every goal 2 px below: the backward flow must read -2 px
+    flow = torch.zeros(1, 2, S, S)
+    flow[:, 1] = -2.0
+    assert _landmark(_config(landmark_lid_weight=8.0), batch, flow) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_the_new_loss_and_teacher_keys_override_from_the_command_line():
+    cfg = load_config("warp", overrides={"loss.landmark_lid_weight": "8", "loss.teacher_lid_lower": "0",
+                                         "loss.teacher_open_gain": "1.5"})
+    assert (cfg.loss.landmark_lid_weight, cfg.loss.teacher_lid_lower, cfg.loss.teacher_open_gain) == (8.0, 0.0, 1.5)
+    assert cfg.loss.teacher_lid_upper == 0.8 and cfg.loss.landmark_inner_lip_weight == 1.0
