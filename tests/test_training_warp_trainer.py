@@ -83,3 +83,25 @@ def test_the_new_loss_and_teacher_keys_override_from_the_command_line():
                                          "loss.teacher_open_gain": "1.5"})
     assert (cfg.loss.landmark_lid_weight, cfg.loss.teacher_lid_lower, cfg.loss.teacher_open_gain) == (8.0, 0.0, 1.5)
     assert cfg.loss.teacher_lid_upper == 0.8 and cfg.loss.landmark_inner_lip_weight == 1.0
+
+
+def test_closing_clip_pairs_take_their_lid_goals_from_the_teacher():
+    from ganimate.au.names import AU_NAMES
+    from ganimate.training.au_geometry import LOWER_LIDS, UPPER_LIDS, AuGeometry
+    from ganimate.training.warp_trainer import taught_pair_lids
+
+    rng = np.random.default_rng(0)
+    points = rng.uniform(20, 100, (3, 68, 2)).astype(np.float32)
+    points[:, list(LOWER_LIDS), 1] = points[:, list(UPPER_LIDS), 1] + 4.0
+    goal = points + 0.5  # the second frames' own landmarks: lids barely closed
+    aus = np.zeros((3, 17), np.float32)
+    targets = aus.copy()
+    targets[:, AU_NAMES.index("AU45")] = 0.8  # 4 of 5: fully closed
+    pair = np.array([True, True, False])
+    aus[1, AU_NAMES.index("AU45")] = 0.8  # row 1 does not close (already closed): keeps its own goals
+    geo = AuGeometry(np.zeros((17, 68, 2), np.float32))
+    out = taught_pair_lids(points, goal, aus, targets, pair, geo, 128, (0.75, 0.0))
+    np.testing.assert_allclose(out[0, list(UPPER_LIDS), 1], points[0, list(UPPER_LIDS), 1] + 3.0, atol=1e-4)
+    np.testing.assert_allclose(out[0, list(LOWER_LIDS)], points[0, list(LOWER_LIDS)], atol=1e-5)
+    np.testing.assert_allclose(out[0, :36], goal[0, :36])  # only the lids change
+    np.testing.assert_allclose(out[1:], goal[1:])  # a non-closing pair and a geometry row: untouched

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganimate.au.names import from_model_scale
+from ganimate.au.names import AU_NAMES, from_model_scale
 from ganimate.errors import GanimateError
 from ganimate.face.composite import composite
 from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, flip_landmarks
@@ -55,6 +55,7 @@ WARP_COLUMNS = ("step", "time", "epoch", "lr", "total", "landmark", "landmark_st
                 "identity", "judge",
                 "flow_tv",
                 "flow_outside", "att_mean", "att_tv", "attention_mean", "flow_mean_px", "img_per_s")
+_AU45 = AU_NAMES.index("AU45")
 RIGID_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: the head's pose in the crop
 
 
@@ -66,6 +67,22 @@ def landmark_weights(config: TrainConfig) -> np.ndarray:
     w[list(INNER_LIPS)] = lc.landmark_inner_lip_weight
     w[list(BROW_LEFT + BROW_RIGHT)] = lc.landmark_brow_weight
     return w
+
+
+def taught_pair_lids(points: np.ndarray, goal: np.ndarray, aus: np.ndarray, targets: np.ndarray,
+                     pair: np.ndarray, geometry: AuGeometry, size: float,
+                     lid_shares: tuple[float, float]) -> np.ndarray:
+    """goal (N, 68, 2) px with the eyelid goals of the pair rows whose target closes the eyes (AU45 above the
+    source's; aus/targets on the /5 scale) replaced by the teacher's lid rule on the source's own points: the
+    second frame's pixels show the closed lid, its OpenFace landmarks mostly do not. Other rows unchanged."""
+    rows = np.flatnonzero(pair & (targets[:, _AU45] > aus[:, _AU45]))
+    goal = goal.copy()
+    if rows.size:
+        taught = teacher_points(points[rows], from_model_scale(aus[rows]), from_model_scale(targets[rows]),
+                                geometry, size, lid_shares)
+        lids = list(EYELIDS)
+        goal[np.ix_(rows, lids)] = taught[:, lids]
+    return goal
 
 
 def clip_partners(dataset: FaceDataset, max_px: float = 2.5) -> dict[int, np.ndarray]:
@@ -96,6 +113,7 @@ class WarpBatches:
         self.size = config.model.image_size
         self.lid_shares = (lc.teacher_lid_upper, lc.teacher_lid_lower)
         self.open_gain = lc.teacher_open_gain
+        self.pair_lids = lc.pair_lids_from_teacher
         self.sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise,
                                     strong_targets=o.strong_targets)
         self.partners = clip_partners(dataset)
@@ -134,6 +152,9 @@ class WarpBatches:
         if self.geometry is not None and geo.any():
             goal[geo] = teacher_points(points[geo], from_model_scale(aus[geo]), from_model_scale(targets[geo]),
                                        self.geometry, self.size, self.lid_shares, self.open_gain)
+        if self.geometry is not None and self.pair_lids:
+            goal = taught_pair_lids(points, goal, aus, targets, kind == 1, self.geometry, self.size,
+                                    self.lid_shares)
         image_target[ident] = images[ident]
         return {"images": images, "aus": aus, "targets": targets.astype(np.float32), "points": points,
                 "goal_points": goal, "image_target": image_target, "kind": kind}
