@@ -167,13 +167,14 @@ def main() -> None:
     ap.add_argument("--precision", default="auto", help="auto | f32 | bf16")
     ap.add_argument("--detect-every", type=int, default=TrackConfig().detect_every)
     ap.add_argument("--model", type=Path, help="generator ONNX (default: shipped)")
+    ap.add_argument("--mask", default="landmarks", help="landmarks | ellipse, as the commands' --mask")
     ap.add_argument("--paper-size", action="store_true", help="also time a random paper-size generator")
     ap.add_argument("--ref-seconds", type=float, default=0.0,
                     help="also time transfer driven by a longer reference clip of this many seconds (0 = no)")
     args = ap.parse_args()
     run = build_run_config(model=args.model, backend=args.backend, device=args.device, batch=args.batch,
                            detect_every=args.detect_every, quiet=True, threads=args.threads,
-                           precision=args.precision)
+                           precision=args.precision, mask=args.mask)
     work = Path(tempfile.mkdtemp(prefix="ganimate-bench-"))
     clips = args.clip or [make_clip(work / f"{s}.mp4", *map(int, s.split("x")), args.seconds)
                           for s in args.sizes.split(",")]
@@ -205,7 +206,7 @@ def main() -> None:
             extra = ["--model", str(model)] if model else []
             common = ["--batch", str(args.batch), "--detect-every", str(args.detect_every), "--backend",
                       args.backend, "--device", args.device, "--threads", str(args.threads), "--precision",
-                      args.precision, *extra]
+                      args.precision, "--mask", args.mask, *extra]
             # the reference is the clip itself: its faces are tracked a second time, as any reference is
             report_command("transfer", ["transfer", "CLIP", "CLIP", "-o", str(work / "t.mp4"), *common],
                            clip, tiny, info.frame_count, plain)
