@@ -31,8 +31,10 @@ class _FixedFlow(nn.Module):
 
 
 def _config(**loss):
+    """The warp preset with every landmark group at weight 1 (LossConfig's defaults) unless given."""
     cfg = PRESETS["warp"]
-    return replace(cfg, loss=replace(cfg.loss, lambda_judge=0.0, **loss), precision="fp32")
+    plain = {"landmark_lid_weight": 1.0, "landmark_inner_lip_weight": 1.0, "landmark_brow_weight": 1.0}
+    return replace(cfg, loss=replace(cfg.loss, lambda_judge=0.0, **{**plain, **loss}), precision="fp32")
 
 
 def _batch(goal_shift: dict[int, float]) -> dict[str, np.ndarray]:
@@ -79,10 +81,13 @@ def test_a_flow_that_reaches_the_goals_has_no_landmark_loss():
 
 
 def test_the_new_loss_and_teacher_keys_override_from_the_command_line():
-    cfg = load_config("warp", overrides={"loss.landmark_lid_weight": "8", "loss.teacher_lid_lower": "0",
-                                         "loss.teacher_open_gain": "1.5"})
+    cfg = load_config("paper", overrides={"loss.landmark_lid_weight": "8", "loss.teacher_lid_lower": "0",
+                                          "loss.teacher_open_gain": "1.5"})
     assert (cfg.loss.landmark_lid_weight, cfg.loss.teacher_lid_lower, cfg.loss.teacher_open_gain) == (8.0, 0.0, 1.5)
-    assert cfg.loss.teacher_lid_upper == 0.8 and cfg.loss.landmark_inner_lip_weight == 1.0
+    assert cfg.loss.teacher_lid_upper == 0.8 and cfg.loss.landmark_inner_lip_weight == 1.0  # defaults: the old
+    warp = PRESETS["warp"].loss  # the shipped fine-tune's settings (checkpoints/README.md)
+    assert (warp.landmark_lid_weight, warp.landmark_inner_lip_weight, warp.teacher_lid_upper,
+            warp.teacher_lid_lower, warp.teacher_open_gain, warp.lambda_landmark) == (8.0, 4.0, 0.75, 0.0, 1.5, 0.4)
 
 
 def test_closing_clip_pairs_take_their_lid_goals_from_the_teacher():
