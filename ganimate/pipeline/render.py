@@ -59,12 +59,15 @@ def cut_for_landmarks(image: np.ndarray, crop, size: int) -> tuple[np.ndarray, n
 
 def face_mask(points: np.ndarray, landmark_matrix: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """float32 size x size mask of the face's outline in the generator's crop, from 68 points (float (68, 2))
-    in the landmark crop whose frame -> crop matrix is landmark_matrix; matrix: frame -> generator crop."""
+    in the landmark crop whose frame -> crop matrix is landmark_matrix; matrix: frame -> generator crop. Never
+    more than the fixed ellipse of face/paste.py."""
     from ganimate.face.align import invert_transform, transform_points
     from ganimate.face.mask import mask_from_landmarks
 
     in_frame = transform_points(invert_transform(landmark_matrix), points)
-    return mask_from_landmarks(transform_points(matrix, in_frame), size)
+    # within the crop's ellipse too: the outline only takes away (hair, background beside a turned head); below
+    # the chin the ellipse's earlier fall-off hides the seam a warp that lifts the jaw leaves there
+    return np.minimum(mask_from_landmarks(transform_points(matrix, in_frame), size), make_feather_mask(size))
 
 
 def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray) -> np.ndarray:
