@@ -115,3 +115,76 @@ def test_bad_warp_inputs_are_one_error_and_leave_no_run_folder(tmp_path):
         train(replace(cfg, loss=replace(cfg.loss, geometry=str(tmp_path / "none.npz"))), data, tmp_path / "run2",
               progress=False)
     assert not (tmp_path / "run1").exists() and not (tmp_path / "run2").exists()
+
+
+@pytest.mark.parametrize(("level", "side"), [(1, 16), (2, 8), (4, 4)])
+def test_each_flow_level_predicts_at_its_side_and_returns_crop_px_flow(level, side):
+    g = WarpGenerator(ngf=8, res_blocks=1, image_size=32, internal_size=16, flow_level=level).eval()
+    assert g.au_flow.shape == (17, 2, side, side)
+    with torch.no_grad():
+        g.au_flow[AU_NAMES.index("AU45"), 1] = 0.0
+        g.au_flow[AU_NAMES.index("AU45"), 1, side // 2:] = 1.0  # a step in y at the middle row of cells
+        target = torch.zeros(1, 17)
+        target[0, AU_NAMES.index("AU45")] = 1.0
+        g.source_head[-2].weight.zero_()
+        g.source_head[-2].bias.fill_(-30.0)  # reads the source as neutral: the change is the target
+        flow = g(torch.zeros(1, 3, 32, 32), target)[3]
+    assert flow.shape == (1, 2, 32, 32)
+    col = flow[0, 1, :, 5]
+    top = float(torch.tanh(torch.tensor(1.0)) * g.max_flow * 32)
+    assert col[-1] == pytest.approx(top, rel=1e-4) and col[0] == pytest.approx(0.0, abs=1e-6)
+    # the step is as sharp as the cells: the rows where the flow is neither 0 nor full are one cell's worth
+    ramp = int(((col > 1e-3) & (col < top - 1e-3)).sum())
+    assert ramp <= 32 // side
+
+
+def test_an_unknown_flow_level_is_refused():
+    with pytest.raises(ValueError, match="flow_level"):
+        WarpGenerator(ngf=8, res_blocks=1, image_size=32, flow_level=3)
+
+
+def test_refine_warp_flow_keeps_the_motion_and_resumes_at_the_finer_level(tmp_path):
+    from ganimate.errors import GanimateError
+    from ganimate.training.checkpoint import refine_warp_flow, save_checkpoint
+
+    data = write_landmark_dataset(tmp_path / "data")
+    cfg = _tiny_warp_config(tmp_path, steps=2)
+    cfg = replace(cfg, model=replace(cfg.model, flow_level=2))
+    ckpt = train(cfg, data, tmp_path / "run2", progress=False)
+    state = load_checkpoint(ckpt)
+    coarse = torch.randn(17, 2, 2, 2, generator=torch.Generator().manual_seed(0)) * 0.3
+    # a clear, smooth linear motion to carry over (faces' motion fields are smooth over a few cells)
+    state["generator"]["au_flow"] = torch.nn.functional.interpolate(coarse, size=(8, 8), mode="bilinear",
+                                                                    align_corners=False)
+    fine = refine_warp_flow(state, 1)
+    old, new = state["generator"], fine["generator"]
+    assert fine["config"]["model"]["flow_level"] == 1 and fine["step"] == state["step"]
+    assert new["au_flow"].shape == (17, 2, 16, 16)
+    up = torch.nn.functional.interpolate(old["au_flow"], size=(16, 16), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(new["au_flow"], up)
+    assert torch.equal(new["e1.0.weight"], old["e1.0.weight"]) and torch.equal(new["d1.0.weight"], old["d1.0.weight"])
+    assert new["flow_head.0.0.weight"].shape[1] == 4 and old["flow_head.0.0.weight"].shape[1] == 8
+    assert new["flow_head.1.weight"].abs().max() == 0 and new["flow_head.1.bias"].abs().max() == 0
+    # with the old face-dependent head silenced too, both nets make the same linear motion up to resampling
+    g_old = WarpGenerator(ngf=8, res_blocks=1, image_size=32, internal_size=16, flow_level=2).eval()
+    g_old.load_state_dict({**old, "flow_head.1.weight": torch.zeros_like(old["flow_head.1.weight"]),
+                           "flow_head.1.bias": torch.zeros_like(old["flow_head.1.bias"])})
+    g_new = WarpGenerator(ngf=8, res_blocks=1, image_size=32, internal_size=16, flow_level=1).eval()
+    g_new.load_state_dict(new)
+    x, aus = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 17)
+    with torch.no_grad():
+        f_old, f_new = g_old(x, aus)[3], g_new(x, aus)[3]
+    assert f_old.abs().mean() > 0.3
+    assert (f_old - f_new).abs().mean() < 0.1 * f_old.abs().mean()
+    # Adam moments kept for the unchanged tensors, dropped for the resized / re-initialised ones
+    assert len(fine["opt_g"]["state"]) == len(state["opt_g"]["state"]) - 4  # first conv, last conv (2), au_flow
+    save_checkpoint(tmp_path / "run1" / "checkpoint.pt", fine)
+    cfg1 = replace(cfg, model=replace(cfg.model, flow_level=1), optim=replace(cfg.optim, max_steps=4))
+    resumed = load_checkpoint(train(cfg1, data, tmp_path / "run1", resume=True, progress=False))
+    assert resumed["step"] == 4 and resumed["generator"]["au_flow"].shape == (17, 2, 16, 16)
+    with pytest.raises(GanimateError, match="model settings"):  # the old level cannot resume the new file
+        train(replace(cfg, optim=replace(cfg.optim, max_steps=6)), data, tmp_path / "run1", resume=True,
+              progress=False)
+    bad = {**state, "config": {**state["config"], "model": {**state["config"]["model"], "kind": "ganimation"}}}
+    with pytest.raises(GanimateError, match="warp"):
+        refine_warp_flow(bad, 1)

@@ -87,3 +87,65 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> tuple[Gene
     model.load_state_dict(state["generator"])
     model.eval()
     return model, config, {"step": int(state["step"]), "stats": state.get("stats", {})}
+
+
+def refine_warp_flow(state: dict[str, Any], flow_level: int) -> dict[str, Any]:
+    """A warp-generator checkpoint state converted to another (finer) flow_level, ready to be resumed.
+
+    Every generator tensor whose name and shape match is kept; the per-AU flow fields (`au_flow`) are resized
+    bilinearly to the new flow side (the same linear motion, on finer cells); the flow head's last conv is
+    zeroed, so at first the face-dependent part of the flow is nil and the linear field carries the motion
+    (its first block, whose input width changes with the level, keeps a fresh init where the shapes differ).
+    The Adam state is kept for the tensors that were kept as they are and dropped for the others (Adam starts
+    theirs afresh); step, RNG and stats are kept, the config's model.flow_level is changed.
+    """
+    from dataclasses import replace
+
+    from .config import config_to_dict
+
+    config = config_from_dict(state["config"])
+    if config.model.kind != "warp":
+        raise GanimateError("refine_warp_flow needs a warp-generator checkpoint")
+    new_config = replace(config, model=replace(config.model, flow_level=flow_level))
+    torch.manual_seed(0)  # the fresh tensors' init: the same conversion gives the same file
+    g = build_generator(new_config.model)
+    old = state["generator"]
+    fresh = g.state_dict()
+    kept: set[str] = set()
+    out: dict[str, torch.Tensor] = {}
+    for name, value in fresh.items():
+        if name in old and old[name].shape == value.shape:
+            out[name] = old[name].clone()
+            kept.add(name)
+        else:
+            out[name] = value.clone()
+    if "au_flow" in old:
+        side = fresh["au_flow"].shape[-1]
+        out["au_flow"] = torch.nn.functional.interpolate(old["au_flow"].float(), size=(side, side), mode="bilinear",
+                                                         align_corners=False).to(fresh["au_flow"].dtype)
+    last = max(int(n.split(".")[1]) for n in fresh if n.startswith("flow_head."))
+    for name in (f"flow_head.{last}.weight", f"flow_head.{last}.bias"):
+        out[name] = torch.zeros_like(fresh[name])
+    kept -= {"au_flow", f"flow_head.{last}.weight", f"flow_head.{last}.bias"}
+    g.load_state_dict(out)  # the converted tensors fit the new network
+    new_state = {k: v for k, v in state.items() if k not in ("generator", "opt_g", "config")}
+    new_state["generator"] = out
+    new_state["config"] = config_to_dict(new_config)
+    if "opt_g" in state:
+        new_state["opt_g"] = _filter_adam(state["opt_g"], g, set(old), kept)
+    return new_state
+
+
+def _filter_adam(opt_state: dict[str, Any], g: torch.nn.Module, old_names: set[str],
+                 kept: set[str]) -> dict[str, Any]:
+    """The warp trainer's Adam state (groups: every parameter but au_flow, then au_flow, in registration
+    order) with the moments of the parameters not in kept dropped. The networks of two flow levels have the
+    same parameter names in the same order, so the indices stay."""
+    names = [n for n, _ in g.named_parameters()]
+    if set(names) != old_names:
+        raise GanimateError("cannot convert the optimiser state: the parameter names differ")
+    order = [n for n in names if n != "au_flow"] + [n for n in names if n == "au_flow"]
+    if sum(len(gr["params"]) for gr in opt_state["param_groups"]) != len(order):
+        raise GanimateError("cannot convert the optimiser state: it does not match the warp generator")
+    state = {i: s for i, s in opt_state["state"].items() if order[int(i)] in kept}
+    return {"state": state, "param_groups": [dict(gr) for gr in opt_state["param_groups"]]}

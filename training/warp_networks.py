@@ -74,15 +74,15 @@ class WarpGenerator(nn.Module):
     internal_size: the side the network works at (None = S); flow, attention and colour are upsampled to S
     and the warp moves the S crop itself, so a cheap network still keeps the crop's own sharpness.
     A small U-Net: three stride-2 stages to S/8, residual blocks with the AUs fed in again, decoder with skips;
-    the flow head reads the S/4 features, attention and colour the full-resolution ones.
+    the flow head reads the S/4, S/2 or S features (flow_level 4, 2, 1), attention and colour the full-resolution ones.
     """
 
     def __init__(self, ngf: int = 32, res_blocks: int = 3, n_aus: int = N_AUS, max_flow: float = 0.12,
                  attention_bias: float = 3.0, internal_size: int | None = None, image_size: int = 128,
                  flow_level: int = 4):
         super().__init__()
-        if flow_level not in (2, 4):
-            raise ValueError(f"flow_level must be 2 or 4, not {flow_level}")
+        if flow_level not in (1, 2, 4):
+            raise ValueError(f"flow_level must be 1, 2 or 4, not {flow_level}")
         self.n_aus, self.max_flow, self.internal_size, self.flow_level = n_aus, max_flow, internal_size, flow_level
         self.e1 = _block(3 + n_aus, ngf, 2, 4)  # S/2
         self.e2 = _block(ngf, 2 * ngf, 2, 4)  # S/4
@@ -100,10 +100,11 @@ class WarpGenerator(nn.Module):
         # aligned, so most of the motion is this linear part (it learns in a few hundred steps, like the
         # least-squares AU geometry); the convolutional head adds what depends on the face.
         # flow_level 2 predicts the flow at S/2 (cells of 4 px of a 128 px crop: fine enough to move an eyelid
-        # apart from the lid below it), 4 at S/4
+        # apart from the lid below it), 4 at S/4, 1 at the network's own side (2 px cells of a 128 px crop read
+        # at 64 px, from the last decoder features: sharp enough to fold a lid gap of a few px)
         flow_side = (internal_size or image_size) // flow_level
         self.au_flow = nn.Parameter(torch.zeros(n_aus, 2, flow_side, flow_side))
-        flow_in = 2 * ngf if flow_level == 4 else ngf
+        flow_in = {4: 2 * ngf, 2: ngf, 1: ngf // 2}[flow_level]
         self.flow_head = nn.Sequential(_block(flow_in, ngf), nn.Conv2d(ngf, 2, 3, 1, 1))
         self.d2 = _block(2 * ngf + ngf, ngf)  # S/2
         self.d1 = _block(ngf + 3, ngf // 2)  # S, with the image itself as the last skip
@@ -136,6 +137,8 @@ class WarpGenerator(nn.Module):
         if self.flow_level == 2:
             flow = self._flow(x, change, h, w)
         x = self.d1(torch.cat([F.interpolate(x, scale_factor=2.0, mode="nearest"), small], 1))
+        if self.flow_level == 1:
+            flow = self._flow(x, change, h, w)
         attention = torch.sigmoid(self.attention_head(x))
         colour = torch.tanh(self.colour_head(x))
         if small is not image:
