@@ -143,6 +143,10 @@ def test_export_errors(tmp_path, checkpoint):
         export_generator(junk, tmp_path / "g.onnx")
     with pytest.raises(GanimateError):
         export_generator(checkpoint, tmp_path / "no_such_dir" / "g.onnx")
+    estimator = tmp_path / "estimator.pt"
+    torch.save({"format": "ganimate-au-estimator/1"}, estimator)
+    with pytest.raises(GanimateError, match="--estimator"):  # the user is told which export to run
+        export_generator(estimator, tmp_path / "g.onnx")
     assert not (tmp_path / "g.onnx").exists()
 
 

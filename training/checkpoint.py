@@ -48,6 +48,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise GanimateError(f"cannot read checkpoint {path}: {exc}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
+        if isinstance(state, dict) and str(state.get("format", "")).startswith("ganimate-au-estimator"):
+            raise GanimateError(f"{path} is an AU estimator checkpoint, not a GAN's: export it with "
+                                "`ganimate export --estimator`")
         raise GanimateError(f"{path} is not a ganimate GAN checkpoint")
     return state
 
