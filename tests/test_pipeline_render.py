@@ -53,11 +53,11 @@ def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp
     marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
     face = FaceDetector(DetectConfig()).detect(astronaut)[0]
     crop = cut_face(astronaut, 0, face, CropConfig(size=64), None)
-    lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop, marks.size)
+    lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop.face.landmarks, crop.crop, crop.matrix, marks.size)
     assert lm_crop.shape == (128, 128, 3)  # the generator's 64 px crop is not the landmark model's: cut anew
     points = marks.locate(lm_crop[None])[0]
-    mask = face_mask(points, lm_matrix, crop.matrix, gen.size)
     ellipse = make_feather_mask(gen.size)
+    mask = face_mask(points, lm_matrix, crop.matrix, ellipse)
     assert (mask <= ellipse).all() and (mask < ellipse).sum() > 50  # the outline only takes away
     edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
     out = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)

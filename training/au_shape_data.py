@@ -22,31 +22,10 @@ from ganimate.config import RunConfig
 from .holdout import VIDEO_SUFFIXES, is_heldout, is_heldout_clip
 
 
-def read_clip_with_points(video: Path, run: RunConfig, models) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(frames int (T,), raw AUs float32 (T, 17), landmarks float32 (T, 68, 2) frame px) of the largest face."""
-    from ganimate.pipeline.faces import parse_face_choice
-    from ganimate.pipeline.progress import frame_progress
-    from ganimate.pipeline.source import faces_with_aus
-    from ganimate.video.probe import probe_video
-
-    info = probe_video(video)
-    crop = replace(run.crop, size=models.estimator.size)
-    frames, aus, points = [], [], []
-    with frame_progress(False) as progress:
-        for frame, crops, readings, pts in faces_with_aus(video, info, run, models, progress, "AUs", crop,
-                                                          parse_face_choice("largest"), landmarks=True):
-            if crops:
-                frames.append(frame.index + 1)
-                aus.append(readings[0])
-                points.append(pts[0])
-    return (np.asarray(frames, np.int64), np.asarray(aus, np.float32).reshape(-1, len(AU_NAMES)),
-            np.asarray(points, np.float32).reshape(-1, 68, 2))
-
-
 def collect_clips(videos: Path, out: Path) -> None:
     from ganimate.pipeline.context import load_models
 
-    from .video_au_eval import read_labels
+    from .video_au_eval import read_clip, read_labels
 
     run = replace(RunConfig(), infer=replace(RunConfig().infer, calibration=None, precision="f32"))
     models = load_models(run, need_generator=False, need_landmarks=True)
@@ -56,12 +35,12 @@ def collect_clips(videos: Path, out: Path) -> None:
         if not label_file.exists():
             continue
         labels = read_labels(label_file)
-        frames, aus, points = read_clip_with_points(path, run, models)
+        frames, aus, points = read_clip(path, run, models, landmarks=True)
         keep = np.array([f in labels for f in frames], dtype=bool)
         print(f"{path.stem}: {len(frames)} frames with a face, {int(keep.sum())} labelled, "
               f"held out {is_heldout_clip(path.stem)}", flush=True)
         arrays[f"{path.stem}/frames"] = frames
-        arrays[f"{path.stem}/aus"] = aus
+        arrays[f"{path.stem}/aus"] = aus.astype(np.float32)
         arrays[f"{path.stem}/points"] = points
         arrays[f"{path.stem}/labels"] = np.stack([labels.get(int(f), np.full(len(AU_NAMES), np.nan)) for f in frames]
                                                 ).astype(np.float32) if len(frames) else np.zeros((0, 17), np.float32)

@@ -70,12 +70,10 @@ class RuntimeEditor:
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
         mask = self.mask
         if self.landmarks is not None:
-            from ganimate.face.align import DEFAULT_MARGIN as LANDMARK_MARGIN
-            from ganimate.pipeline.render import face_mask
+            from ganimate.pipeline.render import cut_for_landmarks, face_mask
 
-            lm_crop, lm_matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.landmarks.size,
-                                                        LANDMARK_MARGIN)
-            mask = face_mask(self.landmarks.locate(lm_crop[None])[0], lm_matrix, matrix, self.generator.size)
+            lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
+            mask = face_mask(self.landmarks.locate(lm_crop[None])[0], lm_matrix, matrix, self.mask)
         return self.paste(photo.image, crop, edit, matrix, mask)
 
 

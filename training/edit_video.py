@@ -45,8 +45,8 @@ def clip_labels(videos: Path, stem: str) -> tuple[dict[int, np.ndarray], dict[in
                 lms[int(r["frame"])] = lm
     with open(videos / f"{stem}.openface.csv", newline="") as f:
         for r in csv.DictReader(f, skipinitialspace=True):
-            if r["success"].strip() == "1":
-                aus[int(r["frame"])] = aus_from_row(r)
+            if r["success"].strip() == "1" and (row_aus := aus_from_row(r)) is not None:
+                aus[int(r["frame"])] = row_aus
     return lms, aus
 
 

@@ -56,8 +56,8 @@ def clips_nme(videos: Path) -> dict[str, float]:
     from ganimate.config import RunConfig
     from ganimate.pipeline.context import load_models
 
-    from .au_shape_data import read_clip_with_points
     from .holdout import VIDEO_SUFFIXES, is_heldout_clip
+    from .video_au_eval import read_clip
 
     run = replace(RunConfig(), infer=replace(RunConfig().infer, calibration=None, precision="f32"))
     models = load_models(run, need_generator=False, need_landmarks=True)
@@ -67,7 +67,7 @@ def clips_nme(videos: Path) -> dict[str, float]:
         if not truth_file.exists():
             continue
         truth = read_points(truth_file)
-        frames, _aus, points = read_clip_with_points(path, run, models)
+        frames, _aus, points = read_clip(path, run, models, landmarks=True)
         keep = [i for i, f in enumerate(frames) if int(f) in truth]
         if keep:
             truth_points = np.stack([truth[int(frames[i])] for i in keep])

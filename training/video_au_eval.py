@@ -43,24 +43,27 @@ def read_labels(path: Path) -> dict[int, np.ndarray]:
                 if r["success"].strip() == "1" and (aus := aus_from_row(r)) is not None}
 
 
-def read_clip(video: Path, run: RunConfig, models) -> tuple[np.ndarray, np.ndarray]:
-    """(frames int (T,), readings float (T, 17)) of the largest tracked face, in frame order."""
+def read_clip(video: Path, run: RunConfig, models, landmarks: bool = False) -> tuple:
+    """(frames int (T,), readings float (T, 17), landmarks float32 (T, 68, 2) frame px or None) of the largest
+    tracked face, in frame order; the landmarks read as `ganimate aus --landmarks` does, when asked."""
     from ganimate.pipeline.faces import parse_face_choice
+    from ganimate.pipeline.progress import frame_progress
     from ganimate.pipeline.source import faces_with_aus
     from ganimate.video.probe import probe_video
 
     info = probe_video(video)
     crop = replace(run.crop, size=models.estimator.size)
-    from ganimate.pipeline.progress import frame_progress
-
-    frames, readings = [], []
+    frames, readings, points = [], [], []
     with frame_progress(False) as progress:
-        for frame, crops, aus in faces_with_aus(video, info, run, models, progress, "AUs", crop,
-                                                parse_face_choice("largest")):
+        for frame, crops, aus, *pts in faces_with_aus(video, info, run, models, progress, "AUs", crop,
+                                                      parse_face_choice("largest"), landmarks=landmarks):
             if crops:
                 frames.append(frame.index + 1)
                 readings.append(aus[0])
-    return np.asarray(frames, dtype=np.int64), np.asarray(readings, dtype=np.float64).reshape(-1, len(AU_NAMES))
+                if landmarks:
+                    points.append(pts[0][0])
+    return (np.asarray(frames, dtype=np.int64), np.asarray(readings, dtype=np.float64).reshape(-1, len(AU_NAMES)),
+            np.asarray(points, np.float32).reshape(-1, 68, 2) if landmarks else None)
 
 
 def score(pred: np.ndarray, labels: np.ndarray, baseline: np.ndarray) -> dict:
@@ -85,7 +88,7 @@ def evaluate_clips(videos: Path, au_model: Path | None, baseline: np.ndarray, cl
     labels_all, per_clip = [], {}
     for path in paths:
         labels = read_labels(path.with_name(path.stem + ".openface.csv"))
-        frames, readings = read_clip(path, run, models)
+        frames, readings, _ = read_clip(path, run, models)
         keep = np.array([f in labels for f in frames], dtype=bool)
         if not keep.any():
             continue

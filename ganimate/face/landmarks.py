@@ -49,7 +49,7 @@ def interocular(points: np.ndarray) -> np.ndarray:
     return np.linalg.norm(p[..., 45, :] - p[..., 36, :], axis=-1)
 
 
-def _eye_axis(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def eye_axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors along the eye line (left -> right) and perpendicular to it, pointing down the face."""
     along = p[..., 45, :] - p[..., 36, :]
     along = along / np.maximum(np.linalg.norm(along, axis=-1, keepdims=True), 1e-9)
@@ -67,7 +67,7 @@ def shape_measures(points: np.ndarray) -> dict[str, np.ndarray]:
     """
     p = np.asarray(points, dtype=np.float64)
     iod = np.maximum(interocular(p), 1e-9)
-    _, down = _eye_axis(p)
+    _, down = eye_axes(p)
 
     def dist(a: int, b: int) -> np.ndarray:
         return np.linalg.norm(p[..., a, :] - p[..., b, :], axis=-1)

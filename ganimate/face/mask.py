@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, JAW, interocular
+from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, JAW, eye_axes, interocular
 
 FOREHEAD = 0.45  # interocular distances the outline runs above the brows: lifted brows take the skin above along
 GROW = 0.2  # interocular distances the outline lies outside the jaw: room for a dropped jaw and a widened cheek
@@ -26,9 +26,7 @@ def outline_points(points: np.ndarray, forehead: float = FOREHEAD, grow: float =
     points: float (68, 2) landmarks."""
     p = np.asarray(points, dtype=np.float64)
     iod = float(interocular(p))
-    along = p[45] - p[36]
-    along /= max(float(np.linalg.norm(along)), 1e-9)
-    up = np.array([along[1], -along[0]])  # image y grows downwards: (x, y) -> (y, -x) points up the face
+    up = -eye_axes(p)[1]
     jaw = p[list(JAW)]
     out = jaw - p[30]
     jaw = jaw + grow * iod * out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)

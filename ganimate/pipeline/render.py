@@ -23,7 +23,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     def prepare(frame, crops, targets):
         if landmarks is None:
             return [(c, t, None) for c, t in zip(crops, targets, strict=True)]
-        return [(c, t, cut_for_landmarks(frame.image, c, landmarks.size)) for c, t in zip(crops, targets, strict=True)]
+        return [(c, t, cut_for_landmarks(frame.image, c.face.landmarks, c.crop, c.matrix, landmarks.size))
+                for c, t in zip(crops, targets, strict=True)]
 
     pairs = ((frame, prepare(frame, crops, targets)) for frame, crops, targets in stream)
 
@@ -34,7 +35,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         if landmarks is None:
             return [(e, ellipse) for e in edits]
         points = landmarks.locate(np.stack([cut[0] for _, _, cut in items]))
-        return [(e, face_mask(p, cut[1], c.matrix, generator.size))
+        return [(e, face_mask(p, cut[1], c.matrix, ellipse))
                 for e, p, (c, _, cut) in zip(edits, points, items, strict=True)]
 
     for frame, items, results in map_batched(pairs, run, batch_size):
@@ -46,28 +47,29 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         yield frame, image
 
 
-def cut_for_landmarks(image: np.ndarray, crop, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The landmark model's crop (uint8 size x size x 3, aligned by the face's 5 points at the default margin)
-    of a FaceCrop, and its frame -> crop matrix; the generator's own crop when it is cut the same way."""
+def cut_for_landmarks(image: np.ndarray, five: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
+                      size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The landmark model's crop (uint8 size x size x 3, aligned by the face's 5 points `five` (float (5, 2),
+    frame px) at the default margin) and its frame -> crop matrix; the generator's own crop (uint8, cut with
+    matrix, frame -> crop) when it is cut the same way."""
     from ganimate.face.align import DEFAULT_MARGIN, crop_transform, warp_face_by_landmarks
 
-    if crop.crop.shape[0] == size and np.allclose(crop.matrix, crop_transform(crop.face.landmarks, size,
-                                                                             DEFAULT_MARGIN)):
-        return crop.crop, crop.matrix
-    return warp_face_by_landmarks(image, crop.face.landmarks, size, DEFAULT_MARGIN)
+    if crop.shape[0] == size and np.allclose(matrix, crop_transform(five, size, DEFAULT_MARGIN)):
+        return crop, matrix
+    return warp_face_by_landmarks(image, five, size, DEFAULT_MARGIN)
 
 
-def face_mask(points: np.ndarray, landmark_matrix: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """float32 size x size mask of the face's outline in the generator's crop, from 68 points (float (68, 2))
-    in the landmark crop whose frame -> crop matrix is landmark_matrix; matrix: frame -> generator crop. Never
-    more than the fixed ellipse of face/paste.py."""
+def face_mask(points: np.ndarray, landmark_matrix: np.ndarray, matrix: np.ndarray, ellipse: np.ndarray) -> np.ndarray:
+    """float32 SxS mask of the face's outline in the generator's crop, from 68 points (float (68, 2)) in the
+    landmark crop whose frame -> crop matrix is landmark_matrix; matrix: frame -> generator crop. ellipse: the
+    crop's fixed mask (make_feather_mask(S)), which the outline never exceeds."""
     from ganimate.face.align import invert_transform, transform_points
     from ganimate.face.mask import mask_from_landmarks
 
     in_frame = transform_points(invert_transform(landmark_matrix), points)
     # within the crop's ellipse too: the outline only takes away (hair, background beside a turned head); below
     # the chin the ellipse's earlier fall-off hides the seam a warp that lifts the jaw leaves there
-    return np.minimum(mask_from_landmarks(transform_points(matrix, in_frame), size), make_feather_mask(size))
+    return np.minimum(mask_from_landmarks(transform_points(matrix, in_frame), ellipse.shape[0]), ellipse)
 
 
 def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray) -> np.ndarray:
