@@ -57,7 +57,7 @@ def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp
     assert lm_crop.shape == (128, 128, 3)  # the generator's 64 px crop is not the landmark model's: cut anew
     points = marks.locate(lm_crop[None])[0]
     ellipse = make_feather_mask(gen.size)
-    mask = face_mask(points, lm_matrix, crop.matrix, ellipse)
+    mask = face_mask(transform_points(invert_transform(lm_matrix), points), crop.matrix, ellipse)
     assert (mask <= ellipse).all() and (mask < ellipse).sum() > 50  # the outline only takes away
     edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
     out = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
@@ -71,3 +71,50 @@ def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp
     ys, xs = np.nonzero(changed)
     depth = [cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in zip(xs, ys, strict=True)]
     assert min(depth) > -2 * crop_px
+
+
+def test_advect_points_finds_where_the_flow_carried_a_point():
+    from ganimate.face.align import crop_transform, invert_transform, transform_points
+    from ganimate.face.paste import advect_points
+
+    five = np.array([[170, 130], [230, 130], [200, 160], [178, 190], [222, 190]], np.float64)
+    matrix = crop_transform(five, 64)
+    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32)
+    # a smooth backward flow that pulls the crop's middle down: output p shows the input at p + flow(p)
+    flow = np.dstack([np.zeros_like(xx), -3.0 * np.exp(-((xx - 32) ** 2 + (yy - 30) ** 2) / 200.0)])
+    points = transform_points(invert_transform(matrix), np.array([[32.0, 30.0], [5.0, 5.0]]))
+    moved = advect_points(points, flow, matrix)
+    # a point of the input shows up where output + flow(output) lands on it
+    back = transform_points(matrix, moved)
+    f = np.array([flow[int(round(y)), int(round(x))] for x, y in back])
+    np.testing.assert_allclose(back + f, transform_points(matrix, points), atol=0.1)
+    assert transform_points(matrix, moved)[0, 1] > 32.0  # pulled from above: the point moves down
+    np.testing.assert_allclose(moved[1], points[1], atol=0.05)  # where the flow is ~0 nothing moves
+
+
+def test_edit_face_closes_the_lids_after_the_paste_and_only_with_a_closure(astronaut, tmp_path):
+    from ganimate.config import CropConfig, DetectConfig
+    from ganimate.export.generator import build_random_warp_generator_onnx
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.detect import FaceDetector
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline.faces import cut_face
+    from ganimate.pipeline.render import cut_for_landmarks, edit_face
+
+    gen = Generator(build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=(0.0, 0.0)),
+                    backend="onnxruntime")
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    face = FaceDetector(DetectConfig()).detect(astronaut)[0]
+    crop = cut_face(astronaut, 0, face, CropConfig(size=64), None)
+    lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop.face.landmarks, crop.crop, crop.matrix, marks.size)
+    points = transform_points(invert_transform(lm_matrix), marks.locate(lm_crop[None], mirror=True)[0])
+    edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
+    mask = make_feather_mask(64)
+    pasted = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
+    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0), pasted)
+    closed = edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 1.0)
+    changed = np.any(closed != pasted, axis=2)
+    ys, xs = np.nonzero(changed)
+    eyes = points[36:48]
+    assert changed.sum() > 200
+    assert ys.min() >= eyes[:, 1].min() - 25 and ys.max() <= eyes[:, 1].max() + 25  # only around the eyes

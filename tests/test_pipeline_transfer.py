@@ -177,3 +177,40 @@ def test_output_does_not_depend_on_batch_size_or_threads(clip_path, tmp_path):
     assert len(outs[0]) == len(outs[1])
     # x264 turns sub-level differences into its own noise (~38 dB vs the source here): stay above that
     assert _psnr(outs[0], outs[1]) >= 40
+
+
+def test_a_blink_closes_the_eyes_only_with_the_lids_on(astronaut, tmp_path):
+    import cv2
+
+    from ganimate.face.landmarks import EYE_LEFT, EYE_RIGHT
+
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves = tmp_path / "c.json"
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.3, "curves": {"AU45": [[0, 0], [0.1, 5], [0.3, 5]]}}))
+    outs = {}
+    for lids in (True, False):
+        out = tmp_path / f"k_{lids}.mp4"
+        with frame_progress(False) as p:
+            run_keyframes(load_curves(curves), img, out, _run(identity_generator(), lids=lids), KeyframesOptions(), p)
+        outs[lids] = _frames(out)
+    # the eyes shut: the eye region changes, the rest of the face hardly (x264's noise only: its rate control
+    # looks ahead, so even the first frame, AU45 = 0 in both, is encoded a little differently)
+    from ganimate.face.detect import FaceDetector
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline.render import cut_for_landmarks
+
+    face = FaceDetector().detect(astronaut)[0]
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    crop, matrix = cut_for_landmarks(astronaut, face.landmarks, np.zeros((1, 1, 3)), np.eye(2, 3), marks.size)
+    from ganimate.face.align import invert_transform, transform_points
+
+    eyes = transform_points(invert_transform(matrix), marks.locate(crop[None])[0])[list(EYE_LEFT + EYE_RIGHT)]
+    (x0, y0), (x1, y1) = eyes.min(0).astype(int) - 2, eyes.max(0).astype(int) + 3
+    diff = np.abs(outs[True][-1].astype(int) - outs[False][-1].astype(int)).sum(2)
+    assert diff[y0:y1, x0:x1].mean() > 15
+    far = np.ones(diff.shape, bool)
+    far[y0 - 40:y1 + 40, x0 - 40:x1 + 40] = False
+    assert diff[far].mean() < 0.5
+    first = np.abs(outs[True][0].astype(int) - outs[False][0].astype(int)).sum(2)
+    assert first[y0:y1, x0:x1].mean() < 0.2 * diff[y0:y1, x0:x1].mean()  # AU45 = 0: nothing closed

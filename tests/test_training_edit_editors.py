@@ -101,14 +101,16 @@ def test_runtime_editor_pastes_through_its_paste_function():
     img, pts = skin_face()
     seen = {}
 
-    def paste(frame, crop, edit, matrix, mask):
+    def paste(frame, crop, edit, matrix, mask, points=None, closure=0.0):
         seen["attention"] = edit.attention.shape
         seen["flow"] = edit.flow
-        return ed.paste_generator_output(frame, crop, edit, matrix, mask)
+        seen["closure"] = closure
+        return ed.paste_generator_output(frame, crop, edit, matrix, mask, points, closure)
 
     photo = ed.FacePhoto(img, pts, np.zeros(17, np.float32))
     out = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts), paste=paste)(photo, np.zeros(17))
-    assert seen == {"attention": (32, 32), "flow": None}  # the generator's maps for one face (no warp here)
+    # the generator's maps for one face (no warp here); no landmark model, so no lid closure
+    assert seen == {"attention": (32, 32), "flow": None, "closure": 0.0}
     default = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts))(photo, np.zeros(17))
     assert np.array_equal(out, default)
     assert out[84, 80].astype(int).sum() > img[84, 80].astype(int).sum() + 60  # the face got brighter

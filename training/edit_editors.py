@@ -40,12 +40,13 @@ Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
 
 
 def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray,
-                           mask: np.ndarray) -> np.ndarray:
-    """The run-time paste of one face (ganimate.pipeline.render.paste_edit): edit is Generator.edit_maps's
-    CropEdit for this crop; warped at the photo's resolution when the generator has a flow."""
-    from ganimate.pipeline.render import paste_edit
+                           mask: np.ndarray, points: np.ndarray | None = None, closure: float = 0.0) -> np.ndarray:
+    """The run-time paste of one face (ganimate.pipeline.render.edit_face): edit is Generator.edit_maps's
+    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; the lids folded
+    by closure at the 68 points (frame px) when closure > 0."""
+    from ganimate.pipeline.render import edit_face
 
-    return paste_edit(frame, crop, matrix, edit, mask)
+    return edit_face(frame, crop, matrix, edit, mask, points, closure)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class RuntimeEditor:
     margin: float = DEFAULT_MARGIN
     paste: Callable = paste_generator_output
     landmarks: object | None = None  # a LandmarkEstimator: mask each edit by the face's outline, as --mask landmarks
+    lids: object | None = None  # a LidConfig (needs landmarks): fold the lids for a target AU45, as the run time
+    outline: bool = True  # with landmarks: mask by the face's outline (else the ellipse)
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,13 +71,21 @@ class RuntimeEditor:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
-        mask = self.mask
+        mask, points, closure = self.mask, None, 0.0
         if self.landmarks is not None:
+            from ganimate.au.names import AU_NAMES
+            from ganimate.face.align import invert_transform, transform_points
+            from ganimate.face.lids import lid_closure
             from ganimate.pipeline.render import cut_for_landmarks, face_mask
 
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
-            mask = face_mask(self.landmarks.locate(lm_crop[None])[0], lm_matrix, matrix, self.mask)
-        return self.paste(photo.image, crop, edit, matrix, mask)
+            read = self.landmarks.locate(lm_crop[None], mirror=self.lids is not None)[0]
+            points = transform_points(invert_transform(lm_matrix), read)
+            if self.outline:
+                mask = face_mask(points, matrix, self.mask)
+            if self.lids is not None:
+                closure = lid_closure(float(target[AU_NAMES.index("AU45")]), self.lids.start, self.lids.full)
+        return self.paste(photo.image, crop, edit, matrix, mask, points, closure)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -404,6 +404,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per model")
     ap.add_argument("--mask", choices=("ellipse", "landmarks"), default="ellipse",
                     help="paste mask of the generators' edits, as the run-time --mask")
+    ap.add_argument("--lid-fold", action="store_true",
+                    help="fold the lids for a target AU45 from the landmarks, as the run time's default")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -416,18 +418,19 @@ def main(argv: list[str] | None = None) -> None:
             from ganimate.errors import GanimateError
 
             raise GanimateError(f"not found: {p}")
-    from ganimate.config import DetectConfig
+    from ganimate.config import DetectConfig, LidConfig
 
     detector = FaceDetector(DetectConfig(threads=args.threads))
     editors: dict[str, Callable] = {}
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
         marks = None
-        if args.mask == "landmarks":
+        if args.mask == "landmarks" or args.lid_fold:
             from ganimate.infer.landmarks import LandmarkEstimator
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
-        editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks)
+        lids = LidConfig() if args.lid_fold else None
+        editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks")
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -460,11 +463,13 @@ def main(argv: list[str] | None = None) -> None:
           "(absolute), compared with the real happy photo. Ratios are of means over people.\n",
           reenactment_table(reen)]
     if args.video:
-        from .edit_video import FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
+        from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
-        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask)
-                              for c in FLICKER_CLIPS]
+        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold)
+                          for c in FLICKER_CLIPS]
+                 + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES)
+                     for c in FLICKER_CLIPS] if args.lid_fold else [])
                  for g in args.generator}
         if "geometry baseline" in editors:
             flick["geometry baseline"] = [flicker_per_frame(editors["geometry baseline"], videos, args.out, c)
@@ -473,6 +478,10 @@ def main(argv: list[str] | None = None) -> None:
                "sharpness": sharpness(editors, args.data / "videos")}
         doc["video"] = vid
         md.append(video_markdown(vid))
+        from .edit_video import closed_eyes, closed_eyes_markdown
+
+        doc["closed_eyes"] = closed_eyes(editors, dlib_judge, videos)
+        md.append(closed_eyes_markdown(doc["closed_eyes"]))
     doc["seconds"] = time.time() - t0
     grids = write_grids(single, args.out)
     for name, text in (("edit_eval.json", json.dumps(doc, indent=1)), ("edit_eval.md", "\n".join(md))):

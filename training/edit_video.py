@@ -7,6 +7,10 @@
   the Laplacian variance of the face region after over before, (a) with the target = the face's own AUs (an
   edit that should leave the face still) over the whole face, (b) with the smile target over the face minus
   the parts a smile moves (mouth, eyes, brows, dilated).
+- closed eyes, the lid-gap judge's yardstick: how far dlib's lid gap falls on *real* closed eyes (clip frames
+  where OpenFace reads AU45 >= 3, over the same clip's open frames), beside an editor's eyes-closed edit of
+  those clips' open frames. The only shared clips with such frames are training clips (d0, d9, d10, d11,
+  d14); the lids' closing learns nothing from them.
 Face regions come from OpenFace's landmarks of the source frames (NAME.landmarks.csv).
 """
 
@@ -30,7 +34,10 @@ from .edit_editors import FacePhoto
 # YouTube Faces sample (320 x 240 MPEG-4, a talking head that moves less, so shimmer weighs more)
 FLICKER_CLIPS = ("d12.mp4", "0417_02_003_bill_clinton.avi")
 SHARPNESS_CLIP = "s29.mp4"  # held-out, 720 x 1364
+CLOSED_CLIPS = ("d0.mp4", "d9.mp4", "d10.mp4", "d11.mp4", "d14.mp4")  # frames with OpenFace AU45 >= 3
+CLOSED_AU45, OPEN_AU45 = 3.0, 0.3
 STEADY_TARGET = {"AU06": 2.0, "AU12": 3.0}
+CLOSED_EYES = {"AU45": 4.0}  # the lid fold's flicker: the lash line follows each frame's lid points
 FLICKER_GOAL = 1.10
 SHARPNESS_GOAL = 0.90
 
@@ -103,33 +110,34 @@ def _flicker_source(videos: Path, work: Path, clip: str, seconds: float) -> tupl
     return trimmed, frames, regions, {"landmarks": lms, "aus": aus}
 
 
-def _flicker_result(clip: str, frames, regions, edited) -> dict:
+def _flicker_result(clip: str, frames, regions, edited, target: dict = STEADY_TARGET) -> dict:
     before = mean_face_change(frames, regions)
     after = mean_face_change(edited, regions)
-    return {"clip": clip, "frames": len(frames), "target": STEADY_TARGET, "source_change": before,
+    return {"clip": clip, "frames": len(frames), "target": target, "source_change": before,
             "output_change": after, "ratio": after / before, "goal": FLICKER_GOAL}
 
 
 def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0,
-            threads: int = 1, mask: str = "landmarks") -> dict:
-    """Frame-to-frame change of the face, output over source, under a steady smile via `ganimate keyframes`
-    (mask: its --mask)."""
+            threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True) -> dict:
+    """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
+    `ganimate keyframes` (mask: its --mask; lids: its lid fold on or off)."""
     from ganimate.au.curves import loads_curves
-    from ganimate.config import CropConfig, DetectConfig, InferConfig, RunConfig
+    from ganimate.config import CropConfig, DetectConfig, InferConfig, LidConfig, RunConfig
     from ganimate.infer.backend import read_model_info
     from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
     from ganimate.pipeline.progress import frame_progress
 
     trimmed, frames, regions, _ = _flicker_source(videos, work, clip, seconds)
-    out = work / f"flicker_output_{Path(clip).stem}.mp4"
-    curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in STEADY_TARGET.items()}}))
+    out = work / f"flicker_output_{Path(clip).stem}_{'_'.join(target)}.mp4"
+    curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in target.items()}}))
     size = read_model_info(generator).image_size
     run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
-                    infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask),
+                    infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask,
+                                      lids=LidConfig() if lids else None),
                     show_progress=False)
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)
-    return _flicker_result(clip, frames, regions, _frames(out))
+    return _flicker_result(clip, frames, regions, _frames(out), target)
 
 
 def flicker_per_frame(editor, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0) -> dict:
@@ -187,17 +195,69 @@ def sharpness(editors: dict, videos: Path, clip: str = SHARPNESS_CLIP, frame: in
     return res
 
 
+def closed_eyes(editors: dict, judge, videos: Path, clips=CLOSED_CLIPS, per_clip: int = 8) -> dict:
+    """dlib's lid gap (judge: a DlibJudge) on real closed eyes and on each editor's closed eyes, as a fraction of
+    the open eyes' gap: per clip the median over its closed frames of gap / the median gap of up to per_clip of
+    its open frames (every 10th), and per editor the median over those open frames of gap after the edit
+    (target: the frame's own AUs with AU45 = 4) / gap before, in the same dlib rectangle."""
+    au45 = AU_NAMES.index("AU45")
+    res: dict = {"clips": [], "editors": list(editors)}
+    for clip in clips:
+        lms, aus = clip_labels(videos, Path(clip).stem)
+        closed = {f for f, a in aus.items() if a[au45] >= CLOSED_AU45 and f in lms}
+        opened = sorted(f for f, a in aus.items() if a[au45] < OPEN_AU45 and f in lms)[::10][:per_clip]
+        if not closed or not opened:
+            continue
+        gap_closed, gap_open, edited = [], [], {name: [] for name in editors}
+        for i, image in enumerate(_frames(videos / clip, max(closed | set(opened)))):
+            f = i + 1
+            if f not in closed and f not in opened:
+                continue
+            where = judge.locate(image, lms[f])
+            gap = float(lmk.shape_measures(judge.landmarks(image, where))["lid_gap"])
+            (gap_closed if f in closed else gap_open).append(gap)
+            if f in opened:
+                target = aus[f].copy()
+                target[au45] = 4.0
+                for name, editor in editors.items():
+                    out = editor(FacePhoto(image, lms[f], aus[f], f"{clip}#{f}"), target)
+                    edited[name].append(float(lmk.shape_measures(judge.landmarks(out, where))["lid_gap"]) / gap)
+        res["clips"].append({"clip": clip, "closed_frames": len(gap_closed), "open_frames": len(gap_open),
+                             "real": float(np.median(gap_closed) / np.median(gap_open)),
+                             "edited": {k: float(np.median(v)) for k, v in edited.items()}})
+    return res
+
+
+def closed_eyes_markdown(res: dict) -> str:
+    names = res["editors"]
+    lines = ["\n## Closed eyes as dlib reads them\n",
+             f"dlib's lid gap over the open eyes' (median): real closed eyes = frames where OpenFace reads AU45 ≥ "
+             f"{CLOSED_AU45:g}, over up to 8 of the same clip's open frames (AU45 < {OPEN_AU45:g}); each editor's "
+             "eyes-closed edit (the frame's AUs with AU45 = 4) of those open frames, after over before. Training "
+             "clips: no held-out clip has closed-eye frames.\n",
+             "| clip | closed frames | real closed eyes | " + " | ".join(names) + " |",
+             "|---|---|---|" + "---|" * len(names)]
+    for c in res["clips"]:
+        lines.append(f"| {c['clip']} | {c['closed_frames']} | {c['real']:.0%} | "
+                     + " | ".join(f"{c['edited'][n]:.0%}" for n in names) + " |")
+    if res["clips"]:
+        lines.append("| median of clips | | " + f"{np.median([c['real'] for c in res['clips']]):.0%} | "
+                     + " | ".join(f"{np.median([c['edited'][n] for c in res['clips']]):.0%}" for n in names) + " |")
+    return "\n".join(lines)
+
+
 def video_markdown(vid: dict) -> str:
     s = vid["sharpness"]
     lines = ["\n## Flicker and sharpness\n",
-             f"Flicker: a steady target {STEADY_TARGET} (absolute), first seconds of held-out clips, through "
+             "Flicker: a steady target (absolute), first seconds of held-out clips, through "
              "`ganimate keyframes` (base neutral) for a generator, frame by frame with each frame's OpenFace "
              "landmarks for the baseline; the face's mean frame-to-frame change (/255), output over source "
              f"(goal ≤ {FLICKER_GOAL:.2f}):\n",
-             "| editor | clip | frames | source | output | ratio |", "|---|---|---|---|---|---|"]
+             "| editor | target | clip | frames | source | output | ratio |", "|---|---|---|---|---|---|---|"]
     for name, results in vid["flicker"].items():
         for f in results:
-            lines.append(f"| {name} | {f['clip']} | {f['frames']} | {f['source_change']:.2f} | "
+            target = ", ".join(f"{k} {v:g}" for k, v in f.get("target", STEADY_TARGET).items())
+            lines.append(f"| {name} | {target} | {f['clip']} | {f['frames']} | {f['source_change']:.2f} | "
                          f"{f['output_change']:.2f} | **{f['ratio']:.2f}** |")
     lines += ["",
              f"Sharpness: frame {s['frame']} of {s['clip']} ({s['size'][1]}x{s['size'][0]}, inter-ocular "

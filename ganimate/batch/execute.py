@@ -92,7 +92,7 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         device=o.get("device", "auto"), face=o.get("face", "all"), crf=o.get("crf", 18),
         preset=o.get("preset", "veryfast"), batch=o.get("batch", 16 if job.kind == "aus" else 8),
         detect_every=o.get("detect_every", DETECT_EVERY), quiet=True, threads=threads,
-        precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"),
+        precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"), lids=o.get("lids", True),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
 

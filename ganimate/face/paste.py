@@ -114,3 +114,21 @@ def paste_warped(frame: np.ndarray, matrix: np.ndarray, mask: np.ndarray, flow: 
     area += (edited - area) * m[..., None]
     out[y0:y1, x0:x1] = np.clip(np.rint(area), 0, 255).astype(np.uint8)
     return out
+
+
+def advect_points(points: np.ndarray, flow: np.ndarray, matrix: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """Where points of the input frame lie after paste_warped's warp: float (K, 2) frame px -> float64 (K, 2).
+
+    flow: float32 SxSx2 backward displacement in crop px (output p shows the input at p + flow(p)); matrix:
+    float (2, 3) frame -> crop. Solves q + flow(q) = p by fixed-point steps (the flow is smooth and a few px)."""
+    from ganimate.face.align import transform_points
+
+    p = np.asarray(points, np.float64)
+    lin = invert_transform(matrix)[:, :2]
+    q = p.copy()
+    for _ in range(iterations):
+        c = transform_points(matrix, q).astype(np.float32)
+        f = cv2.remap(np.ascontiguousarray(flow, dtype=np.float32), c[None, :, 0], c[None, :, 1], cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=(0.0, 0.0))[0]
+        q = p - f.astype(np.float64) @ lin.T
+    return q

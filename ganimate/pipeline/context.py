@@ -22,8 +22,9 @@ def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = Fal
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
                  if need_generator else None)
-    # the outline mask of every edit reads the landmarks
-    landmarks = load_landmarks(run) if need_landmarks or (need_generator and inf.mask == "landmarks") else None
+    # the outline mask of every edit and the lids' closing read the landmarks
+    uses_landmarks = need_generator and (inf.mask == "landmarks" or inf.lids is not None)
+    landmarks = load_landmarks(run) if need_landmarks or uses_landmarks else None
     from ganimate.face.detect import FaceDetector
 
     # one detector for the source and the reference (tracked in parallel threads; sessions allow it):

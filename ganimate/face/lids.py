@@ -1,0 +1,214 @@
+"""Closing eyelids over the eyes at the frame's own resolution, from the face's 68 landmarks.
+
+A closing eye is not a smooth motion: the upper lid slides down over the eyeball, so the opening vanishes. A
+smooth flow on the generator's coarse grid cannot make that fold (measured: the shipped warping generator keeps
+86% of the lid gap when asked for AU45 = 4), and stretching the skin above the eye down over it (a
+piecewise-affine fold, tried first) drags the crease, the lashes and the brow into streaks. So the lid is laid
+over the eye: the band from the open lid's lashes down to the lid's new edge takes smooth skin inpainted from
+around the eye, and a soft lash line, in the lashes' own colour, is drawn along that edge. What is not covered
+(the rest of the opening, everything beyond a few px from the eye) stays exactly as it was.
+
+Eye frame: u runs from the outer-left corner (0) to the right corner (1) of one eye in the image, v is the
+distance in px perpendicular to that line, positive down the face. Lid curves are cubics through the two
+corners and the lid's two landmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
+EYES = ((36, 39, (37, 38), (41, 40), tuple(range(17, 22))), (42, 45, (43, 44), (47, 46), tuple(range(22, 27))))
+
+SAMPLES = 24  # points along each lid curve for the polygons
+LASHES = 0.25  # eye widths of lid margin, lashes and their shadow above the upper lid's landmarks, covered too,
+BROW_SHARE = 0.4  # but never more than this share of the way up to the brow: the inpainted skin takes no brow hair
+MARGIN_DOWN = 0.03  # eye widths below the lower lid's landmarks the closed lid reaches: no sclera strip left
+CORNER = 0.04  # eye widths the cover reaches beyond the lid curves everywhere, the corners too
+CORNER_PAST = 0.06  # eye widths the cover runs on past each corner, along the eye line
+FEATHER = 0.08  # eye widths over which the cover's edge fades into the skin around it
+LASH_WIDTH = 0.07  # Gaussian sigma of a shut lid's lash line, eye widths (at least 0.6 px): its lashes bunch up
+LASH_OPEN = 0.03  # the same for a lid that has hardly moved
+LASH_OPACITY = 1.0  # at the lid's middle; it tapers towards the corners
+INPAINT_RADIUS = 3  # px, cv2.inpaint's neighbourhood
+BULGE = 0.6  # share of the cover, from its top, over which its colour moves to the skin tone below the eye
+UNDER_EYE = 0.2  # eye widths: the band below the lower lid whose median colour that tone is
+
+
+@dataclass(frozen=True)
+class LidCurve:
+    """Eye frame of one eye: origin float64 (2,) (left corner px), along / down unit vectors (2,), width px,
+    the cubic coefficients (a, b) of each lid: v(u) = u (1 - u) (a + b u), and the brow's points in the eye
+    frame, float64 (5, 2) (u, v) sorted by u."""
+
+    origin: np.ndarray
+    along: np.ndarray
+    down: np.ndarray
+    width: float
+    upper: tuple[float, float]
+    lower: tuple[float, float]
+    brow: np.ndarray
+
+    def to_eye(self, points: np.ndarray) -> np.ndarray:
+        d = np.asarray(points, np.float64) - self.origin
+        return np.stack([d @ self.along / self.width, d @ self.down], axis=-1)
+
+    def to_image(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return self.origin + (u * self.width)[..., None] * self.along + v[..., None] * self.down
+
+
+def _cubic_through(u: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """(a, b) of v = u (1 - u) (a + b u) through two points (u float (2,) inside (0, 1), v float (2,))."""
+    base = u * (1.0 - u)
+    m = np.stack([base, base * u], axis=1)
+    if abs(np.linalg.det(m)) < 1e-6 * max(float(np.abs(m).max()), 1e-12) ** 2:  # both points at one u
+        return float(np.mean(v / np.maximum(base, 1e-6))), 0.0
+    a, b = np.linalg.solve(m, v)
+    return float(a), float(b)
+
+
+def fit_lid_curves(points: np.ndarray, eye: int) -> LidCurve:
+    """The lid curves of eye 0 (image left, points 36-41) or 1 (42-47) from float (68, 2) landmarks."""
+    left, right, upper, lower, brow = EYES[eye]
+    p = np.asarray(points, np.float64)
+    axis = p[right] - p[left]
+    width = max(float(np.linalg.norm(axis)), 1e-6)
+    along = axis / width
+    down = np.array([-along[1], along[0]])
+    curve = LidCurve(p[left], along, down, width, (0.0, 0.0), (0.0, 0.0), np.zeros((0, 2)))
+    up, lo = curve.to_eye(p[list(upper)]), curve.to_eye(p[list(lower)])
+    upper_fit = _cubic_through(np.clip(up[:, 0], 0.05, 0.95), up[:, 1])
+    lower_fit = _cubic_through(np.clip(lo[:, 0], 0.05, 0.95), lo[:, 1])
+    brow_uv = curve.to_eye(p[list(brow)])
+    return LidCurve(p[left], along, down, width, upper_fit, lower_fit, brow_uv[np.argsort(brow_uv[:, 0])])
+
+
+def _lid(u: np.ndarray, coeffs: tuple[float, float]) -> np.ndarray:
+    inside = np.clip(u, 0.0, 1.0)
+    return inside * (1.0 - inside) * (coeffs[0] + coeffs[1] * inside)
+
+
+def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
+    """Curves of one eye in image px, float64 (SAMPLES, 2) each, from a little beyond one corner to a little
+    beyond the other (the dark corners are covered too): 'open' the top of the open eye's lid margin with its
+    lashes, 'bottom' just below the lower lid (how far a lid closes at most), 'lid' where the lid's edge comes
+    to at this closure (0..1)."""
+    u = np.linspace(-CORNER_PAST, 1.0 + CORNER_PAST, SAMPLES)
+    taper = np.sqrt(np.clip(4.0 * u * (1.0 - u), 0.0, 1.0))
+    w = curve.width
+    top = _lid(u, curve.upper) - (LASHES * taper + CORNER) * w
+    if len(curve.brow):  # v grows down the face: the brow has the smaller v
+        brow = np.interp(u, curve.brow[:, 0], curve.brow[:, 1])
+        top = np.maximum(top, _lid(u, curve.upper) + BROW_SHARE * np.minimum(brow - _lid(u, curve.upper), 0.0))
+    bottom = _lid(u, curve.lower) + (MARGIN_DOWN * taper + CORNER) * w
+    lid = _lid(u, curve.upper) + float(np.clip(closure, 0.0, 1.0)) * (bottom - _lid(u, curve.upper))
+    return {name: curve.to_image(u, v) for name, v in (("open", top), ("bottom", bottom), ("lid", lid))}
+
+
+def _polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """float32 HxW coverage of a polygon (float (K, 2) px), anti-aliased at 1/4 px."""
+    big = np.zeros((shape[0] * 4, shape[1] * 4), np.uint8)
+    pts = np.rint((polygon - offset + 0.5) * 4 * 16 - 0.5 * 16).astype(np.int32)
+    cv2.fillPoly(big, [pts], 255, lineType=cv2.LINE_8, shift=4)
+    return cv2.resize(big, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+def _lash_colour(image: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """float32 (3,) RGB of the lashes: the darkest third of the pixels on the open lid's margin (line: float
+    (K, 2) image px), mid-eye."""
+    mid = line[len(line) // 5: len(line) - len(line) // 5]
+    xy = np.clip(np.rint(mid).astype(int), 0, (image.shape[1] - 1, image.shape[0] - 1))
+    px = image[xy[:, 1], xy[:, 0]].astype(np.float32)
+    dark = px[np.argsort(px.sum(1))[: max(len(px) // 3, 1)]]
+    return dark.mean(0)
+
+
+def _under_eye_tone(box: np.ndarray, curve: LidCurve, lines: dict, offset: np.ndarray) -> np.ndarray | None:
+    """float32 (3,) median RGB of the skin in a band UNDER_EYE eye widths tall below the lower lid, mid-eye;
+    None when the band falls outside the box."""
+    u = np.linspace(0.2, 0.8, 12)
+    bottom = np.interp(u, *curve.to_eye(lines["bottom"]).T)
+    lower = np.concatenate([curve.to_image(u, bottom), curve.to_image(u[::-1], bottom[::-1] + UNDER_EYE * curve.width)])
+    band = _polygon_mask(box.shape[:2], lower, offset) > 0.5
+    return np.median(box[band].astype(np.float32), axis=0) if band.sum() >= 4 else None
+
+
+def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -> np.ndarray:
+    """One eye (0 image left, 1 right) of the image (uint8 HxWx3 RGB) closed by `closure`; points: float
+    (68, 2) landmarks in image px. The lid comes down over the eyeball: the band from the open lid's lashes
+    down to where the lid's edge now is takes the skin around the eye (inpainted from it at the frame's
+    resolution: a closed lid is smooth skin), and a soft lash line is drawn along the new edge. The rest of
+    the opening is left as it is. Pixels farther than a few px from the eye are unchanged."""
+    curve = fit_lid_curves(points, eye)
+    lines = lid_lines(curve, closure)
+    h, w = image.shape[:2]
+    pad = int(np.ceil(0.15 * curve.width)) + INPAINT_RADIUS + 2
+    allpts = np.concatenate(list(lines.values()))
+    x0, y0 = np.maximum(np.floor(allpts.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(allpts.max(0)).astype(int) + pad + 1, (w, h))
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return image.copy()
+    box = image[y0:y1, x0:x1]
+    offset = np.array([x0, y0], np.float64)
+    opening = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
+    # inpaint the whole opening (eyeball and lashes unknown), so the skin comes from outside the eye only
+    hole = cv2.dilate((opening > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8))
+    skin = cv2.inpaint(np.ascontiguousarray(box), hole, INPAINT_RADIUS, cv2.INPAINT_TELEA).astype(np.float32)
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    rel = curve.to_eye(np.stack([gx, gy], axis=-1))
+    lid_uv = curve.to_eye(lines["lid"])
+    below = rel[..., 1] - np.interp(rel[..., 0], lid_uv[:, 0], lid_uv[:, 1])  # px below the lid's new edge
+    cover = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["lid"][::-1]]), offset)
+    # the cover fades into the skin above it (no drawn outline of the eye) but ends sharp at the lid's edge,
+    # which the lash line hides: what is left of the eyeball below stays as it was
+    soft = max(FEATHER * curve.width, 0.5)
+    halo = np.minimum(2.0 * cv2.GaussianBlur(cover, (0, 0), soft), 1.0) * (below < 0.0)
+    cover = np.maximum(cover, halo)
+    # a shut lid bulges over the eyeball and catches the light, where the skin above it is often in the shadow
+    # of the brow (and that is all the inpainting sees): its colour moves from the inpainted skin at the top
+    # to the tone of the skin just below the eye by the lid's middle
+    top_uv = curve.to_eye(lines["open"])
+    depth = -below / np.maximum(-(np.interp(rel[..., 0], top_uv[:, 0], top_uv[:, 1]) - (rel[..., 1] - below)), 1e-6)
+    t = np.clip((1.0 - depth) / BULGE, 0.0, 1.0)
+    t = (t * t * (3.0 - 2.0 * t) * (cover > 0)).astype(np.float32)
+    tone = _under_eye_tone(box, curve, lines, offset)
+    if tone is not None:
+        inner = cover > 0.5
+        skin = skin + (tone - skin[inner].mean(0)) * t[..., None] if inner.any() else skin
+    out = box.astype(np.float32)
+    out += (skin - out) * cover[..., None]
+    # the lash line: a band along the lid's new edge, fading towards the corners; the lashes of a lid barely
+    # lowered stay thin and fall over the eyeball as a narrower shadow, those of a shut lid bunch up
+    c = float(np.clip(closure, 0.0, 1.0))
+    sigma = max((LASH_OPEN + (LASH_WIDTH - LASH_OPEN) * c * c) * curve.width, 0.6)
+    spread = np.where(below < 0.0, sigma, max(0.5 * sigma, 0.5))
+    u = np.clip(rel[..., 0], 0.0, 1.0)
+    inside = (rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)
+    alpha = LASH_OPACITY * np.sqrt(4.0 * u * (1.0 - u)) * np.exp(-0.5 * (below / spread) ** 2) * inside
+    alpha *= min(c * 4.0, 1.0)  # a barely moved lid keeps its own lashes
+    lash = _lash_colour(image, lid_lines(curve, 0.0)["lid"])
+    out += (lash - out) * alpha[..., None].astype(np.float32)
+    result = image.copy()
+    result[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return result
+
+
+def close_lids(image: np.ndarray, points: np.ndarray, closure: float) -> np.ndarray:
+    """The image (uint8 HxWx3 RGB) with both eyes closed by `closure` (0..1, fraction of the opening) at its own
+    resolution; points: float (68, 2) landmarks in image px. closure 0 returns a copy."""
+    out = image.copy()
+    if closure <= 0.0:
+        return out
+    for eye in (0, 1):
+        out = close_eye(out, points, eye, closure)
+    return out
+
+
+def lid_closure(target_au45: float, start: float, full: float) -> float:
+    """Fraction of the eyes' present opening a target AU45 intensity closes: 0 up to `start`, 1 from `full`,
+    a smoothstep between (both from the shared clips' landmarks, see InferConfig)."""
+    t = float(np.clip((target_au45 - start) / max(full - start, 1e-6), 0.0, 1.0))
+    return t * t * (3.0 - 2.0 * t)

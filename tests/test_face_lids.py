@@ -1,0 +1,108 @@
+"""Closing the lids from the landmarks: the lid curves, the cover and the lash line, the AU45 -> closure map."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ganimate.face.lids import close_eye, close_lids, fit_lid_curves, lid_closure, lid_lines
+
+SKIN = (205, 160, 135)
+
+
+def synthetic_eyes() -> tuple[np.ndarray, np.ndarray]:
+    """A skin-coloured uint8 200x240x3 image with two almond eyes (white sclera, dark iris) and float64 (68, 2)
+    landmarks whose eye points (36-47) lie on their lids and brow points (17-26) 35 px above them; the other
+    points sit far below, off the eyes."""
+    img = np.full((200, 240, 3), SKIN, np.uint8)
+    img = (img.astype(np.int16) + np.random.default_rng(0).integers(-6, 7, img.shape)).clip(0, 255).astype(np.uint8)
+    points = np.tile([120.0, 190.0], (68, 1))
+    for first, cx in ((36, 70.0), (42, 170.0)):
+        half, height = 30.0, 12.0  # eye half-width, lid height above / below the corner line
+        u = np.linspace(-1, 1, 200)
+        top = np.stack([cx + half * u, 100 - height * (1 - u**2)], 1)
+        bottom = np.stack([cx + half * u, 100 + height * (1 - u**2)], 1)
+        poly = np.concatenate([top, bottom[::-1]]).astype(np.int32)
+        cv2.fillPoly(img, [poly], (245, 245, 240))
+        cv2.circle(img, (int(cx), 100), 10, (60, 40, 30), -1)  # the iris fits inside the opening
+        cv2.polylines(img, [top.astype(np.int32)], False, (40, 30, 25), 2)  # lashes on the upper lid
+        for k, uu in enumerate((-1.0, -1 / 3, 1 / 3, 1.0)):
+            idx = (first, first + 1, first + 2, first + 3)[k]
+            points[idx] = (cx + half * uu, 100 - height * (1 - uu**2))
+        points[first + 5] = (cx - half / 3, 100 + height * (1 - 1 / 9))
+        points[first + 4] = (cx + half / 3, 100 + height * (1 - 1 / 9))
+        brow = 17 if first == 36 else 22
+        points[brow:brow + 5] = np.stack([cx + np.linspace(-half, half, 5), np.full(5, 65.0)], 1)
+    return img, points
+
+
+def opening_mask(points: np.ndarray, eye: int, shape) -> np.ndarray:
+    curve = fit_lid_curves(points, eye)
+    lines = lid_lines(curve, 0.0)
+    poly = np.concatenate([lines["lid"], lines["bottom"][::-1]])
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.rint(poly).astype(np.int32)], 1)
+    return cv2.erode(mask, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def test_lid_curves_pass_through_the_lid_landmarks_and_the_corners():
+    _, points = synthetic_eyes()
+    for eye, (up, lo) in enumerate((((37, 38), (41, 40)), ((43, 44), (47, 46)))):
+        curve = fit_lid_curves(points, eye)
+        lines = lid_lines(curve, 0.0)
+        for i in up:
+            assert np.min(np.linalg.norm(lines["lid"] - points[i], axis=1)) < 1.0
+        # starts on the corner line a little before the corner
+        start = curve.to_eye(lines["lid"][:1])[0]
+        assert start[1] == pytest.approx(0.0, abs=1e-9) and -0.1 < start[0] < 0.0
+        uv = curve.to_eye(points[list(lo)])
+        assert (uv[:, 1] > 0).all()  # the lower lid lies below the corner line, along "down"
+
+
+def test_closing_covers_the_eyeball_with_skin_and_leaves_the_rest_exact():
+    img, points = synthetic_eyes()
+    closed = close_lids(img, points, 1.0)
+    for eye in (0, 1):
+        inside = opening_mask(points, eye, img.shape)
+        before, after = img[inside].astype(int), closed[inside].astype(int)
+        white = lambda px: (px.min(1) > 225).mean()  # noqa: E731
+        dark = lambda px: (px.sum(1) < 250).mean()  # noqa: E731
+        assert white(before) > 0.4 and white(after) < 0.02  # the sclera is gone
+        assert dark(before) > 0.15
+        # the lash line is the only dark left: a thin band, far less than the iris was
+        assert dark(after) < 0.5 * dark(before)
+        skin = np.abs(after - np.array(SKIN)).sum(1) < 60
+        assert skin.mean() > 0.6
+    far = np.ones(img.shape[:2], bool)
+    far[70:140, 20:220] = False  # the cover stops well short of the brows (y 65)
+    np.testing.assert_array_equal(closed[far], img[far])
+
+
+def test_half_closure_covers_the_top_of_the_opening_and_keeps_its_bottom():
+    img, points = synthetic_eyes()
+    half = close_eye(img, points, 0, 0.5)
+    # the iris' top (above the corner line) is covered, its bottom below the new lid edge is untouched
+    assert np.abs(half[92, 70].astype(int) - np.array(SKIN)).sum() < 60
+    np.testing.assert_array_equal(half[108:110, 60:80], img[108:110, 60:80])
+    np.testing.assert_array_equal(half[:, 130:], img[:, 130:])  # the other eye is untouched
+
+
+def test_no_closure_is_a_copy():
+    img, points = synthetic_eyes()
+    out = close_lids(img, points, 0.0)
+    np.testing.assert_array_equal(out, img)
+    assert out is not img
+
+
+@pytest.mark.parametrize("au45", [0.0, 0.5])
+def test_closure_is_zero_up_to_the_start(au45):
+    assert lid_closure(au45, 0.5, 4.0) == 0.0
+
+
+def test_closure_rises_smoothly_to_one_at_full():
+    values = [lid_closure(a, 0.5, 4.0) for a in np.linspace(0.5, 5.0, 40)]
+    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    assert lid_closure(4.0, 0.5, 4.0) == pytest.approx(1.0)
+    assert lid_closure(5.0, 0.5, 4.0) == 1.0
+    assert 0.3 < lid_closure(2.25, 0.5, 4.0) < 0.7
