@@ -78,13 +78,13 @@ class RuntimeEditor:
             from ganimate.face.lids import lid_closure
             from ganimate.pipeline.render import cut_for_landmarks, face_mask
 
+            if self.lids is not None:
+                closure = lid_closure(float(target[AU_NAMES.index("AU45")]), self.lids.start, self.lids.full)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
-            read = self.landmarks.locate(lm_crop[None], mirror=self.lids is not None)[0]
+            read = self.landmarks.locate(lm_crop[None], mirror=closure > 0.0)[0]  # as the run time's edited_frames
             points = transform_points(invert_transform(lm_matrix), read)
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
-            if self.lids is not None:
-                closure = lid_closure(float(target[AU_NAMES.index("AU45")]), self.lids.start, self.lids.full)
         return self.paste(photo.image, crop, edit, matrix, mask, points, closure)
 
 

@@ -34,8 +34,11 @@ LASH_WIDTH = 0.07  # Gaussian sigma of a shut lid's lash line, eye widths (at le
 LASH_OPEN = 0.03  # the same for a lid that has hardly moved
 LASH_OPACITY = 1.0  # at the lid's middle; it tapers towards the corners
 INPAINT_RADIUS = 3  # px, cv2.inpaint's neighbourhood
+INPAINT_EYE = 40  # px: the smooth fill is made where the eye is at most this wide, then scaled up
 BULGE = 0.6  # share of the cover, from its top, over which its colour moves to the skin tone below the eye
 UNDER_EYE = 0.2  # eye widths: the band below the lower lid whose median colour that tone is
+GRAIN = 0.06  # eye widths: the band above the cover whose fine grain is mirrored into it
+GRAIN_GAIN = 0.5  # of that grain's contrast
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,35 @@ def _under_eye_tone(box: np.ndarray, curve: LidCurve, lines: dict, offset: np.nd
     return np.median(box[band].astype(np.float32), axis=0) if band.sum() >= 4 else None
 
 
+def _inpaint_smooth(box: np.ndarray, hole: np.ndarray, eye_width: float) -> np.ndarray:
+    """float32 HxWx3: box (uint8 RGB) with the pixels where hole (uint8 HxW, 1 = unknown) is set filled from
+    around them (cv2's Telea inpainting), the rest as it was. The fill is smooth, so it is made at a scale
+    where the eye is at most INPAINT_EYE px wide (a 150 px eye: 14x less work) and scaled back up."""
+    scale = min(1.0, INPAINT_EYE / max(eye_width, 1e-6))
+    if scale >= 1.0:
+        return cv2.inpaint(np.ascontiguousarray(box), hole, INPAINT_RADIUS, cv2.INPAINT_TELEA).astype(np.float32)
+    h, w = hole.shape
+    size = (max(int(round(w * scale)), 3), max(int(round(h * scale)), 3))
+    small = cv2.resize(box, size, interpolation=cv2.INTER_AREA)
+    small_hole = (cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    filled = cv2.inpaint(small, cv2.dilate(small_hole, np.ones((3, 3), np.uint8)), INPAINT_RADIUS, cv2.INPAINT_TELEA)
+    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return np.where(hole[..., None] > 0, up, box.astype(np.float32))
+
+
+def _skin_grain(box: np.ndarray, curve: LidCurve, rel: np.ndarray, top_v: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """float32 HxWx3: the fine grain (pores, noise) of the skin just above the cover, mirrored down into it
+    again and again (a band GRAIN eye widths tall), so the inpainted lid is not smoother than the face;
+    rel: the box's pixels in the eye frame, top_v: the cover's top at each pixel's u, offset: the box's corner
+    in image px."""
+    hp = box.astype(np.float32) - cv2.GaussianBlur(box.astype(np.float32), (0, 0), max(0.02 * curve.width, 0.8))
+    band = max(GRAIN * curve.width, 1.0)
+    d = np.abs(rel[..., 1] - top_v) % (2.0 * band)
+    v = top_v - np.where(d < band, d, 2.0 * band - d) - 1.0  # always above the cover's top
+    src = (curve.to_image(rel[..., 0], v) - offset).astype(np.float32)  # box px
+    return cv2.remap(hp, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
 def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -> np.ndarray:
     """One eye (0 image left, 1 right) of the image (uint8 HxWx3 RGB) closed by `closure`; points: float
     (68, 2) landmarks in image px. The lid comes down over the eyeball: the band from the open lid's lashes
@@ -156,7 +188,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     opening = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
     # inpaint the whole opening (eyeball and lashes unknown), so the skin comes from outside the eye only
     hole = cv2.dilate((opening > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8))
-    skin = cv2.inpaint(np.ascontiguousarray(box), hole, INPAINT_RADIUS, cv2.INPAINT_TELEA).astype(np.float32)
+    skin = _inpaint_smooth(box, hole, curve.width)
     gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     rel = curve.to_eye(np.stack([gx, gy], axis=-1))
     lid_uv = curve.to_eye(lines["lid"])
@@ -171,13 +203,16 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     # of the brow (and that is all the inpainting sees): its colour moves from the inpainted skin at the top
     # to the tone of the skin just below the eye by the lid's middle
     top_uv = curve.to_eye(lines["open"])
-    depth = -below / np.maximum(-(np.interp(rel[..., 0], top_uv[:, 0], top_uv[:, 1]) - (rel[..., 1] - below)), 1e-6)
-    t = np.clip((1.0 - depth) / BULGE, 0.0, 1.0)
+    top_v = np.interp(rel[..., 0], top_uv[:, 0], top_uv[:, 1])
+    edge_v = rel[..., 1] - below
+    share = (rel[..., 1] - top_v) / np.maximum(edge_v - top_v, 1e-6)  # 0 at the cover's top, 1 at the lid's edge
+    t = np.clip(share / BULGE, 0.0, 1.0)
     t = (t * t * (3.0 - 2.0 * t) * (cover > 0)).astype(np.float32)
     tone = _under_eye_tone(box, curve, lines, offset)
-    if tone is not None:
-        inner = cover > 0.5
-        skin = skin + (tone - skin[inner].mean(0)) * t[..., None] if inner.any() else skin
+    inner = cover > 0.5
+    if tone is not None and inner.any():
+        skin = skin + (tone - skin[inner].mean(0)) * t[..., None]
+    skin = skin + GRAIN_GAIN * _skin_grain(box, curve, rel, top_v, offset)
     out = box.astype(np.float32)
     out += (skin - out) * cover[..., None]
     # the lash line: a band along the lid's new edge, fading towards the corners; the lashes of a lid barely

@@ -40,13 +40,15 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         edits = generator.edit_maps(crops, targets)
         if landmarks is None:
             return [(e, ellipse, None, 0.0) for e in edits]
-        # the lids' fold needs the lid points to a px or two: the mirror-averaged read (NME 3.9% vs 4.1%)
-        points = landmarks.locate(np.stack([cut[0] for _, _, cut in items]), mirror=lids is not None)
+        closures = [lid_closure(float(t[au45]), lids.start, lids.full) if lids is not None else 0.0
+                    for _, t, _ in items]
+        # closing lids needs the lid points to a px or two: then the mirror-averaged read (NME 3.9% vs 4.1%,
+        # twice the model's work, so only in batches where a lid moves)
+        points = landmarks.locate(np.stack([cut[0] for _, _, cut in items]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, t, cut) in zip(edits, points, items, strict=True):
+        for e, p, (c, _, cut), closure in zip(edits, points, items, closures, strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            closure = lid_closure(float(t[au45]), lids.start, lids.full) if lids is not None else 0.0
             results.append((e, mask, in_frame, closure))
         return results
 
