@@ -38,24 +38,32 @@ def test_a_warping_generator_moves_the_frames_pixels_and_leaves_the_rest(tmp_pat
     np.testing.assert_array_equal(far[:20], frame[:20])  # outside the face: bit-exact
 
 
-def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp_path):
+def _astronaut_setup(astronaut, tmp_path, flow_px, mirror=False):
+    """A 64 px random warping generator, the astronaut's face cut for it, and the landmark model's 68 points
+    read on its own crop (float (68, 2), landmark-crop px) with that crop's frame -> crop matrix."""
     from ganimate.config import CropConfig, DetectConfig
     from ganimate.export.generator import build_random_warp_generator_onnx
-    from ganimate.face.align import invert_transform, transform_points
     from ganimate.face.detect import FaceDetector
-    from ganimate.face.mask import outline_points
     from ganimate.infer.landmarks import LandmarkEstimator
     from ganimate.pipeline.faces import cut_face
-    from ganimate.pipeline.render import cut_for_landmarks, face_mask
+    from ganimate.pipeline.render import cut_for_landmarks
 
-    gen = Generator(build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=(3.0, 0.0)),
+    gen = Generator(build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=flow_px),
                     backend="onnxruntime")
     marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
     face = FaceDetector(DetectConfig()).detect(astronaut)[0]
     crop = cut_face(astronaut, 0, face, CropConfig(size=64), None)
     lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop.face.landmarks, crop.crop, crop.matrix, marks.size)
     assert lm_crop.shape == (128, 128, 3)  # the generator's 64 px crop is not the landmark model's: cut anew
-    points = marks.locate(lm_crop[None])[0]
+    return gen, crop, marks.locate(lm_crop[None], mirror=mirror)[0], lm_matrix
+
+
+def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp_path):
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.mask import outline_points
+    from ganimate.pipeline.render import face_mask
+
+    gen, crop, points, lm_matrix = _astronaut_setup(astronaut, tmp_path, (3.0, 0.0))
     ellipse = make_feather_mask(gen.size)
     mask = face_mask(transform_points(invert_transform(lm_matrix), points), crop.matrix, ellipse)
     assert (mask <= ellipse).all() and (mask < ellipse).sum() > 50  # the outline only takes away
@@ -93,21 +101,11 @@ def test_advect_points_finds_where_the_flow_carried_a_point():
 
 
 def test_edit_face_closes_the_lids_after_the_paste_and_only_with_a_closure(astronaut, tmp_path):
-    from ganimate.config import CropConfig, DetectConfig
-    from ganimate.export.generator import build_random_warp_generator_onnx
     from ganimate.face.align import invert_transform, transform_points
-    from ganimate.face.detect import FaceDetector
-    from ganimate.infer.landmarks import LandmarkEstimator
-    from ganimate.pipeline.faces import cut_face
-    from ganimate.pipeline.render import cut_for_landmarks, edit_face
+    from ganimate.pipeline.render import edit_face
 
-    gen = Generator(build_random_warp_generator_onnx(tmp_path / "warp.onnx", size=64, flow_px=(0.0, 0.0)),
-                    backend="onnxruntime")
-    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
-    face = FaceDetector(DetectConfig()).detect(astronaut)[0]
-    crop = cut_face(astronaut, 0, face, CropConfig(size=64), None)
-    lm_crop, lm_matrix = cut_for_landmarks(astronaut, crop.face.landmarks, crop.crop, crop.matrix, marks.size)
-    points = transform_points(invert_transform(lm_matrix), marks.locate(lm_crop[None], mirror=True)[0])
+    gen, crop, read, lm_matrix = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0), mirror=True)
+    points = transform_points(invert_transform(lm_matrix), read)
     edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
     mask = make_feather_mask(64)
     pasted = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
