@@ -82,7 +82,7 @@ class CalibrationConfig:
 
 @dataclass(frozen=True)
 class LidConfig:
-    """The eyelid fold of ganimate/face/lids.py: a target AU45 closes the eyes' present opening from 0 at
+    """The eyelids' closing of ganimate/face/lids.py: a target AU45 closes the eyes' present opening from 0 at
     `start` to fully at `full` (smoothstep). On the shared clips OpenFace's own lid points start to close at
     AU45 ~0.5 (gap 92% of the open one at 0.5-1, 76% at 1.5-2, 59% at 2.5-3), then stay near half open at
     AU45 >= 3, where the eyes are shut and the points sit on the two edges of the dark lash line (looked at:
@@ -110,8 +110,8 @@ class InferConfig:
     # paste-back mask: landmarks = each face's own outline from the landmark model (ganimate/face/mask.py),
     # ellipse = the fixed ellipse of the aligned crop (no landmark model run)
     mask: str = "landmarks"
-    # a target AU45 folds the lids shut from the landmarks at the frame's resolution (the warping generator's
-    # coarse flow cannot close an eye); None = the generator's own edit only. Runs the landmark model
+    # a target AU45 lays the lids over the eyes from the landmarks at the frame's resolution (the warping
+    # generator's coarse flow cannot close an eye); None = the generator's own edit only. Needs the landmark model
     lids: LidConfig | None = field(default_factory=LidConfig)
 
 

@@ -42,7 +42,7 @@ Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
 def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray,
                            mask: np.ndarray, points: np.ndarray | None = None, closure: float = 0.0) -> np.ndarray:
     """The run-time paste of one face (ganimate.pipeline.render.edit_face): edit is Generator.edit_maps's
-    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; the lids folded
+    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; the lids closed
     by closure at the 68 points (frame px) when closure > 0."""
     from ganimate.pipeline.render import edit_face
 
@@ -58,7 +58,7 @@ class RuntimeEditor:
     margin: float = DEFAULT_MARGIN
     paste: Callable = paste_generator_output
     landmarks: object | None = None  # a LandmarkEstimator: mask each edit by the face's outline, as --mask landmarks
-    lids: object | None = None  # a LidConfig (needs landmarks): fold the lids for a target AU45, as the run time
+    lids: object | None = None  # a LidConfig (needs landmarks): close the lids for a target AU45, as the run time
     outline: bool = True  # with landmarks: mask by the face's outline (else the ellipse)
     mask: np.ndarray = field(init=False)
 
@@ -73,13 +73,11 @@ class RuntimeEditor:
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
         mask, points, closure = self.mask, None, 0.0
         if self.landmarks is not None:
-            from ganimate.au.names import AU_NAMES
             from ganimate.face.align import invert_transform, transform_points
-            from ganimate.face.lids import lid_closure
+            from ganimate.face.lids import closure_for
             from ganimate.pipeline.render import cut_for_landmarks, face_mask
 
-            if self.lids is not None:
-                closure = lid_closure(float(target[AU_NAMES.index("AU45")]), self.lids.start, self.lids.full)
+            closure = closure_for(target, self.lids)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
             read = self.landmarks.locate(lm_crop[None], mirror=closure > 0.0)[0]  # as the run time's edited_frames
             points = transform_points(invert_transform(lm_matrix), read)

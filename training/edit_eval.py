@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mask", choices=("ellipse", "landmarks"), default="ellipse",
                     help="paste mask of the generators' edits, as the run-time --mask")
     ap.add_argument("--lid-fold", action="store_true",
-                    help="fold the lids for a target AU45 from the landmarks, as the run time's default")
+                    help="close the lids for a target AU45 from the landmarks, as the run time's default (--lids)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)

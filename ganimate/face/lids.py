@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ganimate.au.names import AU_NAMES
+
 # per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
 EYES = ((36, 39, (37, 38), (41, 40), tuple(range(17, 22))), (42, 45, (43, 44), (47, 46), tuple(range(22, 27))))
 
@@ -97,18 +99,20 @@ def _lid(u: np.ndarray, coeffs: tuple[float, float]) -> np.ndarray:
 def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
     """Curves of one eye in image px, float64 (SAMPLES, 2) each, from a little beyond one corner to a little
     beyond the other (the dark corners are covered too): 'open' the top of the open eye's lid margin with its
-    lashes, 'bottom' just below the lower lid (how far a lid closes at most), 'lid' where the lid's edge comes
-    to at this closure (0..1)."""
+    lashes, 'margin' the open upper lid's edge itself, 'bottom' just below the lower lid (how far a lid closes
+    at most), 'lid' where the lid's edge comes to at this closure (0..1)."""
     u = np.linspace(-CORNER_PAST, 1.0 + CORNER_PAST, SAMPLES)
     taper = np.sqrt(np.clip(4.0 * u * (1.0 - u), 0.0, 1.0))
     w = curve.width
-    top = _lid(u, curve.upper) - (LASHES * taper + CORNER) * w
+    margin = _lid(u, curve.upper)
+    top = margin - (LASHES * taper + CORNER) * w
     if len(curve.brow):  # v grows down the face: the brow has the smaller v
         brow = np.interp(u, curve.brow[:, 0], curve.brow[:, 1])
-        top = np.maximum(top, _lid(u, curve.upper) + BROW_SHARE * np.minimum(brow - _lid(u, curve.upper), 0.0))
+        top = np.maximum(top, margin + BROW_SHARE * np.minimum(brow - margin, 0.0))
     bottom = _lid(u, curve.lower) + (MARGIN_DOWN * taper + CORNER) * w
-    lid = _lid(u, curve.upper) + float(np.clip(closure, 0.0, 1.0)) * (bottom - _lid(u, curve.upper))
-    return {name: curve.to_image(u, v) for name, v in (("open", top), ("bottom", bottom), ("lid", lid))}
+    lid = margin + float(np.clip(closure, 0.0, 1.0)) * (bottom - margin)
+    return {name: curve.to_image(u, v)
+            for name, v in (("open", top), ("margin", margin), ("bottom", bottom), ("lid", lid))}
 
 
 def _polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -178,7 +182,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     lines = lid_lines(curve, closure)
     h, w = image.shape[:2]
     pad = int(np.ceil(0.15 * curve.width)) + INPAINT_RADIUS + 2
-    allpts = np.concatenate(list(lines.values()))
+    allpts = np.concatenate([lines["open"], lines["bottom"]])
     x0, y0 = np.maximum(np.floor(allpts.min(0)).astype(int) - pad, 0)
     x1, y1 = np.minimum(np.ceil(allpts.max(0)).astype(int) + pad + 1, (w, h))
     if x1 - x0 < 3 or y1 - y0 < 3:
@@ -192,7 +196,8 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     rel = curve.to_eye(np.stack([gx, gy], axis=-1))
     lid_uv = curve.to_eye(lines["lid"])
-    below = rel[..., 1] - np.interp(rel[..., 0], lid_uv[:, 0], lid_uv[:, 1])  # px below the lid's new edge
+    edge_v = np.interp(rel[..., 0], lid_uv[:, 0], lid_uv[:, 1])
+    below = rel[..., 1] - edge_v  # px below the lid's new edge
     cover = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["lid"][::-1]]), offset)
     # the cover fades into the skin above it (no drawn outline of the eye) but ends sharp at the lid's edge,
     # which the lash line hides: what is left of the eyeball below stays as it was
@@ -204,10 +209,8 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     # to the tone of the skin just below the eye by the lid's middle
     top_uv = curve.to_eye(lines["open"])
     top_v = np.interp(rel[..., 0], top_uv[:, 0], top_uv[:, 1])
-    edge_v = rel[..., 1] - below
     share = (rel[..., 1] - top_v) / np.maximum(edge_v - top_v, 1e-6)  # 0 at the cover's top, 1 at the lid's edge
-    t = np.clip(share / BULGE, 0.0, 1.0)
-    t = (t * t * (3.0 - 2.0 * t) * (cover > 0)).astype(np.float32)
+    t = (_smoothstep(share / BULGE) * (cover > 0)).astype(np.float32)
     tone = _under_eye_tone(box, curve, lines, offset)
     inner = cover > 0.5
     if tone is not None and inner.any():
@@ -224,7 +227,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     inside = (rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)
     alpha = LASH_OPACITY * np.sqrt(4.0 * u * (1.0 - u)) * np.exp(-0.5 * (below / spread) ** 2) * inside
     alpha *= min(c * 4.0, 1.0)  # a barely moved lid keeps its own lashes
-    lash = _lash_colour(image, lid_lines(curve, 0.0)["lid"])
+    lash = _lash_colour(image, lines["margin"])
     out += (lash - out) * alpha[..., None].astype(np.float32)
     result = image.copy()
     result[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
@@ -234,16 +237,28 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
 def close_lids(image: np.ndarray, points: np.ndarray, closure: float) -> np.ndarray:
     """The image (uint8 HxWx3 RGB) with both eyes closed by `closure` (0..1, fraction of the opening) at its own
     resolution; points: float (68, 2) landmarks in image px. closure 0 returns a copy."""
-    out = image.copy()
     if closure <= 0.0:
-        return out
+        return image.copy()
+    out = image
     for eye in (0, 1):
-        out = close_eye(out, points, eye, closure)
+        out = close_eye(out, points, eye, closure)  # each returns a new image
     return out
+
+
+def _smoothstep(t):
+    """3t² − 2t³ of t clipped to [0, 1] (float or array)."""
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
 def lid_closure(target_au45: float, start: float, full: float) -> float:
     """Fraction of the eyes' present opening a target AU45 intensity closes: 0 up to `start`, 1 from `full`,
-    a smoothstep between (both from the shared clips' landmarks, see InferConfig)."""
-    t = float(np.clip((target_au45 - start) / max(full - start, 1e-6), 0.0, 1.0))
-    return t * t * (3.0 - 2.0 * t)
+    a smoothstep between (both from the shared clips' landmarks, see LidConfig)."""
+    return float(_smoothstep((target_au45 - start) / max(full - start, 1e-6)))
+
+
+def closure_for(target: np.ndarray, lids) -> float:
+    """lid_closure of a face's target AUs (float (17,), AU_NAMES order) under a LidConfig; 0 when lids is None."""
+    if lids is None:
+        return 0.0
+    return lid_closure(float(target[AU_NAMES.index("AU45")]), lids.start, lids.full)

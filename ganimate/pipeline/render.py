@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
-from ganimate.face.lids import close_lids, lid_closure
+from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.pipeline.stream import map_batched
 
@@ -22,31 +21,27 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
-    AU45 folds the eyelids shut (face/lids.py). No landmarks: the ellipse, and no lid fold."""
+    AU45 closes the eyelids (face/lids.py). No landmarks: the ellipse, and no lids closed. The landmark model
+    runs only for a batch that needs it (an outline, or a lid that moves)."""
     ellipse = make_feather_mask(generator.size)
-    au45 = AU_NAMES.index("AU45")
 
-    def prepare(frame, crops, targets):
-        if landmarks is None:
-            return [(c, t, None) for c, t in zip(crops, targets, strict=True)]
-        return [(c, t, cut_for_landmarks(frame.image, c.face.landmarks, c.crop, c.matrix, landmarks.size))
-                for c, t in zip(crops, targets, strict=True)]
-
-    pairs = ((frame, prepare(frame, crops, targets)) for frame, crops, targets in stream)
+    # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
+    pairs = ((frame, [(c, t, frame.image) for c, t in zip(crops, targets, strict=True)])
+             for frame, crops, targets in stream)
 
     def run(items):
         crops = np.stack([c.crop for c, _, _ in items])
         targets = np.stack([t for _, t, _ in items])
         edits = generator.edit_maps(crops, targets)
-        if landmarks is None:
+        closures = [closure_for(t, lids) for _, t, _ in items]
+        if landmarks is None or (not outline and max(closures) == 0.0):
             return [(e, ellipse, None, 0.0) for e in edits]
-        closures = [lid_closure(float(t[au45]), lids.start, lids.full) if lids is not None else 0.0
-                    for _, t, _ in items]
+        cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size) for c, _, image in items]
         # closing lids needs the lid points to a px or two: then the mirror-averaged read (NME 3.9% vs 4.1%,
         # twice the model's work, so only in batches where a lid moves)
-        points = landmarks.locate(np.stack([cut[0] for _, _, cut in items]), mirror=max(closures) > 0.0)
+        points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, _, cut), closure in zip(edits, points, items, closures, strict=True):
+        for e, p, (c, _, _), cut, closure in zip(edits, points, items, cuts, closures, strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
             results.append((e, mask, in_frame, closure))
@@ -64,7 +59,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               points: np.ndarray | None = None, closure: float = 0.0) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit), then, when
-    closure > 0, the lids folded shut by that fraction of their opening (face/lids.py) at the face's 68 points
+    closure > 0, the lids closed by that fraction of their opening (face/lids.py) at the face's 68 points
     (float (68, 2) frame px, read on the input) carried along by the generator's flow."""
     image = paste_edit(image, crop, matrix, edit, mask)
     if closure <= 0.0 or points is None:
@@ -109,7 +104,7 @@ def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, ma
 def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
                  stats: dict) -> None:
     """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the
-    command's Models (generator, and landmarks for the outline mask and the lid fold)."""
+    command's Models (generator, and landmarks for the outline mask and the lids)."""
     from contextlib import ExitStack
 
     from ganimate.video.writer import VideoWriter
