@@ -56,12 +56,16 @@ MaskOpt = Annotated[str, typer.Option("--mask", help="Where an edit may change t
 MASKS = ("landmarks", "ellipse")
 LidsOpt = Annotated[bool, typer.Option("--lids/--no-lids", help="Close the eyes over the eyeballs from the landmarks "
                                        "where the target has AU45 (a blink), at the frame's resolution.")]
+ShadingOpt = Annotated[bool, typer.Option("--shading/--no-shading", help="Add the expression's creases and "
+                                          "shading (a smile's folds, raised brows' forehead lines) from the "
+                                          "landmarks, on the frame's luminance.")]
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
+    shading: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -72,7 +76,7 @@ def build_run_config(
         encode=replace(EncodeConfig(), crf=crf, preset=preset),
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
                           threads=threads, precision=precision, mask=mask,
-                          lids=LidConfig() if lids else None),
+                          lids=LidConfig() if lids else None, shading=shading),
         face=face,
         show_progress=not quiet,
     )
@@ -118,7 +122,8 @@ def transfer(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    mask: MaskOpt = "landmarks", lids: LidsOpt = True, quiet: QuietOpt = False, workers: WorkersOpt = 0,
+    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, quiet: QuietOpt = False,
+    workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
     """Drive the faces of SRC with the expressions of REF (or of --aus REF.csv)."""
@@ -130,14 +135,14 @@ def transfer(
     if src.is_dir():
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
-                       detect_every=detect_every, precision=precision, mask=mask, lids=lids)
+                       detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet, threads, precision, mask, lids))
+                                                 detect_every, quiet, threads, precision, mask, lids, shading))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -158,7 +163,8 @@ def keyframes(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    mask: MaskOpt = "landmarks", lids: LidsOpt = True, quiet: QuietOpt = False, workers: WorkersOpt = 0,
+    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, quiet: QuietOpt = False,
+    workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
     """Animate a face from keyframed AU curves."""
@@ -173,7 +179,7 @@ def keyframes(
             raise GanimateError("--plot names one file; with a folder of sources use a jobs file (ganimate batch)")
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
-                       mask=mask, lids=lids)
+                       mask=mask, lids=lids, shading=shading)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -182,7 +188,7 @@ def keyframes(
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                     detect_every, quiet, threads, precision, mask, lids))
+                                                     detect_every, quiet, threads, precision, mask, lids, shading))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -113,6 +113,9 @@ class InferConfig:
     # a target AU45 lays the lids over the eyes from the landmarks at the frame's resolution (the warping
     # generator's coarse flow cannot close an eye); None = the generator's own edit only. Needs the landmark model
     lids: LidConfig | None = field(default_factory=LidConfig)
+    # the expression's shading (creases a smile or raised brows add, face/shading.py) laid on the luminance from
+    # the landmarks, by the shipped AU -> shading map; needs the landmark model
+    shading: bool = True
 
 
 @dataclass(frozen=True)

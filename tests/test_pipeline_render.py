@@ -116,3 +116,32 @@ def test_edit_face_closes_the_lids_after_the_paste_and_only_with_a_closure(astro
     eyes = points[36:48]
     assert changed.sum() > 200
     assert ys.min() >= eyes[:, 1].min() - 25 and ys.max() <= eyes[:, 1].max() + 25  # only around the eyes
+
+
+def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.shading import extend_points
+    from ganimate.pipeline.context import load_shading
+    from ganimate.pipeline.render import edit_face
+
+    shading = load_shading()
+    gen, crop, read, lm_matrix = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
+    points = transform_points(invert_transform(lm_matrix), read)
+    edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
+    mask = make_feather_mask(64)
+    pasted = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
+    zero = np.zeros((shading.side, shading.side), np.float32)
+    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0, zero,
+                                            shading), pasted)
+    smile = np.zeros(17, np.float32)
+    from ganimate.au.names import AU_NAMES
+
+    smile[AU_NAMES.index("AU06")], smile[AU_NAMES.index("AU12")] = 2.0, 3.0
+    shaded = edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0,
+                       shading.change(np.zeros(17), smile), shading)
+    changed = np.any(shaded != pasted, axis=2)
+    ys, xs = np.nonzero(changed)
+    ext = extend_points(points)
+    assert changed.sum() > 500
+    assert xs.min() >= ext[:, 0].min() - 2 and xs.max() <= ext[:, 0].max() + 2
+    assert ys.min() >= ext[:, 1].min() - 2 and ys.max() <= ext[:, 1].max() + 2

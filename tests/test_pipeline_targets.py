@@ -70,7 +70,8 @@ def test_neutral_window_uses_each_tracks_first_frames_before_editing_any():
         frames.append((i, [_Crop(0)], [a]))
     got = []
     out = with_neutral_targets(iter(frames), 5, lambda f, c, n, own: n + f)
-    for frame, _crops, targets in out:
+    for frame, _crops, targets, own in out:
+        assert own.shape == (1, 17)
         got.append((frame, targets[0, 8]))
     assert [f for f, _ in got] == list(range(12))
     # neutral AU12 over frames 0..4 = 20th percentile of [0,0,0,4,4] = 0

@@ -214,3 +214,29 @@ def test_a_blink_closes_the_eyes_only_with_the_lids_on(astronaut, tmp_path):
     assert diff[far].mean() < 0.5
     first = np.abs(outs[True][0].astype(int) - outs[False][0].astype(int)).sum(2)
     assert first[y0:y1, x0:x1].mean() < 0.2 * diff[y0:y1, x0:x1].mean()  # AU45 = 0: nothing closed
+
+
+def test_a_smile_shades_the_face_only_with_the_shading_on(astronaut, tmp_path):
+    import cv2
+
+    from ganimate.face.detect import FaceDetector
+
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves = tmp_path / "c.json"
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.2, "base": "neutral",
+                                  "curves": {"AU06": [[0, 2]], "AU12": [[0, 3]]}}))
+    outs = {}
+    for shading in (True, False):
+        out = tmp_path / f"k_{shading}.mp4"
+        with frame_progress(False) as p:
+            run_keyframes(load_curves(curves), img, out, _run(identity_generator(), shading=shading),
+                          KeyframesOptions(), p)
+        outs[shading] = _frames(out)[-1]
+    diff = np.abs(outs[True].astype(int) - outs[False].astype(int)).sum(2)
+    box = FaceDetector().detect(astronaut)[0].box.astype(int)
+    x0, y0, x1, y1 = box
+    assert diff[y0:y1, x0:x1].mean() > 1.0  # the face's luminance changed
+    far = np.ones(diff.shape, bool)
+    far[max(y0 - 40, 0):y1 + 40, max(x0 - 40, 0):x1 + 40] = False
+    assert diff[far].mean() < 0.5  # beyond it, x264's noise only

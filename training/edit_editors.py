@@ -40,13 +40,14 @@ Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
 
 
 def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray,
-                           mask: np.ndarray, points: np.ndarray | None = None, closure: float = 0.0) -> np.ndarray:
+                           mask: np.ndarray, points: np.ndarray | None = None, closure: float = 0.0,
+                           change: np.ndarray | None = None, shading=None) -> np.ndarray:
     """The run-time paste of one face (ganimate.pipeline.render.edit_face): edit is Generator.edit_maps's
-    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; the lids closed
-    by closure at the 68 points (frame px) when closure > 0."""
+    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; shaded by change
+    (AuShading.change) and the lids closed by closure at the 68 points (frame px)."""
     from ganimate.pipeline.render import edit_face
 
-    return edit_face(frame, crop, matrix, edit, mask, points, closure)
+    return edit_face(frame, crop, matrix, edit, mask, points, closure, change, shading)
 
 
 @dataclass
@@ -60,6 +61,10 @@ class RuntimeEditor:
     landmarks: object | None = None  # a LandmarkEstimator: mask each edit by the face's outline, as --mask landmarks
     lids: object | None = None  # a LidConfig (needs landmarks): close the lids for a target AU45, as the run time
     outline: bool = True  # with landmarks: mask by the face's outline (else the ellipse)
+    # an AuShading (needs landmarks and estimator): shade the change from the estimator's reading of the photo to
+    # the target, as the run time's --shading (a still's source AUs are the estimator's, as `ganimate keyframes`)
+    shading: object | None = None
+    estimator: object | None = None  # an AuEstimator
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,7 +76,7 @@ class RuntimeEditor:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
-        mask, points, closure = self.mask, None, 0.0
+        mask, points, closure, change = self.mask, None, 0.0, None
         if self.landmarks is not None:
             from ganimate.face.align import invert_transform, transform_points
             from ganimate.face.lids import closure_for
@@ -83,7 +88,13 @@ class RuntimeEditor:
             points = transform_points(invert_transform(lm_matrix), read)
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
-        return self.paste(photo.image, crop, edit, matrix, mask, points, closure)
+            if self.shading is not None and self.estimator is not None:
+                est_crop, _ = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.estimator.size,
+                                                     self.margin)
+                change = self.shading.change(self.estimator.estimate(est_crop[None])[0], target)
+        if change is None:  # editors' paste functions without shading keep their signature
+            return self.paste(photo.image, crop, edit, matrix, mask, points, closure)
+        return self.paste(photo.image, crop, edit, matrix, mask, points, closure, change, self.shading)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -406,6 +406,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="paste mask of the generators' edits, as the run-time --mask")
     ap.add_argument("--lid-fold", action="store_true",
                     help="close the lids for a target AU45 from the landmarks, as the run time's default (--lids)")
+    ap.add_argument("--shading", action="store_true",
+                    help="shade the expression from the landmarks, as the run time's default (--shading)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -425,12 +427,19 @@ def main(argv: list[str] | None = None) -> None:
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
         marks = None
-        if args.mask == "landmarks" or args.lid_fold:
+        if args.mask == "landmarks" or args.lid_fold or args.shading:
             from ganimate.infer.landmarks import LandmarkEstimator
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
         lids = LidConfig() if args.lid_fold else None
-        editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks")
+        shading, estimator = None, None
+        if args.shading:
+            from ganimate.pipeline.context import load_shading
+
+            shading = load_shading()
+            estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
+        editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
+                                        shading=shading, estimator=estimator)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -466,10 +475,10 @@ def main(argv: list[str] | None = None) -> None:
         from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
-        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold)
-                          for c in FLICKER_CLIPS]
-                 + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES)
-                     for c in FLICKER_CLIPS] if args.lid_fold else [])
+        flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
+                                  shading=args.shading) for c in FLICKER_CLIPS]
+                 + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,
+                             shading=args.shading) for c in FLICKER_CLIPS] if args.lid_fold else [])
                  for g in args.generator}
         if "geometry baseline" in editors:
             flick["geometry baseline"] = [flicker_per_frame(editors["geometry baseline"], videos, args.out, c)

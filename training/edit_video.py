@@ -118,9 +118,10 @@ def _flicker_result(clip: str, frames, regions, edited, target: dict = STEADY_TA
 
 
 def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0,
-            threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True) -> dict:
+            threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True,
+            shading: bool = True) -> dict:
     """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
-    `ganimate keyframes` (mask: its --mask; lids: its lid fold on or off)."""
+    `ganimate keyframes` (mask: its --mask; lids, shading: its --lids, --shading)."""
     from ganimate.au.curves import loads_curves
     from ganimate.config import CropConfig, DetectConfig, InferConfig, LidConfig, RunConfig
     from ganimate.infer.backend import read_model_info
@@ -133,7 +134,7 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     size = read_model_info(generator).image_size
     run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
                     infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask,
-                                      lids=LidConfig() if lids else None),
+                                      lids=LidConfig() if lids else None, shading=shading),
                     show_progress=False)
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)

@@ -15,6 +15,7 @@ class Models:
     generator: Generator | None = None
     detector: object | None = None  # a FaceDetector (MTCNN) to share between videos; None = one per video
     landmarks: object | None = None  # a LandmarkEstimator, loaded by commands that write or use landmarks
+    shading: object | None = None  # an AuShading (face/shading.py) when the run shades its edits
 
 
 def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = False) -> Models:
@@ -22,14 +23,24 @@ def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = Fal
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
                  if need_generator else None)
-    # the outline mask of every edit and the lids' closing read the landmarks
-    uses_landmarks = need_generator and (inf.mask == "landmarks" or inf.lids is not None)
+    # the outline mask of every edit, the lids' closing and the shading read the landmarks
+    uses_landmarks = need_generator and (inf.mask == "landmarks" or inf.lids is not None or inf.shading)
     landmarks = load_landmarks(run) if need_landmarks or uses_landmarks else None
+    shading = load_shading() if need_generator and inf.shading else None
     from ganimate.face.detect import FaceDetector
 
     # one detector for the source and the reference (tracked in parallel threads; sessions allow it):
     # compiling MTCNN's three nets costs ~0.15 s of CPU at start-up
-    return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect), landmarks=landmarks)
+    return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect), landmarks=landmarks,
+                  shading=shading)
+
+
+def load_shading():
+    """The shipped AU -> shading map (ganimate/models/au_shading.npz)."""
+    from ganimate.face.shading import AuShading
+    from ganimate.infer.models import DEFAULT_SHADING, resolve_model
+
+    return AuShading.load(resolve_model(None, DEFAULT_SHADING, "shading map"))
 
 
 def load_landmarks(run: RunConfig):

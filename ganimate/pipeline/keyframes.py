@@ -93,7 +93,7 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
             frame = VideoFrame(index=i, time=float(t), pts=None, time_base=None, image=image)
             targets = per_face[:, i]
             log.append((float(t), targets[0]))
-            yield frame, crops, targets
+            yield frame, crops, targets, own
 
     return gen(), info
 
@@ -105,7 +105,7 @@ def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, 
         # base "source": offsets on the face's own AUs of this frame (see docs/curves.md)
         return curves.targets(np.array([frame.time]), own)[0]
 
-    for frame, crops, targets in with_neutral_targets(own, opts.neutral_frames, target_for):
+    for frame, crops, targets, sources in with_neutral_targets(own, opts.neutral_frames, target_for):
         if len(targets):
             log.append((frame.time, targets[0]))
-        yield frame, crops, targets
+        yield frame, crops, targets, sources

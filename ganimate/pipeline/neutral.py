@@ -13,7 +13,7 @@ from ganimate.pipeline.targets import neutral_of
 def with_neutral_targets(stream, window: int, target_for) -> Iterator[tuple]:
     """Hold `window` frames back so each track's neutral is known (from its first `window` frames)
     before its first frame is edited. target_for(frame, crop, neutral, own_aus) gives one target.
-    Yields (frame, crops, targets float32 (n,17))."""
+    Yields (frame, crops, targets float32 (n,17), own AUs float32 (n,17))."""
     seen: dict[int, list[np.ndarray]] = {}
     fixed: dict[int, np.ndarray] = {}
     buf: deque = deque()
@@ -25,7 +25,8 @@ def with_neutral_targets(stream, window: int, target_for) -> Iterator[tuple]:
             if c.track_id not in fixed:
                 fixed[c.track_id] = neutral_of(np.stack(seen[c.track_id]))
             targets.append(target_for(frame, c, fixed[c.track_id], own))
-        return frame, crops, np.array(targets, dtype=np.float32).reshape(len(crops), 17)
+        return (frame, crops, np.array(targets, dtype=np.float32).reshape(len(crops), 17),
+                np.asarray(own_aus, dtype=np.float32).reshape(len(crops), 17))
 
     for frame, crops, own_aus in stream:
         for c, a in zip(crops, own_aus, strict=True):

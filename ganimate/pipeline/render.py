@@ -12,61 +12,72 @@ from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
+from ganimate.face.shading import shade_face
 from ganimate.pipeline.stream import map_batched
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
-                  outline: bool = True, lids: LidConfig | None = None):
-    """(frame, crops, targets (n,17)) -> (frame, output uint8 HxWx3) with every face's edit pasted.
+                  outline: bool = True, lids: LidConfig | None = None, shading=None):
+    """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
+    pasted.
 
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
-    AU45 closes the eyelids (face/lids.py). No landmarks: the ellipse, and no lids closed. The landmark model
-    runs only for a batch that needs it (an outline, or a lid that moves)."""
+    AU45 closes the eyelids (face/lids.py); with shading (an AuShading), the change from the source's AUs to the
+    target shades the face (face/shading.py). No landmarks: the ellipse, no lids closed, no shading. The
+    landmark model runs only for a batch that needs it (an outline, shading, or a lid that moves)."""
     ellipse = make_feather_mask(generator.size)
 
     # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
-    pairs = ((frame, [(c, t, frame.image) for c, t in zip(crops, targets, strict=True)])
-             for frame, crops, targets in stream)
+    pairs = ((frame, [(c, t, s, frame.image) for c, t, s in zip(crops, targets, sources, strict=True)])
+             for frame, crops, targets, sources in stream)
 
     def run(items):
-        crops = np.stack([c.crop for c, _, _ in items])
-        targets = np.stack([t for _, t, _ in items])
+        crops = np.stack([c.crop for c, _, _, _ in items])
+        targets = np.stack([t for _, t, _, _ in items])
         edits = generator.edit_maps(crops, targets)
-        closures = [closure_for(t, lids) for _, t, _ in items]
-        if landmarks is None or (not outline and max(closures) == 0.0):
-            return [(e, ellipse, None, 0.0) for e in edits]
-        cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size) for c, _, image in items]
+        closures = [closure_for(t, lids) for _, t, _, _ in items]
+        changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
+        if landmarks is None or (not outline and max(closures) == 0.0 and shading is None):
+            return [(e, ellipse, None, 0.0, None) for e in edits]
+        cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
+                for c, _, _, image in items]
         # closing lids needs the lid points to a px or two: then the mirror-averaged read (NME 3.9% vs 4.1%,
         # twice the model's work, so only in batches where a lid moves)
         points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, _, _), cut, closure in zip(edits, points, items, cuts, closures, strict=True):
+        for e, p, (c, _, _, _), cut, closure, change in zip(edits, points, items, cuts, closures, changes,
+                                                            strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            results.append((e, mask, in_frame, closure))
+            results.append((e, mask, in_frame, closure, change))
         return results
 
     for frame, items, results in map_batched(pairs, run, batch_size):
         image = frame.image
-        for (crop, _, _), (edit, mask, points, closure) in zip(items, results, strict=True):
-            image = edit_face(image, crop.crop, crop.matrix, edit, mask, points, closure)
+        for (crop, _, _, _), (edit, mask, points, closure, change) in zip(items, results, strict=True):
+            image = edit_face(image, crop.crop, crop.matrix, edit, mask, points, closure, change, shading)
         stats["frames"] = stats.get("frames", 0) + 1
         stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
         yield frame, image
 
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
-              points: np.ndarray | None = None, closure: float = 0.0) -> np.ndarray:
-    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit), then, when
-    closure > 0, the lids closed by that fraction of their opening (face/lids.py) at the face's 68 points
-    (float (68, 2) frame px, read on the input) carried along by the generator's flow."""
+              points: np.ndarray | None = None, closure: float = 0.0, change: np.ndarray | None = None,
+              shading=None) -> np.ndarray:
+    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit); then, at the
+    face's 68 points (float (68, 2) frame px, read on the input) carried along by the generator's flow, the
+    expression's shading (change: float32 GxG, AuShading.change, on shading's mean-shape grid) and, when
+    closure > 0, the lids closed by that fraction of their opening (face/lids.py)."""
     image = paste_edit(image, crop, matrix, edit, mask)
-    if closure <= 0.0 or points is None:
+    shade = change is not None and shading is not None and bool(np.any(change))
+    if points is None or (closure <= 0.0 and not shade):
         return image
     if edit.flow is not None:
         points = advect_points(points, edit.flow, matrix)
-    return close_lids(image, points, closure)
+    if shade:  # before the lids: their cover takes its skin from around the eye
+        image = shade_face(image, points, change, shading)
+    return close_lids(image, points, closure) if closure > 0.0 else image
 
 
 def cut_for_landmarks(image: np.ndarray, five: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
@@ -119,9 +130,10 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
             side = stack.enter_context(VideoWriter(preview, _side_info(info), run.encode, audio_from=src,
                                                    inputs=inputs))
         inf = run.infer
-        landmarks = models.landmarks if inf.mask == "landmarks" or inf.lids is not None else None
+        landmarks = models.landmarks if inf.mask == "landmarks" or inf.lids is not None or inf.shading else None
         for frame, image in edited_frames(stream, models.generator, inf.batch_size, stats, landmarks,
-                                          outline=inf.mask == "landmarks", lids=inf.lids):
+                                          outline=inf.mask == "landmarks", lids=inf.lids,
+                                          shading=models.shading if inf.shading else None):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))

@@ -1,0 +1,160 @@
+"""The shading an expression adds to a face, at the frame's own resolution, from its 68 landmarks.
+
+A smile deepens the nasolabial folds and bunches the cheeks, raised brows furrow the forehead, a frown the
+skin between the brows: changes of light and shade that no warp of the face's own pixels can make. A linear
+map (training/au_shading.py: fitted on the shared clips, each frame resampled onto the mean face shape)
+gives the log-luminance change per AU unit on a mean-shape grid; here it is resampled onto one face through
+the triangles of its landmarks and applied to the luminance of the frame, so the skin's own colour, grain and
+sharpness stay. Only the luminance changes, and only inside the face's landmark mesh.
+
+Points: 68 landmarks (float (68, 2)) and, added by extend_points, forehead points above the brows, so the
+mesh covers the forehead the brows wrinkle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ganimate.au.names import AU_NAMES
+
+# AUs whose shading is applied: a smile's, raised and lowered brows' (the targets the clips hold enough of)
+SHADING_AUS = ("AU01", "AU02", "AU04", "AU06", "AU12")
+BROWS = tuple(range(17, 27))
+FOREHEAD_RISE = 0.45  # forehead points: the brow points moved this share of the nose-tip-to-brow distance up
+EYE_HOLES = (tuple(range(36, 42)), tuple(range(42, 48)))
+MOUTH_HOLE = tuple(range(48, 60))  # outer lips: lips and the mouth's interior are not skin to crease
+HOLE_MARGIN = 1.5  # px of the mean-shape grid the holes reach beyond their landmarks: a lip's edge drawn darker
+# (landmarks a px off on a stretched mouth) reads as a painted contour
+
+
+def extend_points(points: np.ndarray) -> np.ndarray:
+    """float (68, 2) landmarks -> float32 (78, 2): the 68 and ten forehead points above the brows."""
+    p = np.asarray(points, np.float32)
+    brows = p[list(BROWS)]
+    forehead = brows + FOREHEAD_RISE * (brows - p[30])
+    return np.concatenate([p, forehead]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class AuShading:
+    """weights: float32 (17, G, G) log-luminance change per AU unit on the mean-shape grid; mean_points: float32
+    (68, 2) the mean shape, px of that grid; triangles: int32 (T, 3) indices into extend_points(mean_points)."""
+
+    weights: np.ndarray
+    mean_points: np.ndarray
+    triangles: np.ndarray
+
+    @property
+    def side(self) -> int:
+        return int(self.weights.shape[-1])
+
+    def change(self, aus_from: np.ndarray, aus_to: np.ndarray) -> np.ndarray:
+        """float32 GxG log-luminance change on the mean-shape grid for AU intensities (17,) 0..5: the shading of
+        the AUs that rise only. A falling AU would have to lift this person's own creases, which lie a px or two
+        off the mean map's: on a smiling portrait driven to neutral that mottled the cheeks (looked at)."""
+        delta = np.maximum(np.asarray(aus_to, np.float32) - np.asarray(aus_from, np.float32), 0.0)
+        return np.tensordot(delta, self.weights, axes=([0], [0])).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, weights=self.weights, mean_points=self.mean_points, triangles=self.triangles,
+                 au_names=np.array(AU_NAMES))
+
+    @classmethod
+    def load(cls, path: Path) -> AuShading:
+        with np.load(path) as z:
+            if tuple(str(n) for n in z["au_names"]) != AU_NAMES:
+                raise ValueError(f"{path}: AU order differs from this version's")
+            return cls(z["weights"].astype(np.float32), z["mean_points"].astype(np.float32),
+                       z["triangles"].astype(np.int32))
+
+
+def triangulate(points: np.ndarray) -> np.ndarray:
+    """int32 (T, 3) Delaunay triangles of float (K, 2) points (indices into them)."""
+    p = np.asarray(points, np.float64)
+    lo, hi = p.min(0) - 1.0, p.max(0) + 1.0
+    subdiv = cv2.Subdiv2D((int(np.floor(lo[0])), int(np.floor(lo[1])),
+                           int(np.ceil(hi[0] - lo[0])) + 1, int(np.ceil(hi[1] - lo[1])) + 1))
+    for x, y in p:
+        subdiv.insert((float(x), float(y)))
+    tris = []
+    for t in subdiv.getTriangleList().reshape(-1, 3, 2):
+        d = np.linalg.norm(p[None, :, :] - t[:, None, :], axis=-1)
+        idx = d.argmin(axis=1)
+        if d[np.arange(3), idx].max() < 1e-3 and len(set(idx.tolist())) == 3:
+            tris.append(idx)
+    return np.array(tris, np.int32).reshape(-1, 3)
+
+
+def piecewise_coords(from_points: np.ndarray, to_points: np.ndarray, triangles: np.ndarray,
+                     shape: tuple[int, int], origin: tuple[float, float] = (0.0, 0.0),
+                     step: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """For a grid of shape (h, w) over the from-space (pixel (i, j) at origin + step * (j, i)), where each grid
+    point lies in the to-space by the piecewise-affine map of the triangles: float32 (h, w, 2) (x, y), and bool
+    (h, w) which grid points lie inside the mesh (the others' coordinates are 0)."""
+    h, w = shape
+    f = (np.asarray(from_points, np.float64) - origin) / step
+    t = np.asarray(to_points, np.float64)
+    label = np.full((h, w), -1, np.int32)
+    for k, tri in enumerate(triangles):
+        cv2.fillConvexPoly(label, np.round(f[tri] * 16).astype(np.int32), int(k), lineType=cv2.LINE_8, shift=4)
+    affine = np.zeros((len(triangles) + 1, 2, 3), np.float64)  # the last one (label -1) maps to 0
+    for k, tri in enumerate(triangles):
+        src = np.concatenate([f[tri], np.ones((3, 1))], axis=1)
+        if abs(np.linalg.det(src)) < 1e-9:
+            continue
+        affine[k] = np.linalg.solve(src, t[tri]).T
+    yy, xx = np.mgrid[0:h, 0:w]
+    a = affine[label]  # h x w x 2 x 3
+    coords = a[..., 0] * xx[..., None] + a[..., 1] * yy[..., None] + a[..., 2]
+    return coords.astype(np.float32), label >= 0
+
+
+def canonical_coords(points: np.ndarray, mean_points: np.ndarray, side: int, triangles: np.ndarray) -> np.ndarray:
+    """float32 side x side x 2: where each pixel of the mean-shape grid lies in a face crop whose landmarks are
+    points (float (68, 2) crop px); outside the mesh it points at the crop's corner."""
+    coords, _ = piecewise_coords(extend_points(mean_points), extend_points(points), triangles, (side, side))
+    return coords
+
+
+def face_region(mean_points: np.ndarray, side: int, triangles: np.ndarray) -> np.ndarray:
+    """bool side x side: the mean-shape grid's pixels inside the mesh, minus the eyes and the mouth's interior."""
+    _, inside = piecewise_coords(extend_points(mean_points), extend_points(mean_points), triangles, (side, side))
+    holes = np.zeros((side, side), np.uint8)
+    for hole in (*EYE_HOLES, MOUTH_HOLE):
+        cv2.fillPoly(holes, [np.round(mean_points[list(hole)] * 16).astype(np.int32)], 1, shift=4)
+    outside = cv2.distanceTransform((holes == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    return inside & (outside > HOLE_MARGIN)
+
+
+def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
+               grid_step: float = 2.0) -> np.ndarray:
+    """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
+    log-luminance change (float32 GxG, AuShading.change): a new uint8 HxWx3 frame, pixels outside the face's
+    mesh bit-exact. The change is resampled on a grid of grid_step px (it is smooth) and scaled up."""
+    if not np.any(change):
+        return image
+    ext = extend_points(points)
+    h, w = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(ext.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(ext.max(0)).astype(int) + 2, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return image
+    gh, gw = int(np.ceil((y1 - y0) / grid_step)) + 1, int(np.ceil((x1 - x0) / grid_step)) + 1
+    coords, inside = piecewise_coords(ext, extend_points(shading.mean_points), shading.triangles, (gh, gw),
+                                      (float(x0), float(y0)), grid_step)
+    coarse = cv2.remap(change, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                       borderValue=0.0) * inside
+    # coarse grid point (i, j) sits at frame px (x0 + j * step, y0 + i * step): resample onto the pixels
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    fine = cv2.remap(coarse.astype(np.float32), ((xx - x0) / grid_step).astype(np.float32),
+                     ((yy - y0) / grid_step).astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    shaded = (region + 10.0) * np.exp(fine)[..., None] - 10.0
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.round(shaded), 0, 255).astype(np.uint8)
+    return out

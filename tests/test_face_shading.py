@@ -1,0 +1,121 @@
+"""The expression's shading at run time: mesh, piecewise-affine resampling, and luminance-only shading."""
+
+import numpy as np
+import pytest
+
+from ganimate.au.names import AU_NAMES
+from ganimate.face.shading import (
+    AuShading,
+    extend_points,
+    face_region,
+    piecewise_coords,
+    shade_face,
+    triangulate,
+)
+from ganimate.infer.models import DEFAULT_SHADING
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return AuShading.load(DEFAULT_SHADING)
+
+
+def _face(shipped, scale=4.0, offset=(20.0, 30.0)):
+    """A face's 68 points (float (68, 2)): the shipped mean shape, scaled and moved."""
+    return shipped.mean_points * scale + np.array(offset, np.float32)
+
+
+def test_forehead_points_lie_above_the_brows(shipped):
+    p = _face(shipped)
+    ext = extend_points(p)
+    assert ext.shape == (78, 2)
+    np.testing.assert_array_equal(ext[:68], p)
+    assert np.all(ext[68:, 1] < p[17:27, 1] - 5)
+
+
+def test_triangles_tile_the_points_convex_hull():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0, 100, (40, 2)).astype(np.float32)
+    tris = triangulate(pts)
+    def cross(u, v):
+        return u[0] * v[1] - u[1] * v[0]
+
+    area = sum(abs(cross(pts[b] - pts[a], pts[c] - pts[a])) / 2 for a, b, c in tris)
+    assert area == pytest.approx(cv2.contourArea(cv2.convexHull(pts)), rel=1e-4)
+
+
+def test_piecewise_coords_of_an_affine_motion_are_that_motion(shipped):
+    src = extend_points(_face(shipped, 1.0, (0, 0)))
+    tris = triangulate(src)
+    a = np.array([[1.3, 0.2, 5.0], [-0.1, 0.9, 2.0]])
+    dst = src @ a[:, :2].T + a[:, 2]
+    coords, inside = piecewise_coords(src, dst, tris, (64, 64))
+    assert inside.sum() > 1000
+    yy, xx = np.mgrid[0:64, 0:64]
+    want = np.stack([xx, yy], -1) @ a[:, :2].T + a[:, 2]
+    np.testing.assert_allclose(coords[inside], want[inside], atol=1e-3)
+    assert not inside[0, 0] and not inside[63, 63]  # the corners lie outside the face's mesh
+
+
+def test_face_region_leaves_out_the_eyes_and_lips(shipped):
+    region = face_region(shipped.mean_points, shipped.side, shipped.triangles)
+    for idx in (range(36, 42), range(42, 48), range(48, 60)):
+        x, y = np.round(shipped.mean_points[list(idx)].mean(0)).astype(int)
+        assert not region[y, x]
+    x, y = np.round(shipped.mean_points[[31, 48]].mean(0)).astype(int)  # the cheek beside the nose's wing
+    assert region[y, x]
+
+
+def test_change_is_linear_in_the_rise_of_each_au_and_ignores_falls():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(17, 8, 8)).astype(np.float32)
+    s = AuShading(w, np.zeros((68, 2), np.float32), np.zeros((0, 3), np.int32))
+    a, b = rng.uniform(0, 5, 17), rng.uniform(0, 5, 17)
+    rise = np.maximum(b - a, 0)
+    assert 0 < np.count_nonzero(rise) < 17
+    np.testing.assert_allclose(s.change(a, b), np.tensordot(rise, w, axes=1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(s.change(a, a), 0.0)
+    np.testing.assert_array_equal(s.change(b, np.minimum(a, b)), 0.0)  # only falls: nothing
+
+
+def test_save_and_load_round_trip_and_refuse_another_au_order(tmp_path, shipped):
+    path = tmp_path / "s.npz"
+    shipped.save(path)
+    back = AuShading.load(path)
+    np.testing.assert_array_equal(back.weights, shipped.weights)
+    np.testing.assert_array_equal(back.triangles, shipped.triangles)
+    np.savez(path, weights=shipped.weights, mean_points=shipped.mean_points, triangles=shipped.triangles,
+             au_names=np.array(AU_NAMES[::-1]))
+    with pytest.raises(ValueError, match="AU order"):
+        AuShading.load(path)
+
+
+def test_shading_darkens_inside_the_mesh_keeps_hue_and_leaves_the_rest_exact(shipped):
+    rng = np.random.default_rng(2)
+    img = rng.integers(60, 200, (340, 300, 3), dtype=np.uint8)
+    points = _face(shipped)
+    change = np.full((shipped.side, shipped.side), -0.2, np.float32)
+    out = shade_face(img, points, change, shipped)
+    ext = extend_points(points)
+    changed = np.any(out != img, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert xs.min() >= ext[:, 0].min() - 2 and xs.max() <= ext[:, 0].max() + 2
+    assert ys.min() >= ext[:, 1].min() - 2 and ys.max() <= ext[:, 1].max() + 2
+    cx, cy = np.round(points[30]).astype(int)  # the nose tip: deep inside, the full change
+    ratio = (out[cy, cx].astype(float) + 10) / (img[cy, cx].astype(float) + 10)
+    np.testing.assert_allclose(ratio, np.exp(-0.2), atol=0.01)  # every channel alike: the hue stays
+    np.testing.assert_array_equal(shade_face(img, points, np.zeros_like(change), shipped), img)
+
+
+def test_the_shipped_smile_shades_the_cheeks_not_the_forehead(shipped):
+    """The fitted map's smile (AU06 2, AU12 3) acts below the eyes more than above the brows."""
+    a = np.zeros(17, np.float32)
+    b = a.copy()
+    b[AU_NAMES.index("AU06")], b[AU_NAMES.index("AU12")] = 2.0, 3.0
+    ch = np.abs(shipped.change(a, b))
+    m = shipped.mean_points
+    below = ch[int(m[29, 1]):int(m[8, 1])].mean()
+    above = ch[:int(m[19, 1])].mean()
+    assert below > 1.5 * above
