@@ -1,12 +1,15 @@
 """How each AU shades the face: a linear map from AU change to log-luminance change, in a mean-shape frame.
 
 A warp moves a face's own pixels but cannot deepen a smile's nasolabial folds, bunch the cheeks under the eyes
-or furrow a frowning brow: those are changes of shading. Within one clip (same person, light and camera) each
-frame is warped onto the mean face shape by its own 68 landmarks (so what remains is shading, not motion);
-its log-luminance minus the clip's median, with the frame's overall exposure taken out, is regressed per pixel
-on its AUs minus the clip's median, by ridge least squares, as training/au_geometry.py does for the landmarks.
-Frames whose head pose strays from the clip's usual one are left out (their shading is the light's, not the
-muscles'). Fitted in a few minutes on a CPU; the run time applies it with ganimate/face/shading.py.
+or furrow a frowning brow: those are changes of shading. Within one clip (same person, light and camera), and
+within one LFW person's photos, each face is warped onto the mean face shape by its own 68 landmarks (so what
+remains is shading, not motion); its band-passed log-luminance minus the group's median, with the face's
+overall exposure taken out, is regressed per pixel on its AUs minus the group's median, by ridge least
+squares, as training/au_geometry.py does for the landmarks. Faces whose head pose strays from the group's
+usual one are left out (their shading is the light's, not the muscles'). The clips alone (23 people) gave
+a noisier map; with LFW's 1,500 people of several photos the frown reads ~3x stronger and the brows-up
+forehead less heavy (docs/edit_eval_shading.md). About a minute on a CPU; the run time applies it with
+ganimate/face/shading.py.
 
 Units: log-luminance (natural log of Y + 10, Y in 0..255) per AU intensity unit, on a SIDE x SIDE grid whose
 coordinates are the mean shape's (mean_points, in px of that grid).
@@ -97,8 +100,10 @@ def fit_au_shading(maps: np.ndarray, aus: np.ndarray, groups: np.ndarray, region
     return out
 
 
-def fit_from_crops(crops: Path, side: int = SIDE, max_pose_px: float = 3.0, log=print) -> AuShading:
-    """Fit on a landmark_crops folder's training clips (held-out clips left out)."""
+def fit_from_crops(crops: Path, side: int = SIDE, max_pose_px: float = 3.0,
+                   kinds: tuple[str, ...] = ("clip", "lfw"), log=print) -> AuShading:
+    """Fit on a landmark_crops folder's training rows of these kinds ("clip": clip frames grouped by clip,
+    "lfw": LFW photos grouped by person), held-out people and clips left out."""
     from .dataset import read_aus_csv
     from .holdout import is_heldout
 
@@ -106,13 +111,13 @@ def fit_from_crops(crops: Path, side: int = SIDE, max_pose_px: float = 3.0, log=
     points = np.load(Path(crops) / "landmarks.npy")
     cache = np.load(next(Path(crops).glob("cache_*.npy")), mmap_mode="r")
     size = cache.shape[1]
-    clip = np.array([f.split("/")[0] == "clip" for f in table.files])
+    clip = np.array([f.split("/")[0] in kinds for f in table.files])
     keep = clip & np.isfinite(table.aus).all(axis=1) & np.array(
         [not is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
     groups = np.array(table.identities)
     keep &= steady_rows(points, groups, max_pose_px)
     rows = np.flatnonzero(keep)
-    log(f"  shading: {len(rows)} steady training clip frames of {int(clip.sum())}")
+    log(f"  shading: {len(rows)} steady training rows of {int(clip.sum())} ({', '.join(kinds)})")
     mean_points = (points[rows].mean(axis=0) * (side / size)).astype(np.float32)
     triangles = triangulate(extend_points(mean_points))
     maps = np.empty((len(rows), side, side), np.float32)
@@ -132,8 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fit the AU -> shading map on landmark crops' clip frames.")
     parser.add_argument("crops", type=Path, help="a folder written by ganimate.training.landmark_crops")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .npz")
+    parser.add_argument("--kinds", default="clip,lfw", help="comma-separated row kinds to fit on: clip, lfw")
     args = parser.parse_args(argv)
-    fit_from_crops(args.crops).save(args.out)
+    fit_from_crops(args.crops, kinds=tuple(args.kinds.split(","))).save(args.out)
     print(f"wrote {args.out}")
 
 
