@@ -119,3 +119,22 @@ def test_the_shipped_smile_shades_the_cheeks_not_the_forehead(shipped):
     below = ch[int(m[29, 1]):int(m[8, 1])].mean()
     above = ch[:int(m[19, 1])].mean()
     assert below > 1.5 * above
+
+
+def test_the_shipped_maps_fade_out_at_the_edge_of_the_face(shipped):
+    """No step where the shading stops: ~0 on the mesh's outline and the forehead's top, small at the edges of
+    the eyes and lips (a shorter fade there: a smile's folds reach the mouth's corners)."""
+    import cv2
+
+    from ganimate.face.shading import SHADING_AUS
+
+    region = face_region(shipped.mean_points, shipped.side, shipped.triangles)
+    ring = region & ~cv2.erode(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    filled = region.astype(np.uint8)
+    cv2.floodFill(filled, None, (0, 0), 2)  # the outside of the outline; what stays 0 are the holes
+    near_hole = cv2.dilate((filled == 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    for name in SHADING_AUS:
+        m = np.abs(shipped.weights[AU_NAMES.index(name)])
+        assert m.max() > 0.005
+        assert m[ring & ~near_hole].max() < 0.05 * m.max(), name
+        assert m[ring & near_hole].max() < 0.2 * m.max(), name

@@ -20,7 +20,7 @@ def test_a_planted_symmetric_map_is_recovered():
             + aus[:, AU_NAMES.index("AU25"), None, None] * 0.03 * (yy > 15)  # a nuisance AU's own change
             + rng.normal(0, 0.1, (n, 1, 1))  # exposure
             + rng.normal(0, 0.01, (n, side, side)))
-    w = fit_au_shading(maps.astype(np.float32), aus, groups, region, ridge=1.0, smooth=0.0)
+    w = fit_au_shading(maps.astype(np.float32), aus, groups, region, ridge=1.0, smooth=0.0, taper=0.0)
     got = w[AU_NAMES.index("AU12")][region]
     want = true12[region] - np.median(true12[region])  # the exposure step takes out the map's median
     assert np.corrcoef(got, want)[0, 1] > 0.95
@@ -45,3 +45,16 @@ def test_steady_rows_drop_frames_whose_head_moved():
     pts[7] += 5.0  # one frame's head 5 px off
     keep = steady_rows(pts, np.zeros(10), 3.0)
     assert keep.sum() == 9 and not keep[7]
+
+
+def test_edge_taper_rises_from_zero_at_the_edge_and_holes_to_one_inside():
+    from ganimate.training.au_shading import edge_taper
+
+    region = np.zeros((32, 32), bool)
+    region[2:30, 2:30] = True
+    region[14:18, 14:18] = False  # a hole
+    t = edge_taper(region, 4.0, 2.0)
+    assert t[2, 16] < 0.05 and t[16, 2] < 0.05 and t[13, 16] < 0.05  # outline and hole
+    assert t[8, 8] == 1.0 and t[24, 24] == 1.0
+    assert np.all(t[~region] == 0.0)
+    assert t[16, 11] == 1.0 and t[16, 5] < 1.0  # 3 px from the hole: faded in; 3 px from the outline: not yet

@@ -30,6 +30,8 @@ SIDE = 64
 FIT_AUS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15", "AU17",
            "AU20", "AU23", "AU25", "AU26", "AU45")
 BAND_SIGMA = 6.0  # px of the 64 px grid: slower changes are the light's
+TAPER_PX = 4.0  # px of the 64 px grid over which the maps fade out towards the face's outline and forehead top
+HOLE_TAPER_PX = 2.0  # and towards the eyes and lips, where a smile's corners and a lid's fold lie close
 RIGID_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: the head's pose in the crop
 
 
@@ -70,13 +72,34 @@ def band_pass(maps: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
+def _smoothstep_from_edge(distance: np.ndarray, px: float) -> np.ndarray:
+    t = np.clip((distance - 1.0) / px, 0.0, 1.0)  # 0 on the outermost pixels
+    return t * t * (3.0 - 2.0 * t)
+
+
+def edge_taper(region: np.ndarray, px: float, hole_px: float | None = None) -> np.ndarray:
+    """float32 GxG weight rising (smoothstep) from 0 at region's outline to 1 at px inside, and from 0 at its
+    holes' edges to 1 at hole_px (default px) from them; 0 outside region."""
+    outside = np.pad(~region, 1, constant_values=True).astype(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)  # the zeros reachable from the border: the outline's outside
+    far_out = cv2.distanceTransform((outside != 2).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    far_hole = cv2.distanceTransform((outside != 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    t = np.minimum(_smoothstep_from_edge(far_out, px), _smoothstep_from_edge(far_hole, px if hole_px is None
+                                                                              else hole_px))
+    return (t * region).astype(np.float32)
+
+
 def fit_au_shading(maps: np.ndarray, aus: np.ndarray, groups: np.ndarray, region: np.ndarray,
-                   ridge: float = 10.0, smooth: float = 1.0) -> np.ndarray:
+                   ridge: float = 10.0, smooth: float = 1.0, taper: float = TAPER_PX,
+                   hole_taper: float = HOLE_TAPER_PX) -> np.ndarray:
     """float32 (17, side, side) log-luminance change per AU unit, zero outside region and for AUs not in
     SHADING_AUS. maps: float (N, side, side) canonical log-luminance (band-passed); aus: float (N, 17) 0..5;
     groups: (N,) clip keys; region: bool (side, side) where to fit. All FIT_AUS are regressed (the lids', lips'
     and jaw's own motion leaves shading behind that must not be credited to the AUs shaded); each map is then
-    made left-right symmetric (a crease is; the light of one clip is not) and smoothed by smooth px."""
+    made left-right symmetric (a crease is; the light of one clip is not), smoothed by smooth px and faded to 0
+    over taper px towards the face's outline and the forehead's top (a map that stopped there unfaded drew a
+    hard band across a large face's forehead: s29, 110 px eyes, looked at) and over hole_taper px towards the
+    eyes and lips (4 px there too took a tenth of the smile's reading: the folds reach the mouth's corners)."""
     from .au_geometry import centred_by_group
 
     flat = maps[:, region]
@@ -87,6 +110,7 @@ def fit_au_shading(maps: np.ndarray, aus: np.ndarray, groups: np.ndarray, region
     w = np.linalg.solve(x.T @ x + ridge * np.eye(len(cols)), x.T @ d_maps)  # (k, pixels)
     out = np.zeros((len(AU_NAMES),) + region.shape, np.float32)
     both = region & region[:, ::-1]
+    fade = edge_taper(both, taper, hole_taper) if taper > 0 else both.astype(np.float32)
     for k, c in enumerate(cols):
         if AU_NAMES[c] not in SHADING_AUS:
             continue
@@ -96,7 +120,7 @@ def fit_au_shading(maps: np.ndarray, aus: np.ndarray, groups: np.ndarray, region
         if smooth > 0:
             m = cv2.GaussianBlur(m, (0, 0), smooth) / np.maximum(cv2.GaussianBlur(both.astype(np.float32), (0, 0),
                                                                                   smooth), 1e-6) * both
-        out[c] = m
+        out[c] = m * fade
     return out
 
 
