@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.landmarks import POSE_POINTS
 from ganimate.face.shading import SHADING_AUS, AuShading, canonical_coords, extend_points, face_region, triangulate
 
 SIDE = 64
@@ -32,7 +33,6 @@ FIT_AUS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12
 BAND_SIGMA = 6.0  # px of the 64 px grid: slower changes are the light's
 TAPER_PX = 4.0  # px of the 64 px grid over which the maps fade out towards the face's outline and forehead top
 HOLE_TAPER_PX = 2.0  # and towards the eyes and lips, where a smile's corners and a lid's fold lie close
-RIGID_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: the head's pose in the crop
 
 
 def log_luminance(image: np.ndarray) -> np.ndarray:
@@ -51,11 +51,11 @@ def canonical_luminance(image: np.ndarray, points: np.ndarray, mean_points: np.n
 
 
 def steady_rows(points: np.ndarray, groups: np.ndarray, max_px: float) -> np.ndarray:
-    """bool (N,): rows whose rigid landmarks lie within max_px (mean) of their group's median."""
+    """bool (N,): rows whose pose landmarks (POSE_POINTS) lie within max_px (mean) of their group's median."""
     keep = np.zeros(len(points), dtype=bool)
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
-        rigid = points[idx][:, RIGID_POINTS]
+        rigid = points[idx][:, POSE_POINTS]
         d = np.linalg.norm(rigid - np.median(rigid, axis=0), axis=-1).mean(-1)
         keep[idx] = d <= max_px
     return keep

@@ -26,7 +26,7 @@ from torch import nn
 from ganimate.au.names import AU_NAMES, from_model_scale
 from ganimate.errors import GanimateError
 from ganimate.face.composite import composite
-from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, flip_landmarks
+from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, POSE_POINTS, flip_landmarks
 from ganimate.face.paste import make_feather_mask
 
 from .au_geometry import AuGeometry, teacher_points
@@ -56,7 +56,6 @@ WARP_COLUMNS = ("step", "time", "epoch", "lr", "total", "landmark", "landmark_st
                 "flow_tv",
                 "flow_outside", "att_mean", "att_tv", "attention_mean", "flow_mean_px", "img_per_s")
 _AU45 = AU_NAMES.index("AU45")
-RIGID_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: the head's pose in the crop
 
 
 def landmark_weights(config: TrainConfig) -> np.ndarray:
@@ -93,7 +92,7 @@ def clip_partners(dataset: FaceDataset, max_px: float = 2.5) -> dict[int, np.nda
     kinds = np.array(["clip" if Path(src).suffix.lower() in VIDEO_SUFFIXES else "photo" for src in dataset.sources])
     ids = np.array(dataset.identities)
     partners: dict[int, np.ndarray] = {}
-    rigid = dataset.landmarks[:, RIGID_POINTS]
+    rigid = dataset.landmarks[:, POSE_POINTS]
     for clip in np.unique(ids[kinds == "clip"]):
         rows = np.flatnonzero((kinds == "clip") & (ids == clip))
         d = np.linalg.norm(rigid[rows, None] - rigid[None, rows], axis=-1).mean(-1)

@@ -19,6 +19,7 @@ EYE_LEFT, EYE_RIGHT = tuple(range(36, 42)), tuple(range(42, 48))
 EYELIDS = (37, 38, 40, 41, 43, 44, 46, 47)  # the eyes without their corners
 OUTER_LIPS, INNER_LIPS = tuple(range(48, 60)), tuple(range(60, 68))
 MOUTH = OUTER_LIPS + INNER_LIPS
+POSE_POINTS = (27, 28, 29, 30, 36, 39, 42, 45)  # nose bridge and eye corners: they move with the head, not a muscle
 
 # Index of each point's mirror image under a horizontal flip.
 FLIP_PERMUTATION: tuple[int, ...] = tuple(
