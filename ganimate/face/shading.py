@@ -2,7 +2,8 @@
 
 A smile deepens the nasolabial folds and bunches the cheeks, raised brows furrow the forehead, a frown the
 skin between the brows: changes of light and shade that no warp of the face's own pixels can make. A linear
-map (training/au_shading.py: fitted on the shared clips, each frame resampled onto the mean face shape)
+map (training/au_shading.py: fitted on the shared clips and LFW people with several photos, each face
+resampled onto the mean face shape)
 gives the log-luminance change per AU unit on a mean-shape grid; here it is resampled onto one face through
 the triangles of its landmarks and applied to the luminance of the frame, so the skin's own colour, grain and
 sharpness stay. Only the luminance changes, and only inside the face's landmark mesh.
@@ -21,7 +22,8 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 
-# AUs whose shading is applied: a smile's, raised and lowered brows' (the targets the clips hold enough of)
+# AUs whose shading is applied: a smile's, raised and lowered brows' (AU25/26 were tried: too little, and they
+# would follow every syllable of speech; docs/edit_eval_shading.md)
 SHADING_AUS = ("AU01", "AU02", "AU04", "AU06", "AU12")
 BROWS = tuple(range(17, 27))
 FOREHEAD_RISE = 0.45  # forehead points: the brow points moved this share of the nose-tip-to-brow distance up
@@ -121,7 +123,7 @@ def canonical_coords(points: np.ndarray, mean_points: np.ndarray, side: int, tri
 
 
 def face_region(mean_points: np.ndarray, side: int, triangles: np.ndarray) -> np.ndarray:
-    """bool side x side: the mean-shape grid's pixels inside the mesh, minus the eyes and the mouth's interior."""
+    """bool side x side: the mean-shape grid's pixels inside the mesh, minus the eyes and lips (and HOLE_MARGIN)."""
     _, inside = piecewise_coords(extend_points(mean_points), extend_points(mean_points), triangles, (side, side))
     holes = np.zeros((side, side), np.uint8)
     for hole in (*EYE_HOLES, MOUTH_HOLE):
