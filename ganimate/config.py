@@ -117,6 +117,11 @@ class InferConfig:
     # the landmarks, by the shipped AU -> shading map; needs the landmark model
     shading: bool = True
 
+    @property
+    def reads_landmarks(self) -> bool:
+        """Whether edits read each face's landmarks: for the outline mask, the lids or the shading."""
+        return self.mask == "landmarks" or self.lids is not None or self.shading
+
 
 @dataclass(frozen=True)
 class RunConfig:

@@ -145,3 +145,31 @@ def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
     assert changed.sum() > 500
     assert xs.min() >= ext[:, 0].min() - 2 and xs.max() <= ext[:, 0].max() + 2
     assert ys.min() >= ext[:, 1].min() - 2 and ys.max() <= ext[:, 1].max() + 2
+
+
+def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shaded(astronaut, tmp_path):
+    from ganimate.au.names import AU_NAMES
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline.context import load_shading
+    from ganimate.pipeline.render import edited_frames
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    calls = []
+
+    class Counted:
+        size = marks.size
+
+        def locate(self, crops, mirror=False):
+            calls.append(len(crops))
+            return marks.locate(crops, mirror=mirror)
+
+    frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
+    smile = np.zeros((1, 17), np.float32)
+    smile[0, AU_NAMES.index("AU12")] = 3.0
+    for target, reads in ((np.zeros((1, 17), np.float32), 0), (smile, 1)):
+        calls.clear()
+        stream = [(frame, [crop], target, np.zeros((1, 17), np.float32))]
+        out = list(edited_frames(stream, gen, 4, {}, Counted(), outline=False, shading=load_shading()))
+        assert len(out) == 1 and len(calls) == reads

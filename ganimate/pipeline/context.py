@@ -23,9 +23,7 @@ def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = Fal
     estimator = AuEstimator.load(inf.au_model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
     generator = (Generator.load(inf.model, inf.backend, inf.device, inf.threads, inf.precision, inf.hint)
                  if need_generator else None)
-    # the outline mask of every edit, the lids' closing and the shading read the landmarks
-    uses_landmarks = need_generator and (inf.mask == "landmarks" or inf.lids is not None or inf.shading)
-    landmarks = load_landmarks(run) if need_landmarks or uses_landmarks else None
+    landmarks = load_landmarks(run) if need_landmarks or (need_generator and inf.reads_landmarks) else None
     shading = load_shading() if need_generator and inf.shading else None
     from ganimate.face.detect import FaceDetector
 

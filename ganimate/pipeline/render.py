@@ -25,7 +25,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
     AU45 closes the eyelids (face/lids.py); with shading (an AuShading), the change from the source's AUs to the
     target shades the face (face/shading.py). No landmarks: the ellipse, no lids closed, no shading. The
-    landmark model runs only for a batch that needs it (an outline, shading, or a lid that moves)."""
+    landmark model runs only for a batch that needs it (an outline, a face shaded, or a lid that moves)."""
     ellipse = make_feather_mask(generator.size)
 
     # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
@@ -38,7 +38,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         edits = generator.edit_maps(crops, targets)
         closures = [closure_for(t, lids) for _, t, _, _ in items]
         changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
-        if landmarks is None or (not outline and max(closures) == 0.0 and shading is None):
+        shades = any(c is not None and np.any(c) for c in changes)
+        if landmarks is None or (not outline and max(closures) == 0.0 and not shades):
             return [(e, ellipse, None, 0.0, None) for e in edits]
         cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
                 for c, _, _, image in items]
@@ -130,7 +131,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
             side = stack.enter_context(VideoWriter(preview, _side_info(info), run.encode, audio_from=src,
                                                    inputs=inputs))
         inf = run.infer
-        landmarks = models.landmarks if inf.mask == "landmarks" or inf.lids is not None or inf.shading else None
+        landmarks = models.landmarks if inf.reads_landmarks else None
         for frame, image in edited_frames(stream, models.generator, inf.batch_size, stats, landmarks,
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           shading=models.shading if inf.shading else None):
