@@ -59,13 +59,15 @@ LidsOpt = Annotated[bool, typer.Option("--lids/--no-lids", help="Close the eyes 
 ShadingOpt = Annotated[bool, typer.Option("--shading/--no-shading", help="Add the expression's creases and "
                                           "shading (a smile's folds, raised brows' forehead lines) from the "
                                           "landmarks, on the frame's luminance.")]
+MouthOpt = Annotated[bool, typer.Option("--mouth/--no-mouth", help="Give a mouth the edit opens an inside (teeth "
+                                        "in a smile) from real open mouths, coloured by the face's skin.")]
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
-    shading: bool = True,
+    shading: bool = True, mouth: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -76,7 +78,8 @@ def build_run_config(
         encode=replace(EncodeConfig(), crf=crf, preset=preset),
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
                           threads=threads, precision=precision, mask=mask,
-                          lids=LidConfig() if lids else None, shading=shading),
+                          lids=LidConfig() if lids else None, shading=shading,
+                          mouth=mouth),
         face=face,
         show_progress=not quiet,
     )
@@ -122,7 +125,8 @@ def transfer(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, quiet: QuietOpt = False,
+    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
@@ -135,14 +139,16 @@ def transfer(
     if src.is_dir():
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
-                       detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading)
+                       detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
+                       mouth=mouth)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                 detect_every, quiet, threads, precision, mask, lids, shading))
+                                                 detect_every, quiet, threads, precision, mask, lids, shading,
+                                                 mouth))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -163,7 +169,8 @@ def keyframes(
     model: ModelOpt = None, au_model: AuModelOpt = None, backend: BackendOpt = "auto", device: DeviceOpt = "auto",
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
-    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, quiet: QuietOpt = False,
+    mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
@@ -179,7 +186,7 @@ def keyframes(
             raise GanimateError("--plot names one file; with a folder of sources use a jobs file (ganimate batch)")
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
-                       mask=mask, lids=lids, shading=shading)
+                       mask=mask, lids=lids, shading=shading, mouth=mouth)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -188,7 +195,8 @@ def keyframes(
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
-                                                     detect_every, quiet, threads, precision, mask, lids, shading))
+                                                     detect_every, quiet, threads, precision, mask, lids, shading,
+                                                 mouth))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -116,11 +116,14 @@ class InferConfig:
     # the expression's shading (creases a smile or raised brows add, face/shading.py) laid on the luminance from
     # the landmarks, by the shipped AU -> shading map; needs the landmark model
     shading: bool = True
+    # a mouth the edit opens is given an inside (teeth in a smile) from the shipped map of real open mouths
+    # (face/mouth.py); needs the landmark model
+    mouth: bool = True
 
     @property
     def reads_landmarks(self) -> bool:
-        """Whether edits read each face's landmarks: for the outline mask, the lids or the shading."""
-        return self.mask == "landmarks" or self.lids is not None or self.shading
+        """Whether edits read each face's landmarks: for the outline mask, the lids, the shading or the mouth."""
+        return self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth
 
 
 @dataclass(frozen=True)

@@ -102,15 +102,16 @@ def test_advect_points_finds_where_the_flow_carried_a_point():
 
 def test_edit_face_closes_the_lids_after_the_paste_and_only_with_a_closure(astronaut, tmp_path):
     from ganimate.face.align import invert_transform, transform_points
-    from ganimate.pipeline.render import edit_face
+    from ganimate.pipeline.render import FaceTouch, edit_face
 
     gen, crop, read, lm_matrix = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0), mirror=True)
     points = transform_points(invert_transform(lm_matrix), read)
     edit = gen.edit_maps(crop.crop[None], np.zeros((1, 17)))[0]
     mask = make_feather_mask(64)
     pasted = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
-    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0), pasted)
-    closed = edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 1.0)
+    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask, FaceTouch(points, 0.0)),
+                                  pasted)
+    closed = edit_face(astronaut, crop.crop, crop.matrix, edit, mask, FaceTouch(points, 1.0))
     changed = np.any(closed != pasted, axis=2)
     ys, xs = np.nonzero(changed)
     eyes = points[36:48]
@@ -122,7 +123,7 @@ def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
     from ganimate.face.align import invert_transform, transform_points
     from ganimate.face.shading import extend_points
     from ganimate.pipeline.context import load_shading
-    from ganimate.pipeline.render import edit_face
+    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
 
     shading = load_shading()
     gen, crop, read, lm_matrix = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
@@ -131,14 +132,14 @@ def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
     mask = make_feather_mask(64)
     pasted = paste_edit(astronaut, crop.crop, crop.matrix, edit, mask)
     zero = np.zeros((shading.side, shading.side), np.float32)
-    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0, zero,
-                                            shading), pasted)
+    np.testing.assert_array_equal(edit_face(astronaut, crop.crop, crop.matrix, edit, mask,
+                                            FaceTouch(points, 0.0, zero), Finish(shading)), pasted)
     smile = np.zeros(17, np.float32)
     from ganimate.au.names import AU_NAMES
 
     smile[AU_NAMES.index("AU06")], smile[AU_NAMES.index("AU12")] = 2.0, 3.0
-    shaded = edit_face(astronaut, crop.crop, crop.matrix, edit, mask, points, 0.0,
-                       shading.change(np.zeros(17), smile), shading)
+    shaded = edit_face(astronaut, crop.crop, crop.matrix, edit, mask,
+                       FaceTouch(points, 0.0, shading.change(np.zeros(17), smile)), Finish(shading))
     changed = np.any(shaded != pasted, axis=2)
     ys, xs = np.nonzero(changed)
     ext = extend_points(points)
@@ -147,11 +148,11 @@ def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
     assert ys.min() >= ext[:, 1].min() - 2 and ys.max() <= ext[:, 1].max() + 2
 
 
-def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shaded(astronaut, tmp_path):
+def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shaded_or_may_open(astronaut, tmp_path):
     from ganimate.au.names import AU_NAMES
     from ganimate.infer.landmarks import LandmarkEstimator
-    from ganimate.pipeline.context import load_shading
-    from ganimate.pipeline.render import edited_frames
+    from ganimate.pipeline.context import load_mouth, load_shading
+    from ganimate.pipeline.render import Finish, edited_frames
     from ganimate.video.reader import VideoFrame
 
     gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
@@ -168,8 +169,56 @@ def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shade
     frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
     smile = np.zeros((1, 17), np.float32)
     smile[0, AU_NAMES.index("AU12")] = 3.0
-    for target, reads in ((np.zeros((1, 17), np.float32), 0), (smile, 1)):
+    jaw = np.zeros((1, 17), np.float32)
+    jaw[0, AU_NAMES.index("AU26")] = 3.0
+    shading, mouth = Finish(shading=load_shading()), Finish(mouth=load_mouth())
+    for target, finish, reads in ((np.zeros((1, 17), np.float32), shading, 0), (smile, shading, 1),
+                                  (jaw, shading, 0), (smile, mouth, 0), (jaw, mouth, 1)):
         calls.clear()
         stream = [(frame, [crop], target, np.zeros((1, 17), np.float32))]
-        out = list(edited_frames(stream, gen, 4, {}, Counted(), outline=False, shading=load_shading()))
+        out = list(edited_frames(stream, gen, 4, {}, Counted(), outline=False, finish=finish))
         assert len(out) == 1 and len(calls) == reads
+
+
+def _mouth_opening_edit(points: np.ndarray, matrix: np.ndarray, size: int = 64, stretch: float = 0.6):
+    """A CropEdit whose backward flow stretches the crop vertically about the mouth's seam (points float (68, 2)
+    frame px; matrix frame -> crop), near the mouth only: the lips part; attention 1 (the face's own pixels)."""
+    from ganimate.face.align import transform_points
+    from ganimate.infer.generator import CropEdit
+
+    seam = transform_points(matrix, points[[62, 66]]).mean(0)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    near = np.exp(-((xx - seam[0]) ** 2 / 60.0 + (yy - seam[1]) ** 2 / 30.0))
+    flow = np.dstack([np.zeros_like(xx), -stretch * (yy - seam[1]) * near]).astype(np.float32)
+    ones = np.ones((size, size), np.float32)
+    return CropEdit(np.zeros((size, size, 3), np.float32), ones, np.zeros((size, size, 3), np.float32), flow)
+
+
+def test_edit_face_fills_a_mouth_the_flow_opens_and_only_then():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.face.mouth import MouthInterior, lip_points
+    from ganimate.face.paste import advect_points
+    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = np.ones((64, 64), np.float32)
+    interior = MouthInterior(np.full((2, 2, 4, 8, 3), 0.5, np.float32), np.array([0.1, 0.3], np.float32))
+    opening = _mouth_opening_edit(points, matrix)
+    pasted = paste_edit(img, crop, matrix, opening, mask)
+    filled = edit_face(img, crop, matrix, opening, mask, FaceTouch(points, smile=1.0), Finish(mouth=interior))
+    changed = np.any(filled != pasted, axis=2)
+    opened = advect_points(lip_points(points), opening.flow, matrix)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 20
+    assert xs.min() >= opened[60, 0] - 1 and xs.max() <= opened[64, 0] + 1
+    assert ys.min() >= opened[[61, 62, 63], 1].min() - 1 and ys.max() <= opened[[65, 66, 67], 1].max() + 1
+    # a flow that leaves the mouth as it is: nothing laid
+    still = _mouth_opening_edit(points, matrix, stretch=0.0)
+    np.testing.assert_array_equal(
+        edit_face(img, crop, matrix, still, mask, FaceTouch(points, smile=1.0), Finish(mouth=interior)),
+        paste_edit(img, crop, matrix, still, mask))
+    # without the mouth finish the opened mouth is the warp's alone
+    np.testing.assert_array_equal(edit_face(img, crop, matrix, opening, mask, FaceTouch(points, smile=1.0)), pasted)

@@ -240,3 +240,34 @@ def test_a_smile_shades_the_face_only_with_the_shading_on(astronaut, tmp_path):
     far = np.ones(diff.shape, bool)
     far[max(y0 - 40, 0):y1 + 40, max(x0 - 40, 0):x1 + 40] = False
     assert diff[far].mean() < 0.5  # beyond it, x264's noise only
+
+
+def test_an_opened_mouth_gets_its_inside_only_with_the_mouth_on(astronaut, tmp_path):
+    import cv2
+
+    from ganimate.face.align import invert_transform, transform_points
+    from ganimate.face.detect import FaceDetector
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline.render import cut_for_landmarks
+
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves = tmp_path / "c.json"
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.2, "base": "neutral",
+                                  "curves": {"AU25": [[0, 3]], "AU26": [[0, 3]]}}))
+    outs = {}
+    for mouth in (True, False):  # the shipped warping generator: it opens the mouth
+        out = tmp_path / f"k_{mouth}.mp4"
+        with frame_progress(False) as p:
+            run_keyframes(load_curves(curves), img, out, _run(None, mouth=mouth), KeyframesOptions(), p)
+        outs[mouth] = _frames(out)[-1]
+    face = FaceDetector().detect(astronaut)[0]
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    crop, matrix = cut_for_landmarks(astronaut, face.landmarks, np.zeros((1, 1, 3)), np.eye(2, 3), marks.size)
+    lips = transform_points(invert_transform(matrix), marks.locate(crop[None])[0])[48:68]
+    (x0, y0), (x1, y1) = lips.min(0).astype(int) - 4, lips.max(0).astype(int) + 12  # the jaw drops
+    diff = np.abs(outs[True].astype(int) - outs[False].astype(int)).sum(2)
+    assert diff[y0:y1, x0:x1].mean() > 5  # the inside of the mouth changed
+    far = np.ones(diff.shape, bool)
+    far[y0 - 30:y1 + 30, x0 - 30:x1 + 30] = False
+    assert diff[far].mean() < 0.5  # beyond it, x264's noise only

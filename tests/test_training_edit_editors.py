@@ -101,16 +101,16 @@ def test_runtime_editor_pastes_through_its_paste_function():
     img, pts = skin_face()
     seen = {}
 
-    def paste(frame, crop, edit, matrix, mask, points=None, closure=0.0):
+    def paste(frame, crop, edit, matrix, mask, touch, finish):
         seen["attention"] = edit.attention.shape
         seen["flow"] = edit.flow
-        seen["closure"] = closure
-        return ed.paste_generator_output(frame, crop, edit, matrix, mask, points, closure)
+        seen["points"] = touch.points
+        return ed.paste_generator_output(frame, crop, edit, matrix, mask, touch, finish)
 
     photo = ed.FacePhoto(img, pts, np.zeros(17, np.float32))
     out = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts), paste=paste)(photo, np.zeros(17))
-    # the generator's maps for one face (no warp here); no landmark model, so no lid closure
-    assert seen == {"attention": (32, 32), "flow": None, "closure": 0.0}
+    # the generator's maps for one face (no warp here); no landmark model, so no points to finish at
+    assert seen == {"attention": (32, 32), "flow": None, "points": None}
     default = ed.RuntimeEditor(_FakeGenerator(), _FakeDetector(pts))(photo, np.zeros(17))
     assert np.array_equal(out, default)
     assert out[84, 80].astype(int).sum() > img[84, 80].astype(int).sum() + 60  # the face got brighter

@@ -39,15 +39,14 @@ class FacePhoto:
 Editor = Callable[[FacePhoto, np.ndarray], np.ndarray]
 
 
-def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray,
-                           mask: np.ndarray, points: np.ndarray | None = None, closure: float = 0.0,
-                           change: np.ndarray | None = None, shading=None) -> np.ndarray:
+def paste_generator_output(frame: np.ndarray, crop: np.ndarray, edit, matrix: np.ndarray, mask: np.ndarray,
+                           touch=None, finish=None) -> np.ndarray:
     """The run-time paste of one face (ganimate.pipeline.render.edit_face): edit is Generator.edit_maps's
-    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; shaded by change
-    (AuShading.change) and the lids closed by closure at the 68 points (frame px)."""
-    from ganimate.pipeline.render import edit_face
+    CropEdit for this crop; warped at the photo's resolution when the generator has a flow; then touch (a
+    render.FaceTouch: the 68 points, lids, shading, smile) finished by finish (a render.Finish)."""
+    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
 
-    return edit_face(frame, crop, matrix, edit, mask, points, closure, change, shading)
+    return edit_face(frame, crop, matrix, edit, mask, touch or FaceTouch(), finish or Finish())
 
 
 @dataclass
@@ -65,21 +64,26 @@ class RuntimeEditor:
     # the target, as the run time's --shading (a still's source AUs are the estimator's, as `ganimate keyframes`)
     shading: object | None = None
     estimator: object | None = None  # an AuEstimator
+    mouth: object | None = None  # a MouthInterior (needs landmarks): fill an opened mouth, as the run time's --mouth
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.mask = make_feather_mask(self.generator.size)
 
     def __call__(self, photo: FacePhoto, target: np.ndarray) -> np.ndarray:
+        from ganimate.pipeline.render import FaceTouch, Finish
+
         faces = self.detector.detect(photo.image)
         if not faces:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
         edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
-        mask, points, closure, change = self.mask, None, 0.0, None
+        mask, touch = self.mask, FaceTouch()
         if self.landmarks is not None:
+            from ganimate.au.names import AU_NAMES
             from ganimate.face.align import invert_transform, transform_points
             from ganimate.face.lids import closure_for
+            from ganimate.face.mouth import smile_share
             from ganimate.pipeline.render import cut_for_landmarks, face_mask
 
             closure = closure_for(target, self.lids)
@@ -88,13 +92,14 @@ class RuntimeEditor:
             points = transform_points(invert_transform(lm_matrix), read)
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
+            change = None
             if self.shading is not None and self.estimator is not None:
                 est_crop, _ = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.estimator.size,
                                                      self.margin)
                 change = self.shading.change(self.estimator.estimate(est_crop[None])[0], target)
-        if change is None:  # editors' paste functions without shading keep their signature
-            return self.paste(photo.image, crop, edit, matrix, mask, points, closure)
-        return self.paste(photo.image, crop, edit, matrix, mask, points, closure, change, self.shading)
+            touch = FaceTouch(points, closure, change, smile_share(float(target[AU_NAMES.index("AU12")])))
+        return self.paste(photo.image, crop, edit, matrix, mask, touch,
+                          Finish(self.shading if self.estimator is not None else None, self.mouth))
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -408,6 +408,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="close the lids for a target AU45 from the landmarks, as the run time's default (--lids)")
     ap.add_argument("--shading", action="store_true",
                     help="shade the expression from the landmarks, as the run time's default (--shading)")
+    ap.add_argument("--mouth", action="store_true",
+                    help="fill the mouths the edits open, as the run time's default (--mouth)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -421,13 +423,14 @@ def main(argv: list[str] | None = None) -> None:
 
             raise GanimateError(f"not found: {p}")
     from ganimate.config import DetectConfig, LidConfig
+    from ganimate.pipeline.context import load_mouth
 
     detector = FaceDetector(DetectConfig(threads=args.threads))
     editors: dict[str, Callable] = {}
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
         marks = None
-        if args.mask == "landmarks" or args.lid_fold or args.shading:
+        if args.mask == "landmarks" or args.lid_fold or args.shading or args.mouth:
             from ganimate.infer.landmarks import LandmarkEstimator
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
@@ -439,7 +442,8 @@ def main(argv: list[str] | None = None) -> None:
             shading = load_shading()
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
-                                        shading=shading, estimator=estimator)
+                                        shading=shading, estimator=estimator,
+                                        mouth=load_mouth() if args.mouth else None)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -472,13 +476,17 @@ def main(argv: list[str] | None = None) -> None:
           "(absolute), compared with the real happy photo. Ratios are of means over people.\n",
           reenactment_table(reen)]
     if args.video:
+        from . import edit_video as ev
         from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
+        finish = dict(shading=args.shading, mouth=args.mouth)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
-                                  shading=args.shading) for c in FLICKER_CLIPS]
+                                  **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,
-                             shading=args.shading) for c in FLICKER_CLIPS] if args.lid_fold else [])
+                             **finish) for c in FLICKER_CLIPS] if args.lid_fold else [])
+                 + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=ev.OPEN_MOUTH,
+                             lids=args.lid_fold, **finish) for c in FLICKER_CLIPS] if args.mouth else [])
                  for g in args.generator}
         if "geometry baseline" in editors:
             flick["geometry baseline"] = [flicker_per_frame(editors["geometry baseline"], videos, args.out, c)

@@ -38,6 +38,7 @@ CLOSED_CLIPS = ("d0.mp4", "d9.mp4", "d10.mp4", "d11.mp4", "d14.mp4")  # frames w
 CLOSED_AU45, OPEN_AU45 = 3.0, 0.3
 STEADY_TARGET = {"AU06": 2.0, "AU12": 3.0}
 CLOSED_EYES = {"AU45": 4.0}  # the lid fold's flicker: the lash line follows each frame's lid points
+OPEN_MOUTH = {"AU25": 3.0, "AU26": 3.0}  # the mouth fill's flicker: the inner lips as each frame's points put them
 FLICKER_GOAL = 1.10
 SHARPNESS_GOAL = 0.90
 
@@ -119,9 +120,9 @@ def _flicker_result(clip: str, frames, regions, edited, target: dict = STEADY_TA
 
 def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0,
             threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True,
-            shading: bool = True) -> dict:
+            shading: bool = True, mouth: bool = True) -> dict:
     """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
-    `ganimate keyframes` (mask: its --mask; lids, shading: its --lids, --shading)."""
+    `ganimate keyframes` (mask: its --mask; lids, shading, mouth: its --lids, --shading, --mouth)."""
     from ganimate.au.curves import loads_curves
     from ganimate.config import CropConfig, DetectConfig, InferConfig, LidConfig, RunConfig
     from ganimate.infer.backend import read_model_info
@@ -134,7 +135,7 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     size = read_model_info(generator).image_size
     run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
                     infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask,
-                                      lids=LidConfig() if lids else None, shading=shading),
+                                      lids=LidConfig() if lids else None, shading=shading, mouth=mouth),
                     show_progress=False)
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)

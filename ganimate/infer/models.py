@@ -11,6 +11,7 @@ DEFAULT_GENERATOR = MODELS_DIR / "generator.onnx"
 DEFAULT_AU_ESTIMATOR = MODELS_DIR / "au_estimator.onnx"
 DEFAULT_LANDMARKS = MODELS_DIR / "landmarks.onnx"
 DEFAULT_SHADING = MODELS_DIR / "au_shading.npz"
+DEFAULT_MOUTH = MODELS_DIR / "mouth_interior.npz"
 
 
 def resolve_model(path: Path | None, default: Path, what: str) -> Path:

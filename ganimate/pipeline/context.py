@@ -16,6 +16,7 @@ class Models:
     detector: object | None = None  # a FaceDetector (MTCNN) to share between videos; None = one per video
     landmarks: object | None = None  # a LandmarkEstimator, loaded by commands that write or use landmarks
     shading: object | None = None  # an AuShading (face/shading.py) when the run shades its edits
+    mouth: object | None = None  # a MouthInterior (face/mouth.py) when the run fills the mouths its edits open
 
 
 def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = False) -> Models:
@@ -25,12 +26,13 @@ def load_models(run: RunConfig, need_generator: bool, need_landmarks: bool = Fal
                  if need_generator else None)
     landmarks = load_landmarks(run) if need_landmarks or (need_generator and inf.reads_landmarks) else None
     shading = load_shading() if need_generator and inf.shading else None
+    mouth = load_mouth() if need_generator and inf.mouth else None
     from ganimate.face.detect import FaceDetector
 
     # one detector for the source and the reference (tracked in parallel threads; sessions allow it):
     # compiling MTCNN's three nets costs ~0.15 s of CPU at start-up
     return Models(estimator=estimator, generator=generator, detector=FaceDetector(run.detect), landmarks=landmarks,
-                  shading=shading)
+                  shading=shading, mouth=mouth)
 
 
 def load_shading():
@@ -39,6 +41,14 @@ def load_shading():
     from ganimate.infer.models import DEFAULT_SHADING, resolve_model
 
     return AuShading.load(resolve_model(None, DEFAULT_SHADING, "shading map"))
+
+
+def load_mouth():
+    """The shipped mouth interior map (ganimate/models/mouth_interior.npz)."""
+    from ganimate.face.mouth import MouthInterior
+    from ganimate.infer.models import DEFAULT_MOUTH, resolve_model
+
+    return MouthInterior.load(resolve_model(None, DEFAULT_MOUTH, "mouth interior map"))
 
 
 def load_landmarks(run: RunConfig):

@@ -3,30 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.lids import close_lids, closure_for
+from ganimate.face.mouth import fill_mouth, fill_weight, lip_points, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import shade_face
 from ganimate.pipeline.stream import map_batched
 
 
+@dataclass(frozen=True)
+class Finish:
+    """What a run lays on its edited faces from their landmarks: shading (an AuShading, face/shading.py) and
+    mouth (a MouthInterior, face/mouth.py); None = not laid."""
+
+    shading: object | None = None
+    mouth: object | None = None
+
+
+@dataclass(frozen=True)
+class FaceTouch:
+    """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
+    0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
+    the mouth interior's (face/mouth.smile_share of the target's AU12)."""
+
+    points: np.ndarray | None = None
+    closure: float = 0.0
+    change: np.ndarray | None = None
+    smile: float = 0.0
+
+
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
-                  outline: bool = True, lids: LidConfig | None = None, shading=None):
+                  outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish()):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
-    AU45 closes the eyelids (face/lids.py); with shading (an AuShading), the change from the source's AUs to the
-    target shades the face (face/shading.py). No landmarks: the ellipse, no lids closed, no shading. The
-    landmark model runs only for a batch that needs it (an outline, a face shaded, or a lid that moves)."""
+    AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
+    shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py).
+    No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
+    (an outline, a face shaded, a lid that moves or a mouth that may open)."""
     ellipse = make_feather_mask(generator.size)
+    au12, parts = AU_NAMES.index("AU12"), [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
     # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
     pairs = ((frame, [(c, t, s, frame.image) for c, t, s in zip(crops, targets, sources, strict=True)])
@@ -37,48 +63,52 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         targets = np.stack([t for _, t, _, _ in items])
         edits = generator.edit_maps(crops, targets)
         closures = [closure_for(t, lids) for _, t, _, _ in items]
+        shading = finish.shading
         changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
         shades = any(c is not None and np.any(c) for c in changes)
-        if landmarks is None or (not outline and max(closures) == 0.0 and not shades):
-            return [(e, ellipse, None, 0.0, None) for e in edits]
+        opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
+        if landmarks is None or (not outline and max(closures) == 0.0 and not shades and not opens):
+            return [(e, ellipse, FaceTouch()) for e in edits]
         cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
                 for c, _, _, image in items]
         # closing lids needs the lid points to a px or two: then the mirror-averaged read (NME 3.9% vs 4.1%,
         # twice the model's work, so only in batches where a lid moves)
         points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, _, _, _), cut, closure, change in zip(edits, points, items, cuts, closures, changes,
+        for e, p, (c, t, _, _), cut, closure, change in zip(edits, points, items, cuts, closures, changes,
                                                             strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            results.append((e, mask, in_frame, closure, change))
+            results.append((e, mask, FaceTouch(in_frame, closure, change, smile_share(float(t[au12])))))
         return results
 
     for frame, items, results in map_batched(pairs, run, batch_size):
         image = frame.image
-        for (crop, _, _, _), (edit, mask, points, closure, change) in zip(items, results, strict=True):
-            image = edit_face(image, crop.crop, crop.matrix, edit, mask, points, closure, change, shading)
+        for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
+            image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish)
         stats["frames"] = stats.get("frames", 0) + 1
         stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
         yield frame, image
 
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
-              points: np.ndarray | None = None, closure: float = 0.0, change: np.ndarray | None = None,
-              shading=None) -> np.ndarray:
+              touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit); then, at the
-    face's 68 points (float (68, 2) frame px, read on the input) carried along by the generator's flow, the
-    expression's shading (change: float32 GxG, AuShading.change, on shading's mean-shape grid) and, when
-    closure > 0, the lids closed by that fraction of their opening (face/lids.py)."""
+    face's 68 points (touch.points, read on the input) carried along by the generator's flow, the expression's
+    shading, the inside of a mouth the edit opened, and the lids closed by touch.closure of their opening."""
     image = paste_edit(image, crop, matrix, edit, mask)
-    shade = change is not None and shading is not None and bool(np.any(change))
-    if points is None or (closure <= 0.0 and not shade):
+    points = touch.points
+    shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
+    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None):
         return image
-    if edit.flow is not None:
-        points = advect_points(points, edit.flow, matrix)
+    moved = advect_points(points, edit.flow, matrix) if edit.flow is not None else points
     if shade:  # before the lids: their cover takes its skin from around the eye
-        image = shade_face(image, points, change, shading)
-    return close_lids(image, points, closure) if closure > 0.0 else image
+        image = shade_face(image, moved, touch.change, finish.shading)
+    if finish.mouth is not None and edit.flow is not None:  # after the shading, which leaves the lips out
+        lips = lip_points(points)
+        opened = advect_points(lips, edit.flow, matrix)
+        image = fill_mouth(image, opened, fill_weight(lips, opened), touch.smile, finish.mouth)
+    return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
 
 
 def cut_for_landmarks(image: np.ndarray, five: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
@@ -134,7 +164,8 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
         landmarks = models.landmarks if inf.reads_landmarks else None
         for frame, image in edited_frames(stream, models.generator, inf.batch_size, stats, landmarks,
                                           outline=inf.mask == "landmarks", lids=inf.lids,
-                                          shading=models.shading if inf.shading else None):
+                                          finish=Finish(models.shading if inf.shading else None,
+                                                        models.mouth if inf.mouth else None)):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))

@@ -1,0 +1,260 @@
+"""The inside of a mouth an edit opens — teeth in a smile — at the frame's own resolution, from its landmarks.
+
+The warping generator opens a mouth by moving the lips apart; what appears between them is the mouth's seam
+stretched into vertical streaks, under the 64 px colour map's dark red blur. Real mouths opened in a smile show
+the teeth, in speech the teeth's edges and the dark inside. A mouth interior map (training/mouth_interior.py)
+holds the median appearance of real open mouths — log-RGB relative to the same face's cheek skin, on a grid
+spanning the inner lips from corner to corner and from the upper lip's edge to the lower's — for a few
+openings, smiling and not. Here it is laid into the opening the edit made: lit by the face's own cheeks and
+kept to the hues of its own lips.
+
+Where the opening is: the generator's flow carries the lips' tissue (lip_points, a little inside the lips'
+red) to where the lips went; a closed mouth's inner points sit on its seam, which the warp stretches over the
+opening, so they would stay in its middle.
+
+Mouth frame: u runs from the inner-left lip corner (point 60, u = 0) to the right one (64, u = 1), v is the
+distance in px perpendicular to that line, positive down the face; t = 0 on the upper inner lip
+(60, 61, 62, 63, 64), 1 on the lower (60, 67, 66, 65, 64).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+LEFT, RIGHT = 60, 64
+UPPER = (61, 62, 63)  # the upper inner lip's points, left to right
+LOWER = (67, 66, 65)  # the lower inner lip's
+CHEEKS = ((1, 31, 48), (2, 31, 48), (15, 35, 54), (14, 35, 54))  # triangles of skin whose median colours the mouth
+# the lips' points a little inside the lips' red, pairs (inner, outer): a closed mouth's inner points all sit on
+# its seam, which the warp stretches into the opening, so they follow it into the middle; the lips' own tissue
+# goes where the lips go
+INNER_OUTER = ((61, 50), (62, 51), (63, 52), (65, 56), (66, 57), (67, 58))
+INSET = 0.15  # share of the way from the inner to the outer lip point
+GROWN_FROM, GROWN_FULL = 0.02, 0.06  # growth of mouth_opening by the edit at which the fill starts and is whole
+FEATHER = 0.06  # mouth widths over which the fill fades in from the inner lips' edges (at least 0.7 px)
+CAST = 0.5  # share of the cheeks' chromaticity (log) that tints the mouth's inside (skin_colour)
+SMILE_FROM, SMILE_FULL = 0.5, 2.0  # target AU12 from which the smiling mouth's map takes over, fully at
+HUE_CHROMA, HUE_RANGE = 8.0, (5.0, 95.0)  # lips' pixels whose hues count (CIELAB chroma above), percentiles kept
+
+
+@dataclass(frozen=True)
+class MouthFrame:
+    """origin float64 (2,) (point 60, px), along / down unit vectors (2,), width px (60 to 64) and the lips'
+    curves v(u) = u (1 - u) (a + b u) as (a, b), upper and lower."""
+
+    origin: np.ndarray
+    along: np.ndarray
+    down: np.ndarray
+    width: float
+    upper: tuple[float, float]
+    lower: tuple[float, float]
+
+    def to_mouth(self, points: np.ndarray) -> np.ndarray:
+        """float (..., 2) px -> float64 (..., 2) (u, v)."""
+        d = np.asarray(points, np.float64) - self.origin
+        return np.stack([d @ self.along / self.width, d @ self.down], axis=-1)
+
+    def to_image(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return self.origin + (np.asarray(u) * self.width)[..., None] * self.along + np.asarray(v)[..., None] * self.down
+
+
+def _lip(u: np.ndarray, coeffs: tuple[float, float]) -> np.ndarray:
+    return u * (1.0 - u) * (coeffs[0] + coeffs[1] * u)
+
+
+def _cubic_fit(uv: np.ndarray) -> tuple[float, float]:
+    """(a, b) of v = u (1 - u) (a + b u) nearest, by least squares, to three points (float (3, 2) (u, v)): two
+    degrees of freedom keep a lip smooth where a point is a px off (an exact fit through three swung wide)."""
+    u = np.clip(uv[:, 0], 0.05, 0.95)
+    base = u * (1.0 - u)
+    coeffs, *_ = np.linalg.lstsq(np.stack([base, base * u], axis=1), uv[:, 1], rcond=None)
+    return float(coeffs[0]), float(coeffs[1])
+
+
+def fit_mouth_frame(points: np.ndarray) -> MouthFrame:
+    """The inner lips' frame and curves from float (68, 2) landmarks."""
+    p = np.asarray(points, np.float64)
+    axis = p[RIGHT] - p[LEFT]
+    width = max(float(np.linalg.norm(axis)), 1e-6)
+    along = axis / width
+    down = np.array([-along[1], along[0]])
+    frame = MouthFrame(p[LEFT], along, down, width, (0.0, 0.0), (0.0, 0.0))
+    return MouthFrame(p[LEFT], along, down, width, _cubic_fit(frame.to_mouth(p[list(UPPER)])),
+                      _cubic_fit(frame.to_mouth(p[list(LOWER)])))
+
+
+def mouth_opening(points: np.ndarray) -> float:
+    """The inner lips' gap (mid upper to mid lower, 62-66) over the inner mouth's width (60-64), from float
+    (68, 2) landmarks: 0 for a closed mouth, ~0.2 for a smile showing teeth, ~0.5 for a wide-open jaw."""
+    p = np.asarray(points, np.float64)
+    return float(np.linalg.norm(p[66] - p[62]) / max(np.linalg.norm(p[RIGHT] - p[LEFT]), 1e-6))
+
+
+def sample_mouth(image: np.ndarray, points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The inside of the mouth of a face (landmarks float (68, 2) px) in an image (uint8 HxWx3 RGB) resampled
+    onto the mouth grid: float32 (h, w, 3) 0..255, pixel (i, j) at u = (j + 0.5) / w, t = (i + 0.5) / h."""
+    h, w = shape
+    frame = fit_mouth_frame(points)
+    u = (np.arange(w) + 0.5) / w
+    t = ((np.arange(h) + 0.5) / h)[:, None]
+    v = _lip(u, frame.upper)[None] + t * (_lip(u, frame.lower) - _lip(u, frame.upper))[None]
+    xy = frame.to_image(np.broadcast_to(u, v.shape), v).astype(np.float32)
+    return cv2.remap(np.ascontiguousarray(image), xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+
+
+def skin_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """float32 (3,) the colour a mouth interior map is relative to, for a face (float (68, 2) px) in an image
+    (uint8 HxWx3 RGB): the median RGB of its cheeks beside the nose and mouth (CHEEKS), with CAST of its
+    chromaticity kept. The inside of a mouth takes the light's brightness and part of its tint, not the skin's
+    own tone: teeth under a yellow-skinned face's full tint turned lime (looked at)."""
+    p = np.asarray(points, np.float64)
+    x0, y0 = np.maximum(np.floor(p.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(p.max(0)).astype(int) + 1, (image.shape[1], image.shape[0]))
+    px = np.zeros((0, 3), np.uint8)
+    if x1 > x0 and y1 > y0:
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for tri in CHEEKS:
+            cv2.fillConvexPoly(mask, np.round(p[list(tri)] - (x0, y0)).astype(np.int32), 1)
+        px = image[y0:y1, x0:x1][mask > 0]
+    rgb = np.median(px, axis=0).astype(np.float64) + 1.0 if len(px) else np.full(3, 129.0)
+    grey = float(rgb @ (0.299, 0.587, 0.114))
+    return (grey * (rgb / grey) ** CAST - 1.0).astype(np.float32)
+
+
+def _smoothstep(x: float, lo: float, hi: float) -> float:
+    t = float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+    return t * t * (3.0 - 2.0 * t)
+
+
+@dataclass(frozen=True)
+class MouthInterior:
+    """maps: float32 (B, 2, h, w, 3) log(RGB + 1) of open mouths minus log(cheek RGB + 1), on the mouth grid,
+    per opening bin (openings: float32 (B,) the bins' median mouth_opening, ascending) and not smiling (0) /
+    smiling (1)."""
+
+    maps: np.ndarray
+    openings: np.ndarray
+
+    def appearance(self, opening: float, smile: float) -> np.ndarray:
+        """float32 (h, w, 3) log-RGB relative to the cheeks for a mouth this open, smile 0..1 of the way from the
+        speaking mouth's map to the smiling one's; openings between the bins interpolated, beyond them clamped."""
+        o = self.openings
+        k = int(np.clip(np.searchsorted(o, opening) - 1, 0, len(o) - 2)) if len(o) > 1 else 0
+        f = float(np.clip((opening - o[k]) / (o[k + 1] - o[k]), 0.0, 1.0)) if len(o) > 1 else 0.0
+        by_smile = self.maps[k] * (1.0 - f) + self.maps[min(k + 1, len(o) - 1)] * f
+        return (by_smile[0] * (1.0 - smile) + by_smile[1] * smile).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, maps=self.maps, openings=self.openings)
+
+    @classmethod
+    def load(cls, path: Path) -> MouthInterior:
+        with np.load(path) as z:
+            maps, openings = z["maps"].astype(np.float32), z["openings"].astype(np.float32)
+        if maps.ndim != 5 or maps.shape[1] != 2 or maps.shape[-1] != 3 or len(openings) != len(maps):
+            raise ValueError(f"{path}: not a mouth interior map (maps {maps.shape}, openings {openings.shape})")
+        return cls(maps, openings)
+
+
+def lip_points(points: np.ndarray) -> np.ndarray:
+    """float (68, 2) landmarks -> float64 (68, 2) with the inner lips' points INSET into the lips (INNER_OUTER)."""
+    p = np.array(points, np.float64)
+    for inner, outer in INNER_OUTER:
+        p[inner] = p[inner] + INSET * (p[outer] - p[inner])
+    return p
+
+
+def fill_weight(before: np.ndarray, after: np.ndarray) -> float:
+    """How far the edit opened the mouth, 0..1, from its lip_points (float (68, 2) px) read on the input and where
+    the edit carried them: 0 for a mouth left as it was, 1 once the inner-lip gap has grown by GROWN_FULL mouth
+    widths (the warp stretches a mouth's seam or its own small opening over what it opened: streaks)."""
+    return _smoothstep(mouth_opening(after) - mouth_opening(before), GROWN_FROM, GROWN_FULL)
+
+
+def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: float,
+               interior: MouthInterior) -> np.ndarray:
+    """A frame (uint8 HxWx3 RGB) with the inside of a face's mouth (landmarks float (68, 2) frame px, as the
+    edit left them) laid over by the interior map at this opening, coloured by the face's cheeks, with opacity
+    weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips."""
+    if weight <= 0.0:
+        return image
+    frame = fit_mouth_frame(points)
+    u = np.linspace(0.0, 1.0, 33)
+    outline = np.concatenate([frame.to_image(u, _lip(u, frame.upper)), frame.to_image(u, _lip(u, frame.lower))])
+    h, w = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(outline.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(outline.max(0)).astype(int) + 2, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return image
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    uv = frame.to_mouth(np.stack([xx, yy], axis=-1))
+    uu = uv[..., 0]
+    top, bottom = _lip(np.clip(uu, 0, 1), frame.upper), _lip(np.clip(uu, 0, 1), frame.lower)
+    height = bottom - top
+    t = (uv[..., 1] - top) / np.maximum(height, 1e-6)
+    # fade in over FEATHER mouth widths from each lip's edge and each corner: px to the nearest edge, roughly
+    feather = max(FEATHER * frame.width, 0.7)
+    edge = np.minimum(np.minimum(uu, 1.0 - uu) * frame.width, np.minimum(t, 1.0 - t) * height)
+    alpha = np.clip(edge / feather, 0.0, 1.0) * (height > 0.0) * weight
+    if not np.any(alpha > 0.0):
+        return image
+    look = interior.appearance(mouth_opening(points), smile)
+    mh, mw = look.shape[:2]
+    colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
+                           (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+    colour = (skin_colour(image, points) + 1.0) * np.exp(colour_map) - 1.0
+    colour = keep_hues(colour, lip_hues(image, points))
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    a = alpha[..., None].astype(np.float32)
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.round(region * (1.0 - a) + colour * a), 0, 255).astype(np.uint8)
+    return out
+
+
+def lip_hues(image: np.ndarray, points: np.ndarray) -> tuple[float, float, float] | None:
+    """(centre, lo, hi) degrees: the CIELAB hues of a face's lips (between the outer lip points 48-59 and the
+    inner 60-67, float (68, 2) px) in an image (uint8 HxWx3 RGB): their circular mean and HUE_RANGE
+    percentiles about it; None with too few coloured lip pixels."""
+    p = np.asarray(points, np.float64)
+    x0, y0 = np.maximum(np.floor(p[48:68].min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(p[48:68].max(0)).astype(int) + 2, (image.shape[1], image.shape[0]))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [np.round((p[48:60] - (x0, y0)) * 16).astype(np.int32)], 1, shift=4)
+    cv2.fillPoly(mask, [np.round((p[60:68] - (x0, y0)) * 16).astype(np.int32)], 0, shift=4)
+    lab = cv2.cvtColor(image[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[mask > 0]
+    coloured = lab[np.hypot(lab[:, 1], lab[:, 2]) > HUE_CHROMA]
+    if len(coloured) < 8:
+        return None
+    hue = np.arctan2(coloured[:, 2], coloured[:, 1])
+    centre = float(np.arctan2(np.sin(hue).mean(), np.cos(hue).mean()))
+    lo, hi = np.percentile(np.angle(np.exp(1j * (hue - centre))), HUE_RANGE)
+    return np.degrees(centre), np.degrees(lo), np.degrees(hi)
+
+
+def keep_hues(colour: np.ndarray, hues: tuple[float, float, float] | None) -> np.ndarray:
+    """float32 HxWx3 RGB 0..255 with each pixel's CIELAB hue clamped into hues ((centre, lo, hi) degrees,
+    lip_hues), its lightness and chroma kept: the inside of a mouth in the person's own lips' hues, never a
+    pink or red their face does not have (foreign hue 0.39 -> 0.87% on held-out open mouths before). None:
+    unchanged."""
+    if hues is None:
+        return colour
+    centre, lo, hi = hues
+    lab = cv2.cvtColor(np.clip(colour, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    rel = (np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) - centre + 180.0) % 360.0 - 180.0
+    hue = np.radians(np.clip(rel, lo, hi) + centre)
+    lab[..., 1], lab[..., 2] = chroma * np.cos(hue), chroma * np.sin(hue)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0
+
+
+def smile_share(target_au12: float) -> float:
+    """0..1: how far a target AU12 (0..5) takes the mouth from the speaking mouth's map to the smiling one's."""
+    return _smoothstep(float(target_au12), SMILE_FROM, SMILE_FULL)

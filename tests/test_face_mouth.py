@@ -1,0 +1,172 @@
+"""The inside of a mouth an edit opens, laid from the landmarks (ganimate/face/mouth.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganimate.face import mouth as fm
+from tests.edit_faces import skin_face, synthetic_landmarks
+
+
+def _opened(points: np.ndarray, gap: float) -> np.ndarray:
+    """The landmarks with the inner lips gap px apart at the middle (upper up, lower down, corners kept)."""
+    p = np.array(points, np.float64)
+    mid = (p[62, 1] + p[66, 1]) / 2
+    for i, side in ((61, -1), (62, -1), (63, -1), (65, 1), (66, 1), (67, 1)):
+        p[i, 1] = mid + side * gap / 2 * (0.8 if i in (61, 63, 65, 67) else 1.0)
+    p[50:53, 1] -= gap / 2
+    p[56:59, 1] += gap / 2
+    return p
+
+
+def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.3)) -> fm.MouthInterior:
+    maps = np.zeros((len(bins), 2, 4, 8, 3), np.float32)
+    maps[:, 0], maps[:, 1] = value_speak, value_smile
+    return fm.MouthInterior(maps, np.array(bins, np.float32))
+
+
+def test_the_mouth_frame_puts_the_corners_at_u_0_and_1_and_the_lips_through_their_points():
+    p = _opened(synthetic_landmarks(angle_deg=12.0), 8.0)
+    frame = fm.fit_mouth_frame(p)
+    uv = frame.to_mouth(p[[60, 64]])
+    np.testing.assert_allclose(uv, [[0, 0], [1, 0]], atol=1e-9)
+    np.testing.assert_allclose(frame.to_image(uv[:, 0], uv[:, 1]), p[[60, 64]], atol=1e-9)
+    for idx, coeffs in ((fm.UPPER, frame.upper), (fm.LOWER, frame.lower)):
+        pts = frame.to_mouth(p[list(idx)])
+        assert np.abs(fm._lip(pts[:, 0], coeffs) - pts[:, 1]).max() < 0.6  # within a px of its points
+    assert fm._lip(np.array([0.5]), frame.upper)[0] < -3 < 3 < fm._lip(np.array([0.5]), frame.lower)[0]
+
+
+def test_mouth_opening_is_the_inner_gap_over_the_inner_width():
+    p = synthetic_landmarks()
+    assert fm.mouth_opening(p) == pytest.approx(2.0 / 24.0)
+    assert fm.mouth_opening(_opened(p, 6.0)) == pytest.approx(6.0 / 24.0)
+
+
+def test_lip_points_move_only_the_inner_lips_into_the_lips():
+    p = _opened(synthetic_landmarks(), 6.0)
+    q = fm.lip_points(p)
+    moved = [i for i in range(68) if not np.allclose(q[i], p[i])]
+    assert moved == [61, 62, 63, 65, 66, 67]
+    np.testing.assert_allclose(q[62], p[62] + fm.INSET * (p[51] - p[62]))
+    assert fm.mouth_opening(q) > fm.mouth_opening(p)
+
+
+def test_sample_mouth_reads_the_upper_part_near_the_upper_lip():
+    img, p = skin_face()
+    p = _opened(p, 10.0)
+    mid = (p[62, 1] + p[66, 1]) / 2
+    img[int(mid) - 6:int(round(mid)), 60:100] = (250, 250, 250)  # teeth under the upper lip
+    img[int(round(mid)):int(mid) + 6, 60:100] = (40, 10, 10)  # the dark inside
+    s = fm.sample_mouth(img, p, (8, 16))
+    assert s.shape == (8, 16, 3) and s.dtype == np.float32
+    assert s[1, 4:12].mean() > 200 and s[6, 4:12].mean() < 60
+
+
+def test_skin_colour_keeps_the_brightness_and_part_of_the_tint():
+    img, p = skin_face()
+    img[:] = (200, 150, 120)
+    c = fm.skin_colour(img, p).astype(np.float64) + 1
+    rgb = np.array([201.0, 151.0, 121.0])
+    grey = rgb @ (0.299, 0.587, 0.114)
+    np.testing.assert_allclose(c, grey * (rgb / grey) ** fm.CAST, rtol=1e-5)
+    assert c @ (0.299, 0.587, 0.114) == pytest.approx(grey, rel=0.02)
+    img[:] = 128
+    np.testing.assert_allclose(fm.skin_colour(img, p), 128, atol=1e-3)
+
+
+def test_fill_weight_grows_with_how_far_the_edit_opened_the_mouth():
+    p = synthetic_landmarks()
+    assert fm.fill_weight(p, p) == 0.0
+    width = 24.0
+    weights = [fm.fill_weight(p, _opened(p, 2.0 + g * width)) for g in (0.01, 0.03, 0.05, 0.1, 0.3)]
+    assert weights[0] == 0.0 and weights[-1] == 1.0 == weights[-2]
+    assert all(a <= b for a, b in zip(weights, weights[1:], strict=False)) and 0 < weights[1] < weights[2] < 1
+    assert fm.fill_weight(_opened(p, 8.0), _opened(p, 8.0)) == 0.0  # open and left open: its own inside
+
+
+def test_appearance_interpolates_the_openings_and_the_smile_and_clamps_beyond():
+    interior = _interior()
+    interior.maps[1] += 1.0  # the wider bin one log unit brighter
+    np.testing.assert_allclose(interior.appearance(0.2, 0.0), -0.5 + 0.5, atol=1e-6)
+    np.testing.assert_allclose(interior.appearance(0.05, 1.0), 0.5, atol=1e-6)
+    np.testing.assert_allclose(interior.appearance(0.9, 1.0), 1.5, atol=1e-6)
+    np.testing.assert_allclose(interior.appearance(0.1, 0.25), -0.5 * 0.75 + 0.5 * 0.25, atol=1e-6)
+
+
+def test_the_interior_map_round_trips_and_refuses_another_layout(tmp_path):
+    interior = _interior()
+    interior.save(tmp_path / "m.npz")
+    back = fm.MouthInterior.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.maps, interior.maps)
+    np.testing.assert_array_equal(back.openings, interior.openings)
+    np.savez(tmp_path / "bad.npz", maps=np.zeros((2, 4, 8, 3)), openings=np.zeros(2))
+    with pytest.raises(ValueError, match="not a mouth interior map"):
+        fm.MouthInterior.load(tmp_path / "bad.npz")
+
+
+def test_fill_mouth_lays_the_map_inside_the_lips_only():
+    img, p = skin_face()
+    p = _opened(p, 10.0)
+    interior = _interior(value_smile=0.4)
+    np.testing.assert_array_equal(fm.fill_mouth(img, p, 0.0, 1.0, interior), img)
+    out = fm.fill_mouth(img, p, 1.0, 1.0, interior)
+    changed = np.any(out != img, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 50
+    # inside the inner lips' box (the corners, the lips' curves) and nowhere else
+    assert xs.min() >= p[60, 0] - 1 and xs.max() <= p[64, 0] + 1
+    assert ys.min() >= p[[61, 62, 63], 1].min() - 1 and ys.max() <= p[[65, 66, 67], 1].max() + 1
+    # the middle of the mouth is the cheeks' colour times exp(0.4)
+    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    want = (fm.skin_colour(img, p) + 1) * np.exp(0.4) - 1
+    np.testing.assert_allclose(out[centre[1], centre[0]], want, atol=1.5)
+    half = fm.fill_mouth(img, p, 0.5, 1.0, interior)[centre[1], centre[0]].astype(float)
+    np.testing.assert_allclose(half, (img[centre[1], centre[0]] + want) / 2, atol=1.5)
+
+
+def test_smile_share_runs_from_the_speaking_to_the_smiling_mouth():
+    assert fm.smile_share(0.0) == 0.0 and fm.smile_share(5.0) == 1.0
+    assert 0.0 < fm.smile_share(1.2) < 1.0
+
+
+def test_the_shipped_map_shows_teeth_in_a_smile():
+    from ganimate.infer.models import DEFAULT_MOUTH
+
+    interior = fm.MouthInterior.load(DEFAULT_MOUTH)
+    assert np.all(np.diff(interior.openings) > 0)
+    h, w = interior.maps.shape[2:4]
+    middle = interior.maps[:, :, h // 4: 3 * h // 4, w // 4: 3 * w // 4]  # (B, 2, ., ., 3)
+    grey = middle.mean(axis=(2, 3, 4))
+    spread = (middle.max(axis=-1) - middle.min(axis=-1)).mean(axis=(2, 3))  # log-RGB: 0 for white or grey
+    smiles = (interior.openings > 0.12) & (interior.openings < 0.4)  # teeth-showing smiles are common there
+    assert smiles.sum() >= 2
+    assert np.all(grey[:-1, 1] > grey[:-1, 0] + 0.1)  # a smiling mouth is brighter (the widest bin: few smiles)
+    assert np.all(grey[smiles, 1] > 0.0)  # than the cheeks, too: teeth
+    assert np.all(spread[smiles, 1] < 0.5 * spread[smiles, 0])  # and whiter than a speaking mouth's inside
+
+
+def test_keep_hues_clamps_the_hue_into_the_lips_range_and_keeps_lightness_and_chroma():
+    import cv2
+
+    img, p = skin_face()
+    p = _opened(p, 10.0)
+    img[60:130, 50:110] = (170, 90, 80)  # lips (and the rest of the mouth's box) one warm red
+    hues = fm.lip_hues(img, p)
+    assert hues is not None
+    centre, lo, hi = hues
+    assert abs(lo) < 1.0 and abs(hi) < 1.0  # a single colour: a range of ~0 about its hue
+    violet = np.full((4, 4, 3), (150.0, 80.0, 170.0), np.float32)
+    kept = fm.keep_hues(violet, hues)
+    lab_in = cv2.cvtColor(violet / 255.0, cv2.COLOR_RGB2LAB)
+    lab_out = cv2.cvtColor(np.clip(kept, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    np.testing.assert_allclose(lab_out[..., 0], lab_in[..., 0], atol=1.5)  # lightness kept
+    hue_out = np.degrees(np.arctan2(lab_out[..., 2], lab_out[..., 1]))
+    assert np.abs((hue_out - centre + 180) % 360 - 180).max() < 3.0  # now the lips' hue
+    lips_colour = np.full((4, 4, 3), (170.0, 90.0, 80.0), np.float32)
+    np.testing.assert_allclose(fm.keep_hues(lips_colour, hues), lips_colour, atol=1.0)  # in range: unchanged
+    np.testing.assert_array_equal(fm.keep_hues(violet, None), violet)
+    grey = img.copy()
+    grey[:] = 128
+    assert fm.lip_hues(grey, p) is None  # no coloured lip pixel: nothing to keep to
