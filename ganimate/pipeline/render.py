@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.flow import unfold_flow
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.mouth import fill_mouth, fill_weight, lip_points, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
@@ -93,9 +94,12 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
-    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit); then, at the
+    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; a flow first
+    kept from folding the face, face/flow.py); then, at the
     face's 68 points (touch.points, read on the input) carried along by the generator's flow, the expression's
     shading, the inside of a mouth the edit opened, and the lids closed by touch.closure of their opening."""
+    if edit.flow is not None:  # one flow for the warp and the points it carries
+        edit = replace(edit, flow=unfold_flow(edit.flow))
     image = paste_edit(image, crop, matrix, edit, mask)
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))

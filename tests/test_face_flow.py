@@ -1,0 +1,46 @@
+"""Keeping a warping generator's flow from creasing or folding the face (ganimate/face/flow.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ganimate.face import flow as ff
+
+
+def _band_flow(amplitude: float, size: int = 64) -> np.ndarray:
+    """A backward flow whose x component steps by `amplitude` px across a band 2-3 px wide at x = 32: the
+    determinant is 1 + d flow_x / dx there (a squeeze for amplitude > 0, a fold for amplitude < -2)."""
+    xx = np.mgrid[0:size, 0:size][1].astype(np.float32)
+    fx = amplitude * 0.5 * (1.0 + np.tanh((xx - 32.0) / 1.0))
+    return np.dstack([fx, np.zeros_like(fx)]).astype(np.float32)
+
+
+def test_the_jacobian_of_a_uniform_or_linear_flow():
+    yy, xx = np.mgrid[0:32, 0:32].astype(np.float32)
+    np.testing.assert_allclose(ff.flow_jacobian(np.full((32, 32, 2), 3.0, np.float32)), 1.0)
+    stretch = np.dstack([np.zeros_like(yy), -0.6 * (yy - 16.0)])  # output y reads input 16 + 0.4 (y - 16)
+    np.testing.assert_allclose(ff.flow_jacobian(stretch), 0.4, atol=1e-6)
+
+
+def test_a_uniform_flow_and_a_stretch_are_left_alone():
+    uniform = np.full((64, 64, 2), 2.5, np.float32)
+    np.testing.assert_array_equal(ff.unfold_flow(uniform), uniform)
+    yy = np.mgrid[0:64, 0:64][0].astype(np.float32)
+    opening = np.dstack([np.zeros_like(yy), -0.6 * (yy - 32.0)]).astype(np.float32)  # a mouth opening: 0.4
+    np.testing.assert_array_equal(ff.unfold_flow(opening), opening)
+
+
+def test_a_squeeze_is_relaxed_there_only():
+    squeeze = _band_flow(3.0)
+    assert ff.flow_jacobian(squeeze).max() > 2.0
+    relaxed = ff.unfold_flow(squeeze)
+    assert ff.flow_jacobian(relaxed).max() < 1.6
+    far = np.abs(np.arange(64) - 32) > 14
+    np.testing.assert_allclose(relaxed[:, far], squeeze[:, far], atol=1e-3)  # away from the band: as it was
+    assert np.abs(relaxed[:, ~far] - squeeze[:, ~far]).max() > 0.1
+
+
+def test_a_fold_is_undone():
+    fold = _band_flow(-4.0)
+    assert ff.flow_jacobian(fold).min() < -0.2
+    assert ff.flow_jacobian(ff.unfold_flow(fold)).min() > 0.0
