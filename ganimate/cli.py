@@ -60,7 +60,8 @@ ShadingOpt = Annotated[bool, typer.Option("--shading/--no-shading", help="Add th
                                           "shading (a smile's folds, raised brows' forehead lines) from the "
                                           "landmarks, on the frame's luminance.")]
 MouthOpt = Annotated[bool, typer.Option("--mouth/--no-mouth", help="Give a mouth the edit opens an inside (teeth "
-                                        "in a smile) from real open mouths, coloured by the face's skin.")]
+                                        "in a smile) from real open mouths, lit by the face's cheeks, in its "
+                                        "lips' hues.")]
 
 
 def build_run_config(
