@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ganimate.face import mouth as fm
+from ganimate.face.corner_frame import corner_curve
 from tests.edit_faces import skin_face, synthetic_landmarks
 
 
@@ -29,13 +30,13 @@ def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.
 def test_the_mouth_frame_puts_the_corners_at_u_0_and_1_and_the_lips_through_their_points():
     p = _opened(synthetic_landmarks(angle_deg=12.0), 8.0)
     frame = fm.fit_mouth_frame(p)
-    uv = frame.to_mouth(p[[60, 64]])
+    uv = frame.to_local(p[[60, 64]])
     np.testing.assert_allclose(uv, [[0, 0], [1, 0]], atol=1e-9)
     np.testing.assert_allclose(frame.to_image(uv[:, 0], uv[:, 1]), p[[60, 64]], atol=1e-9)
     for idx, coeffs in ((fm.UPPER, frame.upper), (fm.LOWER, frame.lower)):
-        pts = frame.to_mouth(p[list(idx)])
-        assert np.abs(fm._lip(pts[:, 0], coeffs) - pts[:, 1]).max() < 0.6  # within a px of its points
-    assert fm._lip(np.array([0.5]), frame.upper)[0] < -3 < 3 < fm._lip(np.array([0.5]), frame.lower)[0]
+        pts = frame.to_local(p[list(idx)])
+        assert np.abs(corner_curve(pts[:, 0], coeffs) - pts[:, 1]).max() < 0.6  # within a px of its points
+    assert corner_curve(np.array([0.5]), frame.upper)[0] < -3 < 3 < corner_curve(np.array([0.5]), frame.lower)[0]
 
 
 def test_mouth_opening_is_the_inner_gap_over_the_inner_width():

@@ -216,23 +216,30 @@ def test_a_blink_closes_the_eyes_only_with_the_lids_on(astronaut, tmp_path):
     assert first[y0:y1, x0:x1].mean() < 0.2 * diff[y0:y1, x0:x1].mean()  # AU45 = 0: nothing closed
 
 
-def test_a_smile_shades_the_face_only_with_the_shading_on(astronaut, tmp_path):
+def _held_target_last_frames(astronaut, tmp_path, target: dict, model, switch: str) -> dict:
+    """The last frame of `ganimate keyframes` on the astronaut holding a target (AU -> intensity), with the run
+    option `switch` on (True) and off (False): {True: uint8 HxWx3, False: ...}."""
     import cv2
-
-    from ganimate.face.detect import FaceDetector
 
     img = tmp_path / "face.png"
     cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
     curves = tmp_path / "c.json"
     curves.write_text(json.dumps({"fps": 10, "duration": 0.2, "base": "neutral",
-                                  "curves": {"AU06": [[0, 2]], "AU12": [[0, 3]]}}))
+                                  "curves": {au: [[0, v]] for au, v in target.items()}}))
     outs = {}
-    for shading in (True, False):
-        out = tmp_path / f"k_{shading}.mp4"
+    for on in (True, False):
+        out = tmp_path / f"k_{on}.mp4"
         with frame_progress(False) as p:
-            run_keyframes(load_curves(curves), img, out, _run(identity_generator(), shading=shading),
-                          KeyframesOptions(), p)
-        outs[shading] = _frames(out)[-1]
+            run_keyframes(load_curves(curves), img, out, _run(model, **{switch: on}), KeyframesOptions(), p)
+        outs[on] = _frames(out)[-1]
+    return outs
+
+
+def test_a_smile_shades_the_face_only_with_the_shading_on(astronaut, tmp_path):
+
+    from ganimate.face.detect import FaceDetector
+
+    outs = _held_target_last_frames(astronaut, tmp_path, {"AU06": 2, "AU12": 3}, identity_generator(), "shading")
     diff = np.abs(outs[True].astype(int) - outs[False].astype(int)).sum(2)
     box = FaceDetector().detect(astronaut)[0].box.astype(int)
     x0, y0, x1, y1 = box
@@ -243,24 +250,14 @@ def test_a_smile_shades_the_face_only_with_the_shading_on(astronaut, tmp_path):
 
 
 def test_an_opened_mouth_gets_its_inside_only_with_the_mouth_on(astronaut, tmp_path):
-    import cv2
 
     from ganimate.face.align import invert_transform, transform_points
     from ganimate.face.detect import FaceDetector
     from ganimate.infer.landmarks import LandmarkEstimator
     from ganimate.pipeline.render import cut_for_landmarks
 
-    img = tmp_path / "face.png"
-    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
-    curves = tmp_path / "c.json"
-    curves.write_text(json.dumps({"fps": 10, "duration": 0.2, "base": "neutral",
-                                  "curves": {"AU25": [[0, 3]], "AU26": [[0, 3]]}}))
-    outs = {}
-    for mouth in (True, False):  # the shipped warping generator: it opens the mouth
-        out = tmp_path / f"k_{mouth}.mp4"
-        with frame_progress(False) as p:
-            run_keyframes(load_curves(curves), img, out, _run(None, mouth=mouth), KeyframesOptions(), p)
-        outs[mouth] = _frames(out)[-1]
+    # the shipped warping generator: it opens the mouth
+    outs = _held_target_last_frames(astronaut, tmp_path, {"AU25": 3, "AU26": 3}, None, "mouth")
     face = FaceDetector().detect(astronaut)[0]
     marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
     crop, matrix = cut_for_landmarks(astronaut, face.landmarks, np.zeros((1, 1, 3)), np.eye(2, 3), marks.size)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
 
 # per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
 EYES = ((36, 39, (37, 38), (41, 40), tuple(range(17, 22))), (42, 45, (43, 44), (47, 46), tuple(range(22, 27))))
@@ -44,25 +45,16 @@ GRAIN_GAIN = 0.5  # of that grain's contrast
 
 
 @dataclass(frozen=True)
-class LidCurve:
-    """Eye frame of one eye: origin float64 (2,) (left corner px), along / down unit vectors (2,), width px,
-    the cubic coefficients (a, b) of each lid: v(u) = u (1 - u) (a + b u), and the brow's points in the eye
-    frame, float64 (5, 2) (u, v) sorted by u."""
+class LidCurve(CornerFrame):
+    """Eye frame of one eye (CornerFrame from its left corner to its right), the coefficients (a, b) of each
+    lid's curve (corner_curve) and the brow's points in the eye frame, float64 (5, 2) (u, v) sorted by u."""
 
-    origin: np.ndarray
-    along: np.ndarray
-    down: np.ndarray
-    width: float
     upper: tuple[float, float]
     lower: tuple[float, float]
     brow: np.ndarray
 
     def to_eye(self, points: np.ndarray) -> np.ndarray:
-        d = np.asarray(points, np.float64) - self.origin
-        return np.stack([d @ self.along / self.width, d @ self.down], axis=-1)
-
-    def to_image(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return self.origin + (u * self.width)[..., None] * self.along + v[..., None] * self.down
+        return self.to_local(points)
 
 
 def _cubic_through(u: np.ndarray, v: np.ndarray) -> tuple[float, float]:
@@ -79,21 +71,13 @@ def fit_lid_curves(points: np.ndarray, eye: int) -> LidCurve:
     """The lid curves of eye 0 (image left, points 36-41) or 1 (42-47) from float (68, 2) landmarks."""
     left, right, upper, lower, brow = EYES[eye]
     p = np.asarray(points, np.float64)
-    axis = p[right] - p[left]
-    width = max(float(np.linalg.norm(axis)), 1e-6)
-    along = axis / width
-    down = np.array([-along[1], along[0]])
-    curve = LidCurve(p[left], along, down, width, (0.0, 0.0), (0.0, 0.0), np.zeros((0, 2)))
-    up, lo = curve.to_eye(p[list(upper)]), curve.to_eye(p[list(lower)])
+    frame = corner_frame(p[left], p[right])
+    up, lo = frame.to_local(p[list(upper)]), frame.to_local(p[list(lower)])
     upper_fit = _cubic_through(np.clip(up[:, 0], 0.05, 0.95), up[:, 1])
     lower_fit = _cubic_through(np.clip(lo[:, 0], 0.05, 0.95), lo[:, 1])
-    brow_uv = curve.to_eye(p[list(brow)])
-    return LidCurve(p[left], along, down, width, upper_fit, lower_fit, brow_uv[np.argsort(brow_uv[:, 0])])
-
-
-def _lid(u: np.ndarray, coeffs: tuple[float, float]) -> np.ndarray:
-    inside = np.clip(u, 0.0, 1.0)
-    return inside * (1.0 - inside) * (coeffs[0] + coeffs[1] * inside)
+    brow_uv = frame.to_local(p[list(brow)])
+    return LidCurve(frame.origin, frame.along, frame.down, frame.width, upper_fit, lower_fit,
+                    brow_uv[np.argsort(brow_uv[:, 0])])
 
 
 def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
@@ -104,12 +88,12 @@ def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
     u = np.linspace(-CORNER_PAST, 1.0 + CORNER_PAST, SAMPLES)
     taper = np.sqrt(np.clip(4.0 * u * (1.0 - u), 0.0, 1.0))
     w = curve.width
-    margin = _lid(u, curve.upper)
+    margin = corner_curve(u, curve.upper)
     top = margin - (LASHES * taper + CORNER) * w
     if len(curve.brow):  # v grows down the face: the brow has the smaller v
         brow = np.interp(u, curve.brow[:, 0], curve.brow[:, 1])
         top = np.maximum(top, margin + BROW_SHARE * np.minimum(brow - margin, 0.0))
-    bottom = _lid(u, curve.lower) + (MARGIN_DOWN * taper + CORNER) * w
+    bottom = corner_curve(u, curve.lower) + (MARGIN_DOWN * taper + CORNER) * w
     lid = margin + float(np.clip(closure, 0.0, 1.0)) * (bottom - margin)
     return {name: curve.to_image(u, v)
             for name, v in (("open", top), ("margin", margin), ("bottom", bottom), ("lid", lid))}

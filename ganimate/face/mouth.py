@@ -25,6 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
+
 LEFT, RIGHT = 60, 64
 UPPER = (61, 62, 63)  # the upper inner lip's points, left to right
 LOWER = (67, 66, 65)  # the lower inner lip's
@@ -42,28 +44,12 @@ HUE_CHROMA, HUE_RANGE = 8.0, (5.0, 95.0)  # lips' pixels whose hues count (CIELA
 
 
 @dataclass(frozen=True)
-class MouthFrame:
-    """origin float64 (2,) (point 60, px), along / down unit vectors (2,), width px (60 to 64) and the lips'
-    curves v(u) = u (1 - u) (a + b u) as (a, b), upper and lower."""
+class MouthFrame(CornerFrame):
+    """The inner lips' frame (CornerFrame from point 60 to 64) and the lips' curves (corner_curve) as (a, b),
+    upper and lower."""
 
-    origin: np.ndarray
-    along: np.ndarray
-    down: np.ndarray
-    width: float
     upper: tuple[float, float]
     lower: tuple[float, float]
-
-    def to_mouth(self, points: np.ndarray) -> np.ndarray:
-        """float (..., 2) px -> float64 (..., 2) (u, v)."""
-        d = np.asarray(points, np.float64) - self.origin
-        return np.stack([d @ self.along / self.width, d @ self.down], axis=-1)
-
-    def to_image(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return self.origin + (np.asarray(u) * self.width)[..., None] * self.along + np.asarray(v)[..., None] * self.down
-
-
-def _lip(u: np.ndarray, coeffs: tuple[float, float]) -> np.ndarray:
-    return u * (1.0 - u) * (coeffs[0] + coeffs[1] * u)
 
 
 def _cubic_fit(uv: np.ndarray) -> tuple[float, float]:
@@ -78,13 +64,9 @@ def _cubic_fit(uv: np.ndarray) -> tuple[float, float]:
 def fit_mouth_frame(points: np.ndarray) -> MouthFrame:
     """The inner lips' frame and curves from float (68, 2) landmarks."""
     p = np.asarray(points, np.float64)
-    axis = p[RIGHT] - p[LEFT]
-    width = max(float(np.linalg.norm(axis)), 1e-6)
-    along = axis / width
-    down = np.array([-along[1], along[0]])
-    frame = MouthFrame(p[LEFT], along, down, width, (0.0, 0.0), (0.0, 0.0))
-    return MouthFrame(p[LEFT], along, down, width, _cubic_fit(frame.to_mouth(p[list(UPPER)])),
-                      _cubic_fit(frame.to_mouth(p[list(LOWER)])))
+    frame = corner_frame(p[LEFT], p[RIGHT])
+    return MouthFrame(frame.origin, frame.along, frame.down, frame.width,
+                      _cubic_fit(frame.to_local(p[list(UPPER)])), _cubic_fit(frame.to_local(p[list(LOWER)])))
 
 
 def mouth_opening(points: np.ndarray) -> float:
@@ -101,7 +83,7 @@ def sample_mouth(image: np.ndarray, points: np.ndarray, shape: tuple[int, int]) 
     frame = fit_mouth_frame(points)
     u = (np.arange(w) + 0.5) / w
     t = ((np.arange(h) + 0.5) / h)[:, None]
-    v = _lip(u, frame.upper)[None] + t * (_lip(u, frame.lower) - _lip(u, frame.upper))[None]
+    v = corner_curve(u, frame.upper)[None] + t * (corner_curve(u, frame.lower) - corner_curve(u, frame.upper))[None]
     xy = frame.to_image(np.broadcast_to(u, v.shape), v).astype(np.float32)
     return cv2.remap(np.ascontiguousarray(image), xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
@@ -185,16 +167,17 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
         return image
     frame = fit_mouth_frame(points)
     u = np.linspace(0.0, 1.0, 33)
-    outline = np.concatenate([frame.to_image(u, _lip(u, frame.upper)), frame.to_image(u, _lip(u, frame.lower))])
+    outline = np.concatenate([frame.to_image(u, corner_curve(u, frame.upper)),
+                              frame.to_image(u, corner_curve(u, frame.lower))])
     h, w = image.shape[:2]
     x0, y0 = np.maximum(np.floor(outline.min(0)).astype(int) - 1, 0)
     x1, y1 = np.minimum(np.ceil(outline.max(0)).astype(int) + 2, (w, h))
     if x1 <= x0 or y1 <= y0:
         return image
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    uv = frame.to_mouth(np.stack([xx, yy], axis=-1))
+    uv = frame.to_local(np.stack([xx, yy], axis=-1))
     uu = uv[..., 0]
-    top, bottom = _lip(np.clip(uu, 0, 1), frame.upper), _lip(np.clip(uu, 0, 1), frame.lower)
+    top, bottom = corner_curve(np.clip(uu, 0, 1), frame.upper), corner_curve(np.clip(uu, 0, 1), frame.lower)
     height = bottom - top
     t = (uv[..., 1] - top) / np.maximum(height, 1e-6)
     # fade in over FEATHER mouth widths from each lip's edge and each corner: px to the nearest edge, roughly
