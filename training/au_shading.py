@@ -24,6 +24,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.landmarks import POSE_POINTS
+from ganimate.face.ramp import smoothstep
 from ganimate.face.shading import SHADING_AUS, AuShading, canonical_coords, extend_points, face_region, triangulate
 
 SIDE = 64
@@ -72,11 +73,6 @@ def band_pass(maps: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def _smoothstep_from_edge(distance: np.ndarray, px: float) -> np.ndarray:
-    t = np.clip((distance - 1.0) / px, 0.0, 1.0)  # 0 on the outermost pixels
-    return t * t * (3.0 - 2.0 * t)
-
-
 def edge_taper(region: np.ndarray, px: float, hole_px: float | None = None) -> np.ndarray:
     """float32 GxG weight rising (smoothstep) from 0 at region's outline to 1 at px inside, and from 0 at its
     holes' edges to 1 at hole_px (default px) from them; 0 outside region."""
@@ -84,8 +80,9 @@ def edge_taper(region: np.ndarray, px: float, hole_px: float | None = None) -> n
     cv2.floodFill(outside, None, (0, 0), 2)  # the zeros reachable from the border: the outline's outside
     far_out = cv2.distanceTransform((outside != 2).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
     far_hole = cv2.distanceTransform((outside != 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    t = np.minimum(_smoothstep_from_edge(far_out, px), _smoothstep_from_edge(far_hole, px if hole_px is None
-                                                                              else hole_px))
+    hole = px if hole_px is None else hole_px
+    # 0 on the outermost pixels (distance 1)
+    t = np.minimum(smoothstep(far_out, 1.0, 1.0 + px), smoothstep(far_hole, 1.0, 1.0 + hole))
     return (t * region).astype(np.float32)
 
 

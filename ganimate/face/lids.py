@@ -22,6 +22,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
+from ganimate.face.ramp import smoothstep
 
 # per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
 EYES = ((36, 39, (37, 38), (41, 40), tuple(range(17, 22))), (42, 45, (43, 44), (47, 46), tuple(range(22, 27))))
@@ -194,7 +195,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     top_uv = curve.to_eye(lines["open"])
     top_v = np.interp(rel[..., 0], top_uv[:, 0], top_uv[:, 1])
     share = (rel[..., 1] - top_v) / np.maximum(edge_v - top_v, 1e-6)  # 0 at the cover's top, 1 at the lid's edge
-    t = (_smoothstep(share / BULGE) * (cover > 0)).astype(np.float32)
+    t = (smoothstep(share, 0.0, BULGE) * (cover > 0)).astype(np.float32)
     tone = _under_eye_tone(box, curve, lines, offset)
     inner = cover > 0.5
     if tone is not None and inner.any():
@@ -229,16 +230,10 @@ def close_lids(image: np.ndarray, points: np.ndarray, closure: float) -> np.ndar
     return out
 
 
-def _smoothstep(t):
-    """3t² − 2t³ of t clipped to [0, 1] (float or array)."""
-    t = np.clip(t, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
 def lid_closure(target_au45: float, start: float, full: float) -> float:
     """Fraction of the eyes' present opening a target AU45 intensity closes: 0 up to `start`, 1 from `full`,
     a smoothstep between (both from the shared clips' landmarks, see LidConfig)."""
-    return float(_smoothstep((target_au45 - start) / max(full - start, 1e-6)))
+    return float(smoothstep(target_au45, start, full))
 
 
 def closure_for(target: np.ndarray, lids) -> float:

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
+from ganimate.face.ramp import smoothstep
 
 LEFT, RIGHT = 60, 64
 UPPER = (61, 62, 63)  # the upper inner lip's points, left to right
@@ -108,11 +109,6 @@ def skin_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (grey * (rgb / grey) ** CAST - 1.0).astype(np.float32)
 
 
-def _smoothstep(x: float, lo: float, hi: float) -> float:
-    t = float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
-    return t * t * (3.0 - 2.0 * t)
-
-
 @dataclass(frozen=True)
 class MouthInterior:
     """maps: float32 (B, 2, h, w, 3) log(RGB + 1) of open mouths minus log(cheek RGB + 1), on the mouth grid,
@@ -155,7 +151,7 @@ def fill_weight(before: np.ndarray, after: np.ndarray) -> float:
     """How far the edit opened the mouth, 0..1, from its lip_points (float (68, 2) px) read on the input and where
     the edit carried them: 0 for a mouth left as it was, 1 once the inner-lip gap has grown by GROWN_FULL mouth
     widths (the warp stretches a mouth's seam or its own small opening over what it opened: streaks)."""
-    return _smoothstep(mouth_opening(after) - mouth_opening(before), GROWN_FROM, GROWN_FULL)
+    return float(smoothstep(mouth_opening(after) - mouth_opening(before), GROWN_FROM, GROWN_FULL))
 
 
 def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: float,
@@ -240,4 +236,4 @@ def keep_hues(colour: np.ndarray, hues: tuple[float, float, float] | None) -> np
 
 def smile_share(target_au12: float) -> float:
     """0..1: how far a target AU12 (0..5) takes the mouth from the speaking mouth's map to the smiling one's."""
-    return _smoothstep(float(target_au12), SMILE_FROM, SMILE_FULL)
+    return float(smoothstep(float(target_au12), SMILE_FROM, SMILE_FULL))
