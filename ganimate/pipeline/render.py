@@ -105,12 +105,16 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
     if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None):
         return image
-    moved = advect_points(points, edit.flow, matrix) if edit.flow is not None else points
+    fill = finish.mouth is not None and edit.flow is not None
+    lips = lip_points(points) if fill else np.zeros((0, 2))
+    # the 68 points and, for the mouth, the lips' tissue points, carried by the flow in one pass
+    carried = np.concatenate([points, lips])
+    if edit.flow is not None:
+        carried = advect_points(carried, edit.flow, matrix)
+    moved, opened = carried[:len(points)], carried[len(points):]
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading)
-    if finish.mouth is not None and edit.flow is not None:  # after the shading, which leaves the lips out
-        lips = lip_points(points)
-        opened = advect_points(lips, edit.flow, matrix)
+    if fill:  # after the shading, which leaves the lips out
         image = fill_mouth(image, opened, fill_weight(lips, opened), touch.smile, finish.mouth)
     return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
 
