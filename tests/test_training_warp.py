@@ -11,7 +11,7 @@ import torch
 from warp_data import write_landmark_dataset
 
 from ganimate.au.names import AU_NAMES
-from ganimate.training.au_geometry import AuGeometry, fit_au_geometry, teacher_points
+from ganimate.training.au_geometry import LAYING_POINTS, AuGeometry, fit_au_geometry, laid_by_pose, teacher_points
 from ganimate.training.checkpoint import load_checkpoint, load_generator
 from ganimate.training.config import PRESETS, LossConfig, ModelConfig
 from ganimate.training.trainer import train
@@ -53,6 +53,28 @@ def test_au_geometry_recovers_a_planted_motion_and_keeps_regions_apart():
     assert np.all(geo.weights[AU_NAMES.index("AU12"), 17:27] == 0)  # a lip AU never moves a brow
     shut = teacher_points(base[None], np.zeros((1, 17)), np.eye(17)[[AU_NAMES.index("AU45")]] * 4, geo, 128)[0]
     np.testing.assert_allclose(shut[37], shut[41], atol=1e-4)  # AU45 4: the lids meet
+
+
+def test_au_geometry_is_fitted_in_a_frame_the_expression_does_not_move():
+    # crops aligned by five points that include the mouth corners shift and scale with a smile: the fit must
+    # see the lip corner's motion relative to the eyes and nose, not the crop frame's
+    rng = np.random.default_rng(1)
+    n = 400
+    aus = rng.uniform(0, 5, (n, 17))
+    a12 = aus[:, AU_NAMES.index("AU12")]
+    base = rng.normal(64, 15, (68, 2))
+    true = np.zeros((17, 68, 2))
+    true[AU_NAMES.index("AU12"), 48] = [-0.01, -0.005]
+    pts = base + 128 * np.tensordot(aus, true, axes=(1, 0)) + rng.normal(0, 0.05, (n, 68, 2))
+    scale = 1.0 + 0.004 * a12  # the crop frame follows the smile: a little larger and lower
+    framed = (pts - 64.0) * scale[:, None, None] + 64.0 + np.stack([0 * a12, 0.8 * a12], 1)[:, None, :]
+    groups = np.repeat(np.arange(4), n // 4)
+    geo = fit_au_geometry(aus, framed, groups, 128.0, ridge=1e-3)
+    np.testing.assert_allclose(geo.weights[AU_NAMES.index("AU12"), 48], [-0.01, -0.005], atol=5e-4)
+    # laid by the rigid points, the eyes and nose of one person's rows agree again (to the noise)
+    rigid = laid_by_pose(groups, framed)[groups == 0][:, list(LAYING_POINTS)]
+    assert np.abs(rigid - np.median(rigid, axis=0)).max() < 0.3
+    assert np.abs(framed[groups == 0][:, list(LAYING_POINTS)] - np.median(rigid, axis=0)).max() > 2.0
 
 
 def _tiny_warp_config(tmp_path, steps=4):

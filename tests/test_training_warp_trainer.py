@@ -111,3 +111,24 @@ def test_closing_clip_pairs_take_their_lid_goals_from_the_teacher():
     np.testing.assert_allclose(out[0, list(LOWER_LIDS)], points[0, list(LOWER_LIDS)], atol=1e-5)
     np.testing.assert_allclose(out[0, :36], goal[0, :36])  # only the lids change
     np.testing.assert_allclose(out[1:], goal[1:])  # a non-closing pair and a geometry row: untouched
+
+
+def test_a_pair_target_is_laid_onto_the_input_by_its_eyes_and_nose():
+    from ganimate.face.align import transform_points
+    from ganimate.training.au_geometry import LAYING_POINTS
+    from ganimate.training.warp_trainer import lay_pair
+
+    rng = np.random.default_rng(0)
+    onto = rng.uniform(20, 100, (68, 2))
+    target = onto.copy()
+    target[48:60] += [0.0, -3.0]  # the expression: the lips move up relative to the eyes and nose
+    frame = np.array([[1.03, 0.0, -2.0], [0.0, 1.03, 4.0]])  # the target's own crop frame moved with it
+    framed = transform_points(frame, target)
+    image = np.zeros((128, 128, 3), np.uint8)
+    x, y = np.rint(framed[30]).astype(int)
+    image[y - 1:y + 2, x - 1:x + 2] = 255  # a mark on the nose tip
+    laid_image, laid = lay_pair(image, framed.astype(np.float32), onto.astype(np.float32))
+    np.testing.assert_allclose(laid[list(LAYING_POINTS)], onto[list(LAYING_POINTS)], atol=1e-3)
+    np.testing.assert_allclose(laid[48:60] - onto[48:60], np.tile([0.0, -3.0], (12, 1)), atol=1e-3)
+    ys, xs = np.nonzero(laid_image[..., 0] > 100)
+    assert abs(xs.mean() - onto[30, 0]) < 1.0 and abs(ys.mean() - onto[30, 1]) < 1.0

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,11 +26,12 @@ from torch import nn
 
 from ganimate.au.names import AU_NAMES, from_model_scale
 from ganimate.errors import GanimateError
+from ganimate.face.align import estimate_similarity, transform_points
 from ganimate.face.composite import composite
 from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, POSE_POINTS, flip_landmarks
 from ganimate.face.paste import make_feather_mask
 
-from .au_geometry import AuGeometry, teacher_points
+from .au_geometry import LAYING_POINTS, AuGeometry, teacher_points
 from .checkpoint import CHECKPOINT_NAME, build_generator, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig, config_to_dict
 from .dataset import BatchSampler, FaceDataset, images_to_tensor
@@ -103,6 +105,18 @@ def clip_partners(dataset: FaceDataset, max_px: float = 2.5) -> dict[int, np.nda
     return partners
 
 
+def lay_pair(image: np.ndarray, points: np.ndarray, onto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A pair's target crop (uint8 SxSx3) and its points (float (68, 2) px) moved by the similarity that lays
+    their eye corners and nose (au_geometry.LAYING_POINTS) onto the input's points `onto`: each crop is aligned
+    by five points that include the mouth corners, so the target's own crop frame moves with its smile; laid,
+    the pair differs by expression only, the motion a flow in the input's frame has to make."""
+    pose = list(LAYING_POINTS)
+    m = estimate_similarity(points[pose], onto[pose])
+    size = image.shape[1], image.shape[0]
+    laid = cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return laid, transform_points(m, points).astype(np.float32)
+
+
 class WarpBatches:
     """Batches as a pure function of the step (resumable), built on BatchSampler's permutation and targets."""
 
@@ -140,8 +154,9 @@ class WarpBatches:
             if rng.random() < 0.5:
                 pair_img = pair_img[:, :, ::-1]
                 pair_pts = flip_landmarks(pair_pts, self.size)
-            images[i], image_target[i] = pair_img
-            points[i], goal[i] = pair_pts
+            images[i] = pair_img[0]
+            image_target[i], goal[i] = lay_pair(pair_img[1], pair_pts[1], pair_pts[0])
+            points[i] = pair_pts[0]
             aus[i], targets[i] = self.dataset.aus[src], self.dataset.aus[dst]
             kind[i] = 1
         ident = slice(self.n_pair, self.n_pair + self.n_identity)
