@@ -51,3 +51,17 @@ def test_open_gain_scales_only_the_mouth_opening_aus_motion():
     np.testing.assert_allclose(more[48], plain[48], atol=1e-5)  # the smile's motion is not scaled
     closing_mouth = teacher_points(p[None], b, a, geo, 100, open_gain=1.5)[0]  # falling AUs scale alike
     assert closing_mouth[66, 1] - p[66, 1] == pytest.approx(-1.5 * (plain[66, 1] - p[66, 1]), abs=1e-4)
+
+
+def test_brow_gain_scales_only_the_brow_aus_motion():
+    w = np.zeros((17, 68, 2), np.float32)
+    w[AU_NAMES.index("AU01"), 21] = [0.0, -0.01]  # inner brow up 1% of the crop per unit
+    w[AU_NAMES.index("AU04"), 21] = [0.003, 0.004]
+    w[AU_NAMES.index("AU26"), 66] = [0.0, 0.01]
+    geo = AuGeometry(w)
+    p = _face()
+    a, b = _aus(), _aus(AU01=3.0, AU04=1.0, AU26=2.0)
+    plain = teacher_points(p[None], a, b, geo, 100)[0]
+    more = teacher_points(p[None], a, b, geo, 100, brow_gain=2.0)[0]
+    np.testing.assert_allclose(more[21] - p[21], 2.0 * (plain[21] - p[21]), atol=1e-4)
+    np.testing.assert_allclose(more[66], plain[66], atol=1e-5)  # the jaw's motion is not scaled

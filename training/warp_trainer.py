@@ -125,7 +125,7 @@ class WarpBatches:
         self.dataset, self.geometry, self.seed = dataset, geometry, config.seed
         self.size = config.model.image_size
         self.lid_shares = (lc.teacher_lid_upper, lc.teacher_lid_lower)
-        self.open_gain = lc.teacher_open_gain
+        self.gains = {"open_gain": lc.teacher_open_gain, "brow_gain": lc.teacher_brow_gain}
         self.pair_lids = lc.pair_lids_from_teacher
         self.sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise,
                                     strong_targets=o.strong_targets)
@@ -165,7 +165,7 @@ class WarpBatches:
         geo = kind == 0
         if self.geometry is not None and geo.any():
             goal[geo] = teacher_points(points[geo], from_model_scale(aus[geo]), from_model_scale(targets[geo]),
-                                       self.geometry, self.size, self.lid_shares, self.open_gain)
+                                       self.geometry, self.size, self.lid_shares, **self.gains)
         if self.geometry is not None and self.pair_lids:
             goal = taught_pair_lids(points, goal, aus, targets, kind == 1, self.geometry, self.size,
                                     self.lid_shares)
