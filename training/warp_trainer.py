@@ -113,7 +113,8 @@ def lay_pair(image: np.ndarray, points: np.ndarray, onto: np.ndarray) -> tuple[n
     pose = list(LAYING_POINTS)
     m = estimate_similarity(points[pose], onto[pose])
     size = image.shape[1], image.shape[0]
-    laid = cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Lanczos: a bilinear resampling blurs the target, and the pair's L1 would teach the flow to blur alike
+    laid = cv2.warpAffine(image, m, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
     return laid, transform_points(m, points).astype(np.float32)
 
 
