@@ -163,14 +163,16 @@ def _warp_preset() -> TrainConfig:
     expression signal, read blurred and jittered as in the cpu preset. No critic: the pair and landmark
     losses replace the adversarial one in this budget (lambda_* of the critic are unused).
 
-    The shipped checkpoint (checkpoints/gan_warp128.pt, step 6,000) was made in three stages: steps 0-3,500 with
+    The shipped checkpoint (checkpoints/gan_warp128.pt, step 9,000) was made in four stages: steps 0-3,500 with
     max_steps 3500 and the old landmark loss and teacher (landmark x0.2, all 68 points alike, lids closing
     0.8/0.2 of the gap, open gain 1), then a fine-tune resumed from that step-3,500 checkpoint with the values
     below (lids x8 and inner lips x4 in the landmark loss, landmark x0.4, the upper lid travelling 0.75 of the
     gap while the lower stays, the mouth-opening motion x1.5) and max_steps 5000 (checkpoints/README.md); then
     (warp v4) 1,000 more steps resumed with max_steps 6000, the judge x2.5 (was x10: at 10 it taught the flow to
-    draw a dark contour around a smiling mouth, docs/edit_eval_warp_v4_judge_variants.md) and landmark x0.8 —
-    the values below.
+    draw a dark contour around a smiling mouth, docs/edit_eval_warp_v4_judge_variants.md) and landmark x0.8;
+    then (warp v5) 3,000 more steps resumed with max_steps 9000 on the refitted teacher (each person's faces laid
+    on their eyes and nose, checkpoints/au_geometry.npz), clip pair targets laid onto their inputs (Lanczos) and
+    the brow AUs' taught motion x1.9 (docs/edit_eval_v5_laid_teacher.md) — the values below.
     """
     return TrainConfig(
         model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64,
@@ -181,8 +183,8 @@ def _warp_preset() -> TrainConfig:
                         geometry="checkpoints/au_geometry.npz", lambda_pair=5.0, pair_fraction=0.35,
                         lambda_identity=5.0, identity_fraction=0.1, lambda_flow_tv=0.5, lambda_flow_outside=0.2,
                         landmark_lid_weight=8.0, landmark_inner_lip_weight=4.0, teacher_lid_upper=0.75,
-                        teacher_lid_lower=0.0, teacher_open_gain=1.5),
-        optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=6000, decay_epochs=1,
+                        teacher_lid_lower=0.0, teacher_open_gain=1.5, teacher_brow_gain=1.9),
+        optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=9000, decay_epochs=1,
                           epochs=2, strong_targets=0.6),
         precision="bf16",
         log_every=20,
