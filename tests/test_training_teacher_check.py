@@ -41,3 +41,13 @@ def test_a_teacher_that_moves_the_corners_a_share_of_the_real_motion_reads_that_
     assert c.n == 1 and c.real["mouth_width"] == pytest.approx(0.1, abs=1e-6)
     assert c.taught["mouth_width"] == pytest.approx(share * 0.1, abs=1e-4)
     assert c.taught["corners_up"] == pytest.approx(share * c.real["corners_up"], abs=1e-4) and c.real["corners_up"] > 0
+
+
+def test_a_missing_input_is_one_line_and_exit_1(tmp_path, capsys):
+    from ganimate.errors import run_script
+    from ganimate.training.teacher_check import main
+
+    with pytest.raises(SystemExit) as stop:
+        run_script(lambda: main([str(tmp_path), str(tmp_path / "labels.csv")]))
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 1 and err.startswith("error: not found:") and "\n" not in err

@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("expressions", type=Path, help="../shared/data/faces/lfw_expressions.csv")
     ap.add_argument("--geometry", type=Path, default=Path("checkpoints/au_geometry.npz"))
     args = ap.parse_args(argv)
+    from ganimate.errors import GanimateError
+
+    for path in (args.crops / "landmarks.npy", args.expressions, args.geometry):
+        if not path.is_file():
+            raise GanimateError(f"not found: {path}")
     table = read_aus_csv(args.crops / "aus.csv")
     points = np.load(args.crops / "landmarks.npy")
     size = float(np.load(next(args.crops.glob("cache_*.npy")), mmap_mode="r").shape[1])
