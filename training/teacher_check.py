@@ -4,8 +4,8 @@ Pairs are chosen by the crowd's expression labels (lfw_expressions.csv: a person
 their expressive photo with the strongest key AU), not by OpenFace's AUs, so the ratio of mean real change
 to mean taught change is not shrunk by the AU labels' noise the way a least-squares slope is: it is the
 grouping (Wald) estimate of how much the map under- or over-reads. Shapes are face/landmarks.shape_measures
-of OpenFace's points in the aligned crops; the real expressive face is laid onto the neutral one by eyes and
-nose first, as the teacher's motion is.
+of OpenFace's points in the aligned crops; the real expressive face is laid onto the neutral one by its eyes and
+nose first (edit_measures.align_to, as edit_eval lays its faces), since the teacher's motion leaves them in place.
 
 Run: python -m ganimate.training.teacher_check runs/crops128 ../shared/data/faces/lfw_expressions.csv
      [--geometry checkpoints/au_geometry.npz]
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
-from ganimate.face.landmarks import shape_measures
+from ganimate.face.landmarks import interocular, shape_measures
 
 from .au_geometry import AuGeometry, teacher_points
 from .edit_measures import align_to
@@ -37,8 +37,6 @@ RISES = {"corners_up": (48, 54), "upper_lip_up": (51,), "lower_lip_up": (57,), "
 
 def shape_and_rises(points: np.ndarray) -> dict[str, np.ndarray]:
     """shape_measures plus RISES (minus the mean y of the points, over the inter-ocular distance): (N,) each."""
-    from ganimate.face.landmarks import interocular
-
     p = np.asarray(points, np.float64)
     out = dict(shape_measures(p))
     iod = interocular(p)

@@ -26,12 +26,12 @@ from torch import nn
 
 from ganimate.au.names import AU_NAMES, from_model_scale
 from ganimate.errors import GanimateError
-from ganimate.face.align import estimate_similarity, transform_points
+from ganimate.face.align import transform_points
 from ganimate.face.composite import composite
 from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, EYELIDS, INNER_LIPS, POSE_POINTS, flip_landmarks
 from ganimate.face.paste import make_feather_mask
 
-from .au_geometry import LAYING_POINTS, AuGeometry, teacher_points
+from .au_geometry import AuGeometry, laying_similarity, teacher_points
 from .checkpoint import CHECKPOINT_NAME, build_generator, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig, config_to_dict
 from .dataset import BatchSampler, FaceDataset, images_to_tensor
@@ -110,8 +110,7 @@ def lay_pair(image: np.ndarray, points: np.ndarray, onto: np.ndarray) -> tuple[n
     their eye corners and nose (au_geometry.LAYING_POINTS) onto the input's points `onto`: each crop is aligned
     by five points that include the mouth corners, so the target's own crop frame moves with its smile; laid,
     the pair differs by expression only, the motion a flow in the input's frame has to make."""
-    pose = list(LAYING_POINTS)
-    m = estimate_similarity(points[pose], onto[pose])
+    m = laying_similarity(points, onto)
     size = image.shape[1], image.shape[0]
     # Lanczos: a bilinear resampling blurs the target, and the pair's L1 would teach the flow to blur alike
     laid = cv2.warpAffine(image, m, size, flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
