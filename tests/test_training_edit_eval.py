@@ -228,3 +228,18 @@ def test_edit_eval_on_real_photos(shared_dir, tmp_path):
     assert "| smile | AU12 rise | ≥ 1.3 |" in (out / "edit_eval.md").read_text()
     grid = cv2.imread(str(out / "grid_geometry_baseline.png"))
     assert grid.shape == (24 + 2 * 160, 6 * 160, 3)
+
+
+def test_jaw_slide_reads_a_sideways_shift_not_a_symmetric_widening():
+    img, pts = skin_face()
+
+    def reading(points):
+        return ee.Reading({"fake": points}, np.zeros(3), np.zeros(17, np.float32), np.zeros(17, np.float32))
+
+    slid, widened = pts.copy(), pts.copy()
+    slid[:17, 0] += 3.0  # the whole jaw 3 px to the right, eyes and nose held
+    widened[:8, 0] -= 3.0  # each side 3 px outwards
+    widened[9:17, 0] += 3.0
+    iod = float(np.linalg.norm(pts[45] - pts[36]))
+    assert ee.compare(img, reading(pts), img, reading(slid))["jaw_slide/fake"] == pytest.approx(3.0 / iod, rel=1e-3)
+    assert ee.compare(img, reading(pts), img, reading(widened))["jaw_slide/fake"] == pytest.approx(0.0, abs=1e-3)

@@ -46,10 +46,12 @@ def test_au_geometry_recovers_a_planted_motion_and_keeps_regions_apart():
     aus = rng.uniform(0, 5, (n, 17))
     base = rng.normal(50, 10, (68, 2))
     true = np.zeros((17, 68, 2))
-    true[AU_NAMES.index("AU12"), 48] = [-0.01, -0.005]  # lip corner out and up, per intensity unit
+    true[AU_NAMES.index("AU12"), 48] = [-0.01, -0.005]  # lip corners out and up, per intensity unit
+    true[AU_NAMES.index("AU12"), 54] = [0.01, -0.005]
     pts = base + 128 * np.tensordot(aus, true, axes=(1, 0)) + rng.normal(0, 0.05, (n, 68, 2))
     geo = fit_au_geometry(aus, pts, np.repeat(np.arange(4), n // 4), 128.0, ridge=1e-3)
     np.testing.assert_allclose(geo.weights[AU_NAMES.index("AU12"), 48], [-0.01, -0.005], atol=5e-4)
+    np.testing.assert_allclose(geo.weights[AU_NAMES.index("AU12"), 54], [0.01, -0.005], atol=5e-4)
     assert np.all(geo.weights[AU_NAMES.index("AU12"), 17:27] == 0)  # a lip AU never moves a brow
     shut = teacher_points(base[None], np.zeros((1, 17)), np.eye(17)[[AU_NAMES.index("AU45")]] * 4, geo, 128)[0]
     np.testing.assert_allclose(shut[37], shut[41], atol=1e-4)  # AU45 4: the lids meet
@@ -65,6 +67,7 @@ def test_au_geometry_is_fitted_in_a_frame_the_expression_does_not_move():
     base = rng.normal(64, 15, (68, 2))
     true = np.zeros((17, 68, 2))
     true[AU_NAMES.index("AU12"), 48] = [-0.01, -0.005]
+    true[AU_NAMES.index("AU12"), 54] = [0.01, -0.005]
     pts = base + 128 * np.tensordot(aus, true, axes=(1, 0)) + rng.normal(0, 0.05, (n, 68, 2))
     scale = 1.0 + 0.004 * a12  # the crop frame follows the smile: a little larger and lower
     framed = (pts - 64.0) * scale[:, None, None] + 64.0 + np.stack([0 * a12, 0.8 * a12], 1)[:, None, :]
@@ -75,6 +78,26 @@ def test_au_geometry_is_fitted_in_a_frame_the_expression_does_not_move():
     rigid = laid_by_pose(groups, framed)[groups == 0][:, list(LAYING_POINTS)]
     assert np.abs(rigid - np.median(rigid, axis=0)).max() < 0.3
     assert np.abs(framed[groups == 0][:, list(LAYING_POINTS)] - np.median(rigid, axis=0)).max() > 2.0
+
+
+def test_au_geometry_keeps_a_jaw_drop_and_drops_the_sideways_slide_of_a_turning_head():
+    # talking heads turn: in the data the jaw slides one way as the mouth opens; the AUs are bilateral
+    from ganimate.face import landmarks as lmk
+
+    rng = np.random.default_rng(2)
+    n = 400
+    aus = rng.uniform(0, 5, (n, 17))
+    base = rng.normal(64, 15, (68, 2))
+    a26 = AU_NAMES.index("AU26")
+    true = np.zeros((17, 68, 2))
+    true[a26, 8] = [0.0, 0.01]  # the chin drops
+    true[a26, list(lmk.JAW), 0] += 0.006  # and the whole jaw slides right with the turn
+    pts = base + 128 * np.tensordot(aus, true, axes=(1, 0)) + rng.normal(0, 0.05, (n, 68, 2))
+    geo = fit_au_geometry(aus, pts, np.repeat(np.arange(4), n // 4), 128.0, ridge=1e-3)
+    w = geo.weights[a26]
+    np.testing.assert_allclose(w[8], [0.0, 0.01], atol=5e-4)
+    assert abs(w[list(lmk.JAW), 0].mean()) < 5e-4  # no net slide
+    np.testing.assert_allclose(w[0, 0], -w[16, 0], atol=1e-6)  # mirror points move as mirror images
 
 
 def _tiny_warp_config(tmp_path, steps=4):

@@ -7,6 +7,13 @@ laid onto its person's by the eye corners and nose (LAYING_POINTS): a crop is al
 include the mouth corners, so in crop coordinates a smile also moves the frame. Fitted in crop coordinates, the
 map's smile raised the upper lip 0.30 and the corners 0.68 of the real rise on training LFW people's neutral ->
 happy photos and dropped the chin twice as far; laid, 1.37 and 1.16, the chin kept (training/teacher_check.py).
+The fitted motion is then made mirror-symmetric (mirror_symmetric): OpenFace's intensities are bilateral, yet
+the raw fit moved AU26's whole jaw to the image's right (1.6-2.0 px per intensity unit at 128 px on the left
+side, 0.6-0.8 on the right) and 66% of its motion, 77% of AU17's and 82% of AU20's, was the part a mirror image
+reverses: heads that turn as people talk, which laying by a similarity cannot undo. On LFW people's neutral ->
+surprise photos it slid the jaw +0.017 inter-ocular distances where the real photos slide it -0.020 (training
+people; teacher_check's jaw_slide), and a warp taught that slid the lower face sideways and smeared one cheek's
+edge when a mouth opened.
 Used as the geometric teacher of the warping generator and as the geometry-only baseline editor.
 
 Units: displacements as a fraction of the crop side (scale-free: multiply by the crop size in px).
@@ -76,6 +83,16 @@ def centred_by_group(groups: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray
 LAYING_POINTS = (36, 39, 42, 45) + lmk.NOSE
 
 
+def mirror_symmetric(weights: np.ndarray) -> np.ndarray:
+    """float (..., 68, 2) motions -> the same, each averaged with its mirror image (points swapped left for
+    right by lmk.FLIP_PERMUTATION, x reversed): the fit on every face and its mirror image, as the AUs do not
+    tell the sides apart. The crop's x axis lies along the eyes, so its mirror axis is the face's."""
+    w = np.asarray(weights)
+    mirrored = w[..., list(lmk.FLIP_PERMUTATION), :].copy()
+    mirrored[..., 0] *= -1.0
+    return 0.5 * (w + mirrored)
+
+
 def laying_similarity(points: np.ndarray, onto: np.ndarray) -> np.ndarray:
     """float64 (2, 3): the similarity that lays the LAYING_POINTS of points (float (68, 2)) onto those of onto."""
     pose = list(LAYING_POINTS)
@@ -115,7 +132,7 @@ def fit_au_geometry(aus: np.ndarray, points: np.ndarray, groups: np.ndarray, cro
         w = np.linalg.solve(x.T @ x + ridge * np.eye(len(cols)), x.T @ y)  # (k, n_points * 2)
         for k, c in enumerate(cols):
             weights[c, list(idx), :] = w[k].reshape(len(idx), 2)
-    return AuGeometry(weights.astype(np.float32))
+    return AuGeometry(mirror_symmetric(weights).astype(np.float32))
 
 
 def fit_from_crops(crops: Path, ridge: float = 1.0) -> AuGeometry:

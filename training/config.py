@@ -163,7 +163,7 @@ def _warp_preset() -> TrainConfig:
     expression signal, read blurred and jittered as in the cpu preset. No critic: the pair and landmark
     losses replace the adversarial one in this budget (lambda_* of the critic are unused).
 
-    The shipped checkpoint (checkpoints/gan_warp128.pt, step 9,000) was made in four stages: steps 0-3,500 with
+    The shipped checkpoint (checkpoints/gan_warp128.pt, step 12,000) was made in five stages: steps 0-3,500 with
     max_steps 3500 and the old landmark loss and teacher (landmark x0.2, all 68 points alike, lids closing
     0.8/0.2 of the gap, open gain 1), then a fine-tune resumed from that step-3,500 checkpoint with the values
     below (lids x8 and inner lips x4 in the landmark loss, landmark x0.4, the upper lid travelling 0.75 of the
@@ -172,7 +172,9 @@ def _warp_preset() -> TrainConfig:
     draw a dark contour around a smiling mouth, docs/edit_eval_warp_v4_judge_variants.md) and landmark x0.8;
     then (warp v5) 3,000 more steps resumed with max_steps 9000 on the refitted teacher (each person's faces laid
     on their eyes and nose, checkpoints/au_geometry.npz), clip pair targets laid onto their inputs (Lanczos) and
-    the brow AUs' taught motion x1.9 (docs/edit_eval_v5_laid_teacher.md) — the values below.
+    the brow AUs' taught motion x1.9 (docs/edit_eval_v5_laid_teacher.md) — the values below; then (warp v6,
+    checkpoint step 12,000) 3,000 more steps resumed with max_steps 12000 on the map made mirror-symmetric
+    (docs/edit_eval_v6_symmetric_teacher.md), nothing else changed.
     """
     return TrainConfig(
         model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64,

@@ -32,7 +32,7 @@ from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES, au_index
 from ganimate.au.openface_csv import aus_from_row, landmarks_from_row
 from ganimate.face.align import warp_face_by_landmarks
-from ganimate.face.landmarks import shape_measures
+from ganimate.face.landmarks import JAW, interocular, shape_measures
 
 from . import edit_measures as em
 from .edit_editors import FacePhoto
@@ -183,6 +183,9 @@ def compare(before: np.ndarray, b: Reading, after: np.ndarray, a: Reading) -> di
         for k in SHAPES:
             out[f"d_{k}/{name}"] = float(sa[k] - sb[k])
         out[f"lid_ratio/{name}"] = float(sa["lid_gap"] / max(float(sb["lid_gap"]), 1e-6))
+        # the jaw's sideways shift with the eyes and nose held: an AU is bilateral, a slide is a learnt head turn
+        laid = em.align_to(a.landmarks[name], lm_b)
+        out[f"jaw_slide/{name}"] = float(abs((laid[list(JAW), 0] - lm_b[list(JAW), 0]).mean()) / interocular(lm_b))
     mb, ma = em.hull_mask(b.primary(), before.shape), em.hull_mask(a.primary(), after.shape)
     out["foreign_hue"] = em.foreign_hue(before, mb, after, ma)
     # the measure's floor: colours in under 1 % of the input face count as foreign even unedited
@@ -329,6 +332,9 @@ def single_table(res: SingleTargets, real: dict[str, float], judges: list[str]) 
                     f"d_{k}/{j}" if smile else None)
             if tname == "eyes closed":
                 row(tname, f"lid gap, % of input ({j})", LID_RATIO_GOAL, f"lid_ratio/{j}", "{:.0%}".format)
+            if tname in ("smile", "mouth open"):
+                row(tname, f"jaw slide, mean abs ({j})", "", f"jaw_slide/{j}", "{:.3f}".format,
+                    f"jaw_slide/{j}" if smile else None)
         row(tname, "foreign hue", HUE_GOAL, "foreign_hue", _pct, "foreign_hue" if smile else None)
         if smile:
             row(tname, "foreign hue of the unedited input (the measure's floor)", "", "foreign_hue_unedited", _pct)

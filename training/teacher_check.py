@@ -29,18 +29,24 @@ from .edit_measures import align_to
 # the expression compared with neutral, and the AU whose strongest photo stands for it
 CONTRASTS: dict[str, str] = {"happiness": "AU12", "surprise": "AU26"}
 MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "corners_up", "upper_lip_up", "lower_lip_up",
-            "chin_up")
+            "chin_up", "jaw_slide", "mouth_slide")
 # points' rise in the aligned crop (eyes and nose fixed), over the inter-ocular distance: corner_lift is taken
 # from the lips' midpoints, so it cannot tell a smile that raises the upper lip from one that drops the jaw
 RISES = {"corners_up": (48, 54), "upper_lip_up": (51,), "lower_lip_up": (57,), "chin_up": (8,)}
+# points' mean shift to the image's right, over the inter-ocular distance: an AU is bilateral, so over many
+# people a real expression slides the jaw and mouth sideways by ~0 on average; a teacher that slides them has
+# learnt a head turn
+SLIDES = {"jaw_slide": tuple(range(17)), "mouth_slide": tuple(range(48, 68))}
 
 
 def shape_and_rises(points: np.ndarray) -> dict[str, np.ndarray]:
-    """shape_measures plus RISES (minus the mean y of the points, over the inter-ocular distance): (N,) each."""
+    """shape_measures plus RISES (minus the mean y of the points) and SLIDES (the mean x), over the inter-ocular
+    distance: (N,) each."""
     p = np.asarray(points, np.float64)
     out = dict(shape_measures(p))
     iod = interocular(p)
     out.update({k: -p[:, list(idx), 1].mean(axis=1) / iod for k, idx in RISES.items()})
+    out.update({k: p[:, list(idx), 0].mean(axis=1) / iod for k, idx in SLIDES.items()})
     return out
 
 
