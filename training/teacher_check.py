@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
-from ganimate.face.landmarks import interocular, shape_measures
+from ganimate.face.landmarks import JAW, MOUTH, interocular, shape_measures
 
 from .au_geometry import AuGeometry, teacher_points
 from .edit_measures import align_to
@@ -33,10 +33,9 @@ MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "corners_up", "
 # points' rise in the aligned crop (eyes and nose fixed), over the inter-ocular distance: corner_lift is taken
 # from the lips' midpoints, so it cannot tell a smile that raises the upper lip from one that drops the jaw
 RISES = {"corners_up": (48, 54), "upper_lip_up": (51,), "lower_lip_up": (57,), "chin_up": (8,)}
-# points' mean shift to the image's right, over the inter-ocular distance: an AU is bilateral, so over many
-# people a real expression slides the jaw and mouth sideways by ~0 on average; a teacher that slides them has
-# learnt a head turn
-SLIDES = {"jaw_slide": tuple(range(17)), "mouth_slide": tuple(range(48, 68))}
+# points' mean shift to the image's right, over the inter-ocular distance: an AU is bilateral, so a teacher that
+# slides the jaw or mouth has learnt a head turn (the real pairs' slide is their photos' own head turns)
+SLIDES = {"jaw_slide": JAW, "mouth_slide": MOUTH}
 
 
 def shape_and_rises(points: np.ndarray) -> dict[str, np.ndarray]:

@@ -227,7 +227,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     skin = skin + GRAIN_GAIN * _skin_grain(box, curve, rel, top_v, offset)
     out = box.astype(np.float32)
     out += (skin - out) * cover[..., None]
-    # the lash line hangs from the upper lid's edge: sharp above it, fading below; the lashes of a lid barely
+    # the lash line hangs from the upper lid's edge: narrower above it, fading below; the lashes of a lid barely
     # lowered stay thin, those of a shut lid lie over the lower lid, and it fades towards the corners
     c = float(np.clip(closure, 0.0, 1.0))
     sigma = max((LASH_OPEN + (LASH_WIDTH - LASH_OPEN) * c * c) * curve.width, 0.6)
