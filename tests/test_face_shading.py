@@ -138,3 +138,17 @@ def test_the_shipped_maps_fade_out_at_the_edge_of_the_face(shipped):
         assert m.max() > 0.005
         assert m[ring & ~near_hole].max() < 0.05 * m.max(), name
         assert m[ring & near_hole].max() < 0.2 * m.max(), name
+
+
+@pytest.mark.parametrize("log_change, colour", [(0.3, (250, 200, 170)), (-0.8, (30, 12, 6))])
+def test_shading_that_would_clip_a_channel_scales_all_three_alike(shipped, log_change, colour):
+    """A lit highlight brightened (red at 255) or a dark pixel darkened (blue at 0) keeps its channels' ratios:
+    clipping one channel alone turned a frown's lit nose bridge yellow."""
+    img = np.broadcast_to(np.array(colour, np.uint8), (340, 300, 3)).copy()
+    points = _face(shipped)
+    change = np.full((shipped.side, shipped.side), log_change, np.float32)
+    out = shade_face(img, points, change, shipped)
+    cx, cy = np.round(points[30]).astype(int)
+    ratio = (out[cy, cx].astype(float) + 10) / (img[cy, cx].astype(float) + 10)
+    assert ratio.max() - ratio.min() < 0.04  # one factor (up to rounding)
+    assert abs(np.log(ratio.mean())) > 0.01  # and still shaded, as far as the channel's room allows

@@ -9,7 +9,9 @@ squares, as training/au_geometry.py does for the landmarks. Faces whose head pos
 usual one are left out (their shading is the light's, not the muscles'). The clips alone (23 people) gave
 a noisier map; with LFW's 1,500 people of several photos the frown reads ~3x stronger and the brows-up
 forehead less heavy (docs/edit_eval_shading.md). About a minute on a CPU; the run time applies it with
-ganimate/face/shading.py.
+ganimate/face/shading.py. Label noise shrinks these slopes as it does the landmark map's: the shipped map is this
+fit with the smile's and the frown's maps scaled by the gains training/shading_check.py measures on
+crowd-labelled real pairs (`--out`).
 
 Units: log-luminance (natural log of Y + 10, Y in 0..255) per AU intensity unit, on a SIDE x SIDE grid whose
 coordinates are the mean shape's (mean_points, in px of that grid).

@@ -3,8 +3,9 @@
 A smile deepens the nasolabial folds and bunches the cheeks, raised brows furrow the forehead, a frown the
 skin between the brows: changes of light and shade that no warp of the face's own pixels can make. A linear
 map (training/au_shading.py: fitted on the shared clips and LFW people with several photos, each face
-resampled onto the mean face shape)
-gives the log-luminance change per AU unit on a mean-shape grid; here it is resampled onto one face through
+resampled onto the mean face shape; the smile's
+and the frown's maps then scaled to real same-person pairs' strength, training/shading_check.py) gives the
+log-luminance change per AU unit on a mean-shape grid; here it is resampled onto one face through
 the triangles of its landmarks and applied to the luminance of the frame, so the skin's own colour, grain and
 sharpness stay. Only the luminance changes, and only inside the face's landmark mesh.
 
@@ -156,7 +157,11 @@ def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shadin
                      ((yy - y0) / grid_step).astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     region = image[y0:y1, x0:x1].astype(np.float32)
-    shaded = (region + 10.0) * np.exp(fine)[..., None] - 10.0
+    # one factor for all three channels, held where a channel would clip: a highlight whose red saturates at 255
+    # while green and blue still rise turns yellow (a frown's lit nose bridge: foreign hue 0.19 -> 0.25%)
+    lifted = region + 10.0
+    factor = np.clip(np.exp(fine), 10.0 / lifted.min(axis=2), 265.0 / lifted.max(axis=2))[..., None]
+    shaded = lifted * factor - 10.0
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.round(shaded), 0, 255).astype(np.uint8)
     return out
