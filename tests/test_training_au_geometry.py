@@ -65,3 +65,18 @@ def test_brow_gain_scales_only_the_brow_aus_motion():
     more = teacher_points(p[None], a, b, geo, 100, brow_gain=2.0)[0]
     np.testing.assert_allclose(more[21] - p[21], 2.0 * (plain[21] - p[21]), atol=1e-4)
     np.testing.assert_allclose(more[66], plain[66], atol=1e-5)  # the jaw's motion is not scaled
+
+
+def test_frown_gain_scales_the_brow_lowerer_apart_from_the_raisers():
+    w = np.zeros((17, 68, 2), np.float32)
+    w[AU_NAMES.index("AU01"), 21] = [0.0, -0.01]  # inner brow up
+    w[AU_NAMES.index("AU04"), 19] = [0.003, 0.004]  # mid brow down and in
+    geo = AuGeometry(w)
+    p = _face()
+    a, b = _aus(), _aus(AU01=3.0, AU04=2.0)
+    plain = teacher_points(p[None], a, b, geo, 100)[0]
+    same = teacher_points(p[None], a, b, geo, 100, brow_gain=2.0)[0]
+    split = teacher_points(p[None], a, b, geo, 100, brow_gain=2.0, frown_gain=3.0)[0]
+    np.testing.assert_allclose(same[19] - p[19], 2.0 * (plain[19] - p[19]), atol=1e-4)  # None: the brow gain
+    np.testing.assert_allclose(split[19] - p[19], 3.0 * (plain[19] - p[19]), atol=1e-4)
+    np.testing.assert_allclose(split[21], same[21], atol=1e-5)  # the raisers keep the brow gain

@@ -80,6 +80,7 @@ class LossConfig:
     teacher_lid_lower: float = 0.2
     teacher_open_gain: float = 1.0
     teacher_brow_gain: float = 1.0  # the same for the brow AUs (AU01, AU02, AU04)
+    teacher_frown_gain: float | None = None  # the brow lowerer's (AU04) own gain; None: teacher_brow_gain's
     # clip pairs whose target closes the eyes (AU45 rising) take their lid goals from the teacher's lid rule
     # instead of OpenFace's landmarks of the second frame, which barely close on labelled blinks
     pair_lids_from_teacher: bool = False

@@ -125,7 +125,8 @@ class WarpBatches:
         self.dataset, self.geometry, self.seed = dataset, geometry, config.seed
         self.size = config.model.image_size
         self.lid_shares = (lc.teacher_lid_upper, lc.teacher_lid_lower)
-        self.gains = {"open_gain": lc.teacher_open_gain, "brow_gain": lc.teacher_brow_gain}
+        self.gains = {"open_gain": lc.teacher_open_gain, "brow_gain": lc.teacher_brow_gain,
+                      "frown_gain": lc.teacher_frown_gain}
         self.pair_lids = lc.pair_lids_from_teacher
         self.sampler = BatchSampler(dataset, o.batch_size, config.seed, o.flip, o.target_noise,
                                     strong_targets=o.strong_targets)
