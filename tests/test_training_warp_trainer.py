@@ -89,6 +89,8 @@ def test_the_new_loss_and_teacher_keys_override_from_the_command_line():
     assert (warp.landmark_lid_weight, warp.landmark_inner_lip_weight, warp.teacher_lid_upper,
             warp.teacher_lid_lower, warp.teacher_open_gain, warp.lambda_landmark) == (8.0, 4.0, 0.75, 0.0, 1.5, 0.8)
     assert warp.teacher_brow_gain == 1.9 and PRESETS["warp"].optim.max_steps == 9000  # warp v5
+    assert warp.teacher_frown_gain == 3.0  # warp v7: the brow lowerer at the real anger pairs' strength
+    assert load_config("paper").loss.teacher_frown_gain is None  # elsewhere: the brow gain, as before
     assert warp.lambda_judge == 2.5  # warp v4: the judge weakened (its x10 drew a dark contour around smiles)
 
 

@@ -175,7 +175,10 @@ def _warp_preset() -> TrainConfig:
     on their eyes and nose, checkpoints/au_geometry.npz), clip pair targets laid onto their inputs (Lanczos) and
     the brow AUs' taught motion x1.9 (docs/edit_eval_v5_laid_teacher.md) — the values below; then (warp v6,
     checkpoint step 12,000) 3,000 more steps resumed with max_steps 12000 on the map made mirror-symmetric
-    (docs/edit_eval_v6_symmetric_teacher.md), nothing else changed.
+    (docs/edit_eval_v6_symmetric_teacher.md), nothing else changed; then (warp v7, checkpoint step 15,000) 3,000
+    more steps resumed with max_steps 15000 and the brow lowerer's (AU04) taught motion x3.0 apart from the
+    raisers' x1.9 (teacher_frown_gain: the map gives 0.33 of real anger pairs' brow fall,
+    docs/edit_eval_v7_frown_gain.md).
     """
     return TrainConfig(
         model=ModelConfig(image_size=128, ngf=32, res_blocks=3, kind="warp", max_flow=0.12, internal_size=64,
@@ -186,7 +189,8 @@ def _warp_preset() -> TrainConfig:
                         geometry="checkpoints/au_geometry.npz", lambda_pair=5.0, pair_fraction=0.35,
                         lambda_identity=5.0, identity_fraction=0.1, lambda_flow_tv=0.5, lambda_flow_outside=0.2,
                         landmark_lid_weight=8.0, landmark_inner_lip_weight=4.0, teacher_lid_upper=0.75,
-                        teacher_lid_lower=0.0, teacher_open_gain=1.5, teacher_brow_gain=1.9),
+                        teacher_lid_lower=0.0, teacher_open_gain=1.5, teacher_brow_gain=1.9,
+                        teacher_frown_gain=3.0),
         optim=OptimConfig(batch_size=16, lr=3e-4, beta1=0.9, critic_steps=1, max_steps=9000, decay_epochs=1,
                           epochs=2, strong_targets=0.6),
         precision="bf16",
