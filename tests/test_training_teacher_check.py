@@ -51,3 +51,23 @@ def test_a_missing_input_is_one_line_and_exit_1(tmp_path, capsys):
         run_script(lambda: main([str(tmp_path), str(tmp_path / "labels.csv")]))
     err = capsys.readouterr().err.strip()
     assert stop.value.code == 1 and err.startswith("error: not found:") and "\n" not in err
+
+
+def test_split_expressions_keeps_labelled_lfw_photos_of_one_split():
+    from types import SimpleNamespace
+
+    from ganimate.training.holdout import is_heldout_person
+    from ganimate.training.teacher_check import split_expressions
+
+    held = next(n for n in (f"Person_{i}" for i in range(200)) if is_heldout_person(n))
+    train = next(n for n in (f"Person_{i}" for i in range(200)) if not is_heldout_person(n))
+    files = [f"lfw/{train}_0001.png", f"lfw/{held}_0001.png", "clip/d0_0001.png", f"lfw/{train}_0002.png"]
+    sources = [f"faces/lfw/{train}/{train}_0001.jpg", f"faces/lfw/{held}/{held}_0001.jpg", "videos/d0.mp4",
+               f"faces/lfw/{train}/{train}_0002.jpg"]
+    aus = np.zeros((4, 17))
+    aus[3, 0] = np.nan  # an unlabelled AU: left out
+    table = SimpleNamespace(files=files, sources=sources, identities=[train, held, "d0", train], aus=aus)
+    labels = {f"lfw/{train}/{train}_0001.jpg": "happiness", f"lfw/{held}/{held}_0001.jpg": "neutral",
+              f"lfw/{train}/{train}_0002.jpg": "anger"}
+    assert split_expressions(table, labels, held=False) == ["happiness", None, None, None]
+    assert split_expressions(table, labels, held=True) == [None, "neutral", None, None]

@@ -25,7 +25,7 @@ from ganimate.au.names import AU_NAMES
 from ganimate.face.shading import AuShading, face_region
 
 from .au_shading import BAND_SIGMA, SIDE, band_pass, canonical_luminance
-from .teacher_check import contrast_pairs, read_expressions
+from .teacher_check import contrast_pairs, read_expressions, split_expressions
 
 # the expression compared with neutral, its key AU (the expressive photo with the most of it is taken), and the
 # shaded AUs whose gain it measures
@@ -110,7 +110,6 @@ def main(argv: list[str] | None = None) -> None:
     from ganimate.infer.models import DEFAULT_SHADING
 
     from .dataset import read_aus_csv
-    from .holdout import is_heldout
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("crops", type=Path, help="a folder written by ganimate.training.landmark_crops")
@@ -128,11 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     cache = np.load(next(args.crops.glob("cache_*.npy")), mmap_mode="r")
     labels = read_expressions(args.expressions)
     shading = AuShading.load(args.shading)
-    photo = [f.startswith("lfw/") and np.isfinite(table.aus[i]).all() for i, f in enumerate(table.files)]
     gains: dict[str, float] = {}
     for held in (False, True):
-        expr = [labels.get(s.removeprefix("faces/")) if ok and is_heldout(p, s) == held else None
-                for ok, p, s in zip(photo, table.identities, table.sources, strict=True)]
+        expr = split_expressions(table, labels, held)
         for expression, (key, shaded_aus) in CONTRASTS.items():
             c = compare_shading(cache, points, table.aus,
                                 contrast_pairs(table.identities, expr, table.aus, expression, key), shading)

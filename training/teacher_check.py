@@ -90,9 +90,18 @@ def read_expressions(path: Path) -> dict[str, str]:
         return {r["path"]: r["expression_muxspace"] for r in csv.DictReader(f)}
 
 
+def split_expressions(table, labels: dict[str, str], held: bool) -> list[str | None]:
+    """Per row of a landmark_crops table (dataset.Rows): its crowd expression label if it is a fully labelled LFW
+    photo of the held-out (held) or training split, else None."""
+    from .holdout import is_heldout
+
+    return [labels.get(s.removeprefix("faces/"))
+            if f.startswith("lfw/") and np.isfinite(a).all() and is_heldout(p, s) == held else None
+            for f, a, p, s in zip(table.files, table.aus, table.identities, table.sources, strict=True)]
+
+
 def main(argv: list[str] | None = None) -> None:
     from .dataset import read_aus_csv
-    from .holdout import is_heldout
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("crops", type=Path, help="a folder written by ganimate.training.landmark_crops")
@@ -109,10 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     size = float(np.load(next(args.crops.glob("cache_*.npy")), mmap_mode="r").shape[1])
     labels = read_expressions(args.expressions)
     geometry = AuGeometry.load(args.geometry)
-    photo = [f.startswith("lfw/") and np.isfinite(table.aus[i]).all() for i, f in enumerate(table.files)]
     for held in (False, True):
-        expr = [labels.get(s.removeprefix("faces/")) if ok and is_heldout(p, s) == held else None
-                for ok, p, s in zip(photo, table.identities, table.sources, strict=True)]
+        expr = split_expressions(table, labels, held)
         for expression, key in CONTRASTS.items():
             c = compare_contrast(points, table.aus, contrast_pairs(table.identities, expr, table.aus, expression, key),
                                  geometry, size)
