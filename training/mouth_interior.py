@@ -1,12 +1,19 @@
-"""What the inside of an open mouth looks like: the median of real open mouths, smiling and speaking.
+"""What the inside of an open mouth looks like: the median of real open mouths, smiling and with the jaw dropped.
 
-Every training photo and clip frame whose inner lips are apart (mouth_opening >= MIN_OPENING) is resampled onto
-the mouth grid of ganimate/face/mouth.py (corner to corner, upper inner lip to lower), in log-RGB relative to
-the same face's cheek skin (so the light and the person's complexion are taken out), and the per-pixel median
-is kept per opening bin, for faces smiling (AU12 >= SMILING) and not (AU12 < SPEAKING). Smiles show the
-teeth, top and bottom, with dark corners; a mouth opened without a smile shows the teeth's edges and the dark
-inside. A median of thousands of mouths is smooth (no single tooth), which at the few px a mouth interior has
-in most videos reads as teeth; held-out people and clips are left out. Seconds on a CPU.
+Every training photo and clip frame whose inner lips are apart (mouth_opening >= MIN_OPENING, and OpenFace reads
+its lips parted: AU25 >= LIPS_APART) is resampled onto the mouth grid of ganimate/face/mouth.py (corner to
+corner, upper inner lip to lower), in log-RGB relative to the same face's cheek skin (so the light and the
+person's complexion are taken out), and the per-pixel median is kept per opening bin for two kinds of mouth:
+smiling (AU12 >= SMILING) and opened by the jaw without a smile (AU12 < SPEAKING, AU26 >= JAW_DROPPED).
+
+One look per kind: at the same opening a real open mouth's middle is either dark (the cavity) or bright (the
+teeth), rarely between (on the training mouths not smiling, the middle's luminance over the cheeks' is below
+0.5 or above 0.9 for 75% of them); a per-pixel median over both is a flat lip-toned plate no real mouth shows
+(looked at: the mouth-open edits of session 5 to 9). So each kind keeps only the mouths of its modal look
+(smiles: the teeth; a dropped jaw: the cavity — 69% of non-smiling mouths with AU26 2-3 are dark, 17% with AU26
+< 1, where lips part over the teeth), and its median is taken over those. A median of hundreds of mouths is
+smooth (no single tooth), which at the few px a mouth interior has in most videos reads as teeth or a dark
+inside; held-out people and clips are left out. Seconds on a CPU.
 
 Run: python -m ganimate.training.mouth_interior runs/crops128 -o ganimate/models/mouth_interior.npz
 """
@@ -24,7 +31,14 @@ GRID = (12, 32)  # h, w of the mouth grid
 MIN_OPENING = 0.06
 BIN_EDGES = (0.06, 0.12, 0.18, 0.26, 0.40, np.inf)
 SMILING, SPEAKING = 1.5, 1.0  # AU12 at or above: a smile; below: not (in between: left out)
-MIN_MOUTHS = 60  # a bin's smile or speech map with fewer mouths is the other's
+JAW_DROPPED = 1.0  # AU26 at or above (and not smiling): a mouth the jaw opened
+DARK, BRIGHT = 0.5, 0.9  # the middle's luminance over the cheeks' below: the cavity; at or above: the teeth
+MIDDLE = (slice(4, 8), slice(10, 22))  # the grid's cells whose luminance says dark or bright (GRID 12 x 32)
+# OpenFace's inner-lip points part on many closed mouths (thick lips, a dark seam): by their gap alone most
+# non-smiling "open" training mouths were shut (looked at), and their median was lip tissue, a flat mauve
+# inside the edit's opening; its AU25 (lips part), read from the pixels too, keeps the mouths that are open
+LIPS_APART = 1.5
+MIN_MOUTHS = 60  # a bin's map from fewer mouths of its kind and look is that kind's median over all bins
 
 
 def relative_mouth(image: np.ndarray, points: np.ndarray, shape: tuple[int, int] = GRID) -> np.ndarray:
@@ -33,23 +47,50 @@ def relative_mouth(image: np.ndarray, points: np.ndarray, shape: tuple[int, int]
         np.float32)
 
 
-def fit_interior(mouths: np.ndarray, openings: np.ndarray, smiles: np.ndarray) -> MouthInterior:
-    """mouths float32 (N, h, w, 3) relative_mouth; openings float (N,) mouth_opening; smiles int (N,) 1 smiling,
-    0 not, -1 neither (left out). Bins of BIN_EDGES with no mouth at all are dropped."""
+def middle_luminance(mouths: np.ndarray) -> np.ndarray:
+    """float (N,): each relative_mouth's (float32 (N, h, w, 3)) mean luminance over the cheeks' in its MIDDLE."""
+    return (np.exp(mouths[:, MIDDLE[0], MIDDLE[1]]) @ np.array([0.299, 0.587, 0.114])).mean(axis=(1, 2))
+
+
+def modal_look(luminance: np.ndarray) -> np.ndarray:
+    """bool (N,): the mouths (middle_luminance float (N,)) of the commoner look, dark (< DARK) or bright (>=
+    BRIGHT); those between are neither."""
+    dark, bright = luminance < DARK, luminance >= BRIGHT
+    return dark if dark.sum() > bright.sum() else bright
+
+
+def fit_interior(mouths: np.ndarray, openings: np.ndarray, kinds: np.ndarray) -> MouthInterior:
+    """mouths float32 (N, h, w, 3) relative_mouth; openings float (N,) mouth_opening; kinds int (N,) 1 smiling,
+    0 the jaw dropped, -1 neither (left out). Each kind keeps its modal_look; bins of BIN_EDGES with no mouth
+    of either kind are dropped."""
+    luminance = middle_luminance(mouths)
+    look = {k: (kinds == k) & modal_look(np.where(kinds == k, luminance, np.nan)) for k in (0, 1)}
     maps, centres = [], []
     for lo, hi in zip(BIN_EDGES[:-1], BIN_EDGES[1:], strict=True):
         in_bin = (openings >= lo) & (openings < hi)
-        if not np.any(in_bin & (smiles >= 0)):
+        if not np.any(in_bin & (kinds >= 0)):
             continue
         pair = []
-        for s in (0, 1):
-            rows = in_bin & (smiles == s)
+        for k in (0, 1):
+            rows = in_bin & look[k]
             if rows.sum() < MIN_MOUTHS:
-                rows = in_bin & (smiles >= 0)
+                rows = look[k] if look[k].any() else look[1 - k]
             pair.append(np.median(mouths[rows], axis=0))
         maps.append(np.stack(pair))
-        centres.append(np.median(openings[in_bin & (smiles >= 0)]))
+        centres.append(np.median(openings[in_bin & (kinds >= 0)]))
     return MouthInterior(np.stack(maps).astype(np.float32), np.array(centres, np.float32))
+
+
+def open_mouths(openings: np.ndarray, au12: np.ndarray, au25: np.ndarray, au26: np.ndarray, heldout: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(rows int (M,), kinds int (M,)): the rows whose mouths are open (mouth_opening >= MIN_OPENING, AU25 >=
+    LIPS_APART, labels present, not held out; all arrays float/bool (N,)) and for each 1 smiling (AU12 >=
+    SMILING), 0 the jaw dropped without a smile (AU12 < SPEAKING, AU26 >= JAW_DROPPED), -1 neither."""
+    with np.errstate(invalid="ignore"):
+        keep = (openings >= MIN_OPENING) & (au25 >= LIPS_APART) & np.isfinite(au12) & ~heldout
+        rows = np.flatnonzero(keep)
+        jaw = (au12[rows] < SPEAKING) & (au26[rows] >= JAW_DROPPED)
+    return rows, np.where(au12[rows] >= SMILING, 1, np.where(jaw, 0, -1))
 
 
 def fit_from_crops(crops: Path, log=print) -> MouthInterior:
@@ -61,16 +102,17 @@ def fit_from_crops(crops: Path, log=print) -> MouthInterior:
     table = read_aus_csv(Path(crops) / "aus.csv")
     points = np.load(Path(crops) / "landmarks.npy")
     cache = np.load(next(Path(crops).glob("cache_*.npy")), mmap_mode="r")
-    au12 = table.aus[:, AU_NAMES.index("AU12")]
     openings = np.array([mouth_opening(p) for p in points])
-    keep = (openings >= MIN_OPENING) & np.isfinite(au12) & np.array(
-        [not is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
-    rows = np.flatnonzero(keep)
-    smiles = np.where(au12[rows] >= SMILING, 1, np.where(au12[rows] < SPEAKING, 0, -1))
-    log(f"  mouth: {len(rows)} open training mouths ({int((smiles == 1).sum())} smiling, "
-        f"{int((smiles == 0).sum())} not)")
+    heldout = np.array([is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
+    au = {n: table.aus[:, AU_NAMES.index(n)] for n in ("AU12", "AU25", "AU26")}
+    rows, kinds = open_mouths(openings, au["AU12"], au["AU25"], au["AU26"], heldout)
     mouths = np.stack([relative_mouth(np.asarray(cache[r]), points[r]) for r in rows])
-    return fit_interior(mouths, openings[rows], smiles)
+    luminance = middle_luminance(mouths)
+    for k, name in ((1, "smiling"), (0, "jaw dropped")):
+        kept = modal_look(np.where(kinds == k, luminance, np.nan))
+        log(f"  mouth: {int((kinds == k).sum())} open training mouths {name}, {int(kept.sum())} of its look "
+            f"({'dark' if luminance[kept].mean() < DARK else 'bright'})")
+    return fit_interior(mouths, openings[rows], kinds)
 
 
 def main(argv: list[str] | None = None) -> None:

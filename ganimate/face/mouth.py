@@ -2,11 +2,11 @@
 
 The warping generator opens a mouth by moving the lips apart; what appears between them is the mouth's seam
 stretched into vertical streaks, under the 64 px colour map's dark red blur. Real mouths opened in a smile show
-the teeth, in speech the teeth's edges and the dark inside. A mouth interior map (training/mouth_interior.py)
+the teeth, opened by the jaw the dark inside. A mouth interior map (training/mouth_interior.py)
 holds the median appearance of real open mouths — log-RGB relative to the same face's cheek skin, on a grid
 spanning the inner lips from corner to corner and from the upper lip's edge to the lower's — for a few
-openings, smiling and not. Here it is laid into the opening the edit made: lit by the face's own cheeks and
-kept to the hues of its own lips.
+openings, smiling (the teeth) and with the jaw dropped (the cavity). Here it is laid into the opening the edit
+made: lit by the face's own cheeks and kept to the hues of its own lips.
 
 Where the opening is: the generator's flow carries the lips' tissue (lip_points, a little inside the lips'
 red) to where the lips went; a closed mouth's inner points sit on its seam, which the warp stretches over the
@@ -112,15 +112,15 @@ def skin_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class MouthInterior:
     """maps: float32 (B, 2, h, w, 3) log(RGB + 1) of open mouths minus log(cheek RGB + 1), on the mouth grid,
-    per opening bin (openings: float32 (B,) the bins' median mouth_opening, ascending) and not smiling (0) /
-    smiling (1)."""
+    per opening bin (openings: float32 (B,) the bins' median mouth_opening, ascending) and the jaw dropped (0: the
+    cavity) / smiling (1: the teeth)."""
 
     maps: np.ndarray
     openings: np.ndarray
 
     def appearance(self, opening: float, smile: float) -> np.ndarray:
         """float32 (h, w, 3) log-RGB relative to the cheeks for a mouth this open, smile 0..1 of the way from the
-        speaking mouth's map to the smiling one's; openings between the bins interpolated, beyond them clamped."""
+        dropped jaw's map to the smiling one's; openings between the bins interpolated, beyond them clamped."""
         o = self.openings
         k = int(np.clip(np.searchsorted(o, opening) - 1, 0, len(o) - 2)) if len(o) > 1 else 0
         f = float(np.clip((opening - o[k]) / (o[k + 1] - o[k]), 0.0, 1.0)) if len(o) > 1 else 0.0
@@ -235,5 +235,5 @@ def keep_hues(colour: np.ndarray, hues: tuple[float, float, float] | None) -> np
 
 
 def smile_share(target_au12: float) -> float:
-    """0..1: how far a target AU12 (0..5) takes the mouth from the speaking mouth's map to the smiling one's."""
+    """0..1: how far a target AU12 (0..5) takes the mouth from the dropped jaw's map to the smiling one's."""
     return float(smoothstep(float(target_au12), SMILE_FROM, SMILE_FULL))
