@@ -28,7 +28,7 @@ from .edit_measures import align_to
 
 # the expression compared with neutral, and the AU whose strongest photo stands for it
 CONTRASTS: dict[str, str] = {"happiness": "AU12", "surprise": "AU26", "anger": "AU04"}
-MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "corners_up", "upper_lip_up", "lower_lip_up",
+MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "lid_gap", "corners_up", "upper_lip_up", "lower_lip_up",
             "chin_up", "jaw_slide", "mouth_slide")
 # points' rise in the aligned crop (eyes and nose fixed), over the inter-ocular distance: corner_lift is taken
 # from the lips' midpoints, so it cannot tell a smile that raises the upper lip from one that drops the jaw
