@@ -34,6 +34,10 @@ SMILING, SPEAKING = 1.5, 1.0  # AU12 at or above: a smile; below: not (in betwee
 JAW_DROPPED = 1.0  # AU26 at or above (and not smiling): a mouth the jaw opened
 DARK, BRIGHT = 0.5, 0.9  # the middle's luminance over the cheeks' below: the cavity; at or above: the teeth
 MIDDLE = (slice(4, 8), slice(10, 22))  # the grid's cells whose luminance says dark or bright (GRID 12 x 32)
+# AU12 bins in which the refit reports the dark and the bright share: the look flips near AU12 0.5 (43% / 30%
+# below, 16% / 60% at 0.5-1), yet the run time blends the two maps over AU12 0.5-2 (face/mouth.SMILE_FROM): a
+# share that flips at 0.3-1.0 laid the median teeth, a flat white band at 400 px, into talking mouths (looked at)
+LOOK_AU12 = (0.0, 0.5, 1.0, 1.25, 1.5, 2.0, np.inf)
 # OpenFace's inner-lip points part on many closed mouths (thick lips, a dark seam): by their gap alone most
 # non-smiling "open" training mouths were shut (looked at), and their median was lip tissue, a flat mauve
 # inside the edit's opening; its AU25 (lips part), read from the pixels too, keeps the mouths that are open
@@ -108,6 +112,11 @@ def fit_from_crops(crops: Path, log=print) -> MouthInterior:
     rows, kinds = open_mouths(openings, au["AU12"], au["AU25"], au["AU26"], heldout)
     mouths = np.stack([relative_mouth(np.asarray(cache[r]), points[r]) for r in rows])
     luminance = middle_luminance(mouths)
+    for lo, hi in zip(LOOK_AU12[:-1], LOOK_AU12[1:], strict=True):  # where the look flips (face/mouth.SMILE_FROM)
+        sel = (au["AU12"][rows] >= lo) & (au["AU12"][rows] < hi)
+        if sel.any():
+            log(f"  mouth: AU12 {lo}-{hi}: {int(sel.sum())} open mouths, dark {np.mean(luminance[sel] < DARK):.2f}, "
+                f"teeth {np.mean(luminance[sel] >= BRIGHT):.2f}")
     for k, name in ((1, "smiling"), (0, "jaw dropped")):
         kept = modal_look(np.where(kinds == k, luminance, np.nan))
         log(f"  mouth: {int((kinds == k).sum())} open training mouths {name}, {int(kept.sum())} of its look "

@@ -28,8 +28,8 @@ from .edit_measures import align_to
 
 # the expression compared with neutral, and the AU whose strongest photo stands for it
 CONTRASTS: dict[str, str] = {"happiness": "AU12", "surprise": "AU26", "anger": "AU04"}
-MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "lid_gap", "corners_up", "upper_lip_up", "lower_lip_up",
-            "chin_up", "jaw_slide", "mouth_slide")
+MEASURES = ("mouth_width", "corner_lift", "lip_gap", "brow_eye", "lid_gap", "corners_up", "upper_lip_up",
+            "lower_lip_up", "chin_up", "jaw_slide", "mouth_slide")
 # points' rise in the aligned crop (eyes and nose fixed), over the inter-ocular distance: corner_lift is taken
 # from the lips' midpoints, so it cannot tell a smile that raises the upper lip from one that drops the jaw
 RISES = {"corners_up": (48, 54), "upper_lip_up": (51,), "lower_lip_up": (57,), "chin_up": (8,)}
