@@ -171,3 +171,37 @@ def test_keep_hues_clamps_the_hue_into_the_lips_range_and_keeps_lightness_and_ch
     grey = img.copy()
     grey[:] = 128
     assert fm.lip_hues(grey, p) is None  # no coloured lip pixel: nothing to keep to
+
+
+def test_tooth_lines_shade_between_the_teeth_where_the_look_is_teeth_and_the_mouth_is_wide():
+    u = np.linspace(0.0, 1.0, 2001)[None]
+    teeth, cavity = np.full((1, 2001, 3), 0.4), np.full((1, 2001, 3), np.log(0.25))
+    lines = fm.tooth_lines(u, 100.0, teeth)[0]
+    assert lines.max() <= 0.0 and lines.min() == pytest.approx(-fm.GAP_DEPTH, abs=0.01)
+    np.testing.assert_allclose(lines, lines[::-1], atol=1e-6)  # the same on both sides of the middle
+    central = np.sum(fm.TOOTH_SPAN / 2 * np.array(fm.TOOTH_WIDTHS[:1]) / np.sum(fm.TOOTH_WIDTHS))
+    assert lines[1000] == pytest.approx(-fm.GAP_DEPTH, abs=0.01)  # the line between the central incisors
+    assert lines[int(round((0.5 + central / 2) * 2000))] > -0.01  # the middle of a central incisor: no shadow
+    assert lines[int(round((0.5 + central) * 2000))] < -0.3 * fm.GAP_DEPTH  # the next line
+    minima = np.flatnonzero((lines[1:-1] < lines[:-2]) & (lines[1:-1] <= lines[2:]) & (lines[1:-1] < -0.1))
+    assert len(minima) == 2 * len(fm.TOOTH_WIDTHS) - 1  # ten teeth, nine lines between them
+    assert not np.any(fm.tooth_lines(u, 100.0, cavity))  # a dark inside has no teeth
+    assert not np.any(fm.tooth_lines(u, fm.TEETH_FROM - 1, teeth))  # too small to show them
+    partial = fm.tooth_lines(u, (fm.TEETH_FROM + fm.TEETH_FULL) / 2, teeth).min()
+    assert -fm.GAP_DEPTH < partial < 0.0
+
+
+def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
+    import cv2
+
+    img, p = skin_face()
+    scale = 5  # an inner mouth 120 px wide
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    p = _opened(p, 10.0) * scale
+    out = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4)).astype(float)
+    frame = fm.fit_mouth_frame(p)
+    mid_t = 0.5 * (corner_curve(np.array([0.5]), frame.upper) + corner_curve(np.array([0.5]), frame.lower))
+    central = fm.TOOTH_SPAN / 2 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)
+    line = np.round(frame.to_image(np.array([0.5]), mid_t)[0]).astype(int)
+    tooth = np.round(frame.to_image(np.array([0.5 + central / 2]), mid_t)[0]).astype(int)
+    assert out[line[1], line[0]].sum() < 0.85 * out[tooth[1], tooth[0]].sum()
