@@ -8,7 +8,7 @@ smiling (AU12 >= SMILING) and opened by the jaw without a smile (AU12 < SPEAKING
 
 One look per kind: at the same opening a real open mouth's middle is either dark (the cavity) or bright (the
 teeth), rarely between (on the training mouths not smiling, the middle's luminance over the cheeks' is below
-0.5 or above 0.9 for 75% of them); a per-pixel median over both is a flat lip-toned plate no real mouth shows
+0.5 or above 0.9 for 74% of them); a per-pixel median over both is a flat lip-toned plate no real mouth shows
 (looked at: the mouth-open edits of session 5 to 9). So each kind keeps only the mouths of its modal look
 (smiles: the teeth; a dropped jaw: the cavity — 69% of non-smiling mouths with AU26 2-3 are dark, 17% with AU26
 < 1, where lips part over the teeth), and its median is taken over those. A median of hundreds of mouths is
