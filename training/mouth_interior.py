@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
-from ganimate.face.mouth import MouthInterior, mouth_opening, sample_mouth, skin_colour
+from ganimate.face.mouth import MouthInterior, mouth_opening, relative_luminance, sample_mouth, skin_colour
 
 GRID = (12, 32)  # h, w of the mouth grid
 MIN_OPENING = 0.06
@@ -53,7 +53,7 @@ def relative_mouth(image: np.ndarray, points: np.ndarray, shape: tuple[int, int]
 
 def middle_luminance(mouths: np.ndarray) -> np.ndarray:
     """float (N,): each relative_mouth's (float32 (N, h, w, 3)) mean luminance over the cheeks' in its MIDDLE."""
-    return (np.exp(mouths[:, MIDDLE[0], MIDDLE[1]]) @ np.array([0.299, 0.587, 0.114])).mean(axis=(1, 2))
+    return relative_luminance(mouths[:, MIDDLE[0], MIDDLE[1]]).mean(axis=(1, 2))
 
 
 def modal_look(luminance: np.ndarray) -> np.ndarray:
@@ -63,12 +63,17 @@ def modal_look(luminance: np.ndarray) -> np.ndarray:
     return dark if dark.sum() > bright.sum() else bright
 
 
+def kind_looks(kinds: np.ndarray, luminance: np.ndarray) -> dict[int, np.ndarray]:
+    """{kind: bool (N,)} for 0 (the jaw dropped) and 1 (smiling): the mouths of that kind (kinds int (N,)) of its
+    modal_look (middle_luminance float (N,))."""
+    return {k: (kinds == k) & modal_look(np.where(kinds == k, luminance, np.nan)) for k in (0, 1)}
+
+
 def fit_interior(mouths: np.ndarray, openings: np.ndarray, kinds: np.ndarray) -> MouthInterior:
     """mouths float32 (N, h, w, 3) relative_mouth; openings float (N,) mouth_opening; kinds int (N,) 1 smiling,
     0 the jaw dropped, -1 neither (left out). Each kind keeps its modal_look; bins of BIN_EDGES with no mouth
     of either kind are dropped."""
-    luminance = middle_luminance(mouths)
-    look = {k: (kinds == k) & modal_look(np.where(kinds == k, luminance, np.nan)) for k in (0, 1)}
+    look = kind_looks(kinds, middle_luminance(mouths))
     maps, centres = [], []
     for lo, hi in zip(BIN_EDGES[:-1], BIN_EDGES[1:], strict=True):
         in_bin = (openings >= lo) & (openings < hi)
@@ -117,8 +122,9 @@ def fit_from_crops(crops: Path, log=print) -> MouthInterior:
         if sel.any():
             log(f"  mouth: AU12 {lo}-{hi}: {int(sel.sum())} open mouths, dark {np.mean(luminance[sel] < DARK):.2f}, "
                 f"teeth {np.mean(luminance[sel] >= BRIGHT):.2f}")
+    looks = kind_looks(kinds, luminance)
     for k, name in ((1, "smiling"), (0, "jaw dropped")):
-        kept = modal_look(np.where(kinds == k, luminance, np.nan))
+        kept = looks[k]
         log(f"  mouth: {int((kinds == k).sum())} open training mouths {name}, {int(kept.sum())} of its look "
             f"({'dark' if luminance[kept].mean() < DARK else 'bright'})")
     return fit_interior(mouths, openings[rows], kinds)

@@ -42,6 +42,7 @@ FEATHER = 0.06  # mouth widths over which the fill fades in from the inner lips'
 CAST = 0.5  # share of the cheeks' chromaticity (log) that tints the mouth's inside (skin_colour)
 SMILE_FROM, SMILE_FULL = 0.5, 2.0  # target AU12 from which the smiling mouth's map takes over, fully at
 HUE_CHROMA, HUE_RANGE = 8.0, (5.0, 95.0)  # lips' pixels whose hues count (CIELAB chroma above), percentiles kept
+LUMA = np.array([0.299, 0.587, 0.114])  # RGB weights of luminance (Rec. 601)
 # The map's teeth are a median over thousands of mouths: no single tooth, a smooth pale band that a mouth 100 px
 # wide shows as a white plate (looked at). Where the map is teeth and the mouth is wide enough for them to show,
 # the lines between teeth are drawn in: the upper front teeth's apparent widths in a frontal smile follow the
@@ -116,7 +117,7 @@ def skin_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray:
             cv2.fillConvexPoly(mask, np.round(p[list(tri)] - (x0, y0)).astype(np.int32), 1)
         px = image[y0:y1, x0:x1][mask > 0]
     rgb = np.median(px, axis=0).astype(np.float64) + 1.0 if len(px) else np.full(3, 129.0)
-    grey = float(rgb @ (0.299, 0.587, 0.114))
+    grey = float(rgb @ LUMA)
     return (grey * (rgb / grey) ** CAST - 1.0).astype(np.float32)
 
 
@@ -208,6 +209,12 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     return out
 
 
+def relative_luminance(look: np.ndarray) -> np.ndarray:
+    """float (...,): the luminance over the cheeks' of a mouth interior's pixels (look: float (..., 3) log-RGB over
+    the cheeks, MouthInterior's maps): below 1 darker than the skin (the cavity), above brighter (the teeth)."""
+    return np.exp(look) @ LUMA
+
+
 def tooth_lines(u: np.ndarray, width: float, look: np.ndarray) -> np.ndarray:
     """float32 (H, W) log-luminance to add to a mouth interior (look: float (H, W, 3) log-RGB over the cheeks, as
     laid; u: float (H, W) its pixels' place from the inner-left corner 0 to the right 1; width: the inner lips'
@@ -222,8 +229,7 @@ def tooth_lines(u: np.ndarray, width: float, look: np.ndarray) -> np.ndarray:
     narrower = np.concatenate([teeth_u[:1], teeth_u[1:], teeth_u[1:]])  # the narrower tooth beside each line
     sigma = np.maximum(GAP_SIGMA * narrower, 0.5 / width)
     lines = np.exp(-0.5 * ((u[..., None] - edges) / sigma) ** 2).max(axis=-1)
-    lum = np.log(np.exp(look) @ np.array([0.299, 0.587, 0.114]))
-    teeth = smoothstep(lum, np.log(TEETH_LOOK[0]), np.log(TEETH_LOOK[1]))
+    teeth = smoothstep(np.log(relative_luminance(look)), np.log(TEETH_LOOK[0]), np.log(TEETH_LOOK[1]))
     return (-GAP_DEPTH * show * lines * teeth).astype(np.float32)
 
 
