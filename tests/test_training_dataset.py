@@ -163,3 +163,13 @@ def test_strong_targets_raise_one_to_three_aus_of_the_faces_own_labels(prepared)
         np.testing.assert_array_equal(batch.targets[~changed], batch.aus[~changed])
     plain = BatchSampler(ds, 8, seed=0, target_noise=0.0).batch(0)
     assert not np.array_equal(plain.targets, plain.aus)
+
+
+def test_open_crops_cache_maps_the_folders_cache_and_names_a_folder_without_one(tmp_path):
+    from ganimate.training.dataset import open_crops_cache
+
+    with pytest.raises(GanimateError, match="no cache_"):
+        open_crops_cache(tmp_path)
+    crops = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3)
+    np.save(tmp_path / "cache_4.npy", crops)
+    np.testing.assert_array_equal(open_crops_cache(tmp_path), crops)

@@ -138,12 +138,12 @@ def fit_au_geometry(aus: np.ndarray, points: np.ndarray, groups: np.ndarray, cro
 def fit_from_crops(crops: Path, ridge: float = 1.0) -> AuGeometry:
     """Fit on a landmark_crops folder: clip frames grouped by clip, LFW photos by person, held-out people
     and UTKFace (no identities) left out."""
-    from .dataset import read_aus_csv
+    from .dataset import open_crops_cache, read_aus_csv
     from .holdout import is_heldout
 
     table = read_aus_csv(Path(crops) / "aus.csv")
     points = np.load(Path(crops) / "landmarks.npy")
-    size = float(np.load(next(Path(crops).glob("cache_*.npy")), mmap_mode="r").shape[1])
+    size = float(open_crops_cache(crops).shape[1])
     kinds = np.array([f.split("/")[0] for f in table.files])
     keep = np.array([k != "utkface" and not is_heldout(i, s)
                      for k, i, s in zip(kinds, table.identities, table.sources, strict=True)])

@@ -127,12 +127,12 @@ def fit_from_crops(crops: Path, side: int = SIDE, max_pose_px: float = 3.0,
                    kinds: tuple[str, ...] = ("clip", "lfw"), log=print) -> AuShading:
     """Fit on a landmark_crops folder's training rows of these kinds ("clip": clip frames grouped by clip,
     "lfw": LFW photos grouped by person), held-out people and clips left out."""
-    from .dataset import read_aus_csv
+    from .dataset import open_crops_cache, read_aus_csv
     from .holdout import is_heldout
 
     table = read_aus_csv(Path(crops) / "aus.csv")
     points = np.load(Path(crops) / "landmarks.npy")
-    cache = np.load(next(Path(crops).glob("cache_*.npy")), mmap_mode="r")
+    cache = open_crops_cache(crops)
     size = cache.shape[1]
     clip = np.array([f.split("/")[0] in kinds for f in table.files])
     keep = clip & np.isfinite(table.aus).all(axis=1) & np.array(

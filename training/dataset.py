@@ -105,6 +105,16 @@ def cache_path(root: Path, size: int) -> Path:
     return Path(root) / f"cache_{size}.npy"
 
 
+def open_crops_cache(root: Path) -> np.ndarray:
+    """Memory-mapped uint8 N x S x S x 3: the crops a landmark_crops folder cached, whichever size it holds; a
+    folder without one -> GanimateError naming it."""
+    found = sorted(Path(root).glob("cache_*.npy"))
+    if not found:
+        raise GanimateError(f"{root}: no cache_*.npy of crops: is this a folder written by "
+                            "`python -m ganimate.training.landmark_crops`?")
+    return np.load(found[0], mmap_mode="r")
+
+
 def load_cache(root: Path, files: Sequence[str], size: int) -> np.ndarray:
     """Memory-mapped uint8 N x size x size x 3 of all crops, (re)built when missing or older than aus.csv."""
     cache = cache_path(root, size)

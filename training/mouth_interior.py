@@ -105,12 +105,12 @@ def open_mouths(openings: np.ndarray, au12: np.ndarray, au25: np.ndarray, au26: 
 def fit_from_crops(crops: Path, log=print) -> MouthInterior:
     """Fit on a landmark_crops folder's training rows (photos and clip frames), held-out people and clips left
     out."""
-    from .dataset import read_aus_csv
+    from .dataset import open_crops_cache, read_aus_csv
     from .holdout import is_heldout
 
     table = read_aus_csv(Path(crops) / "aus.csv")
     points = np.load(Path(crops) / "landmarks.npy")
-    cache = np.load(next(Path(crops).glob("cache_*.npy")), mmap_mode="r")
+    cache = open_crops_cache(crops)
     openings = np.array([mouth_opening(p) for p in points])
     heldout = np.array([is_heldout(i, s) for i, s in zip(table.identities, table.sources, strict=True)])
     au = {n: table.aus[:, AU_NAMES.index(n)] for n in ("AU12", "AU25", "AU26")}

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     from ganimate.errors import GanimateError
     from ganimate.infer.models import DEFAULT_SHADING
 
-    from .dataset import read_aus_csv
+    from .dataset import open_crops_cache, read_aus_csv
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("crops", type=Path, help="a folder written by ganimate.training.landmark_crops")
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             raise GanimateError(f"not found: {path}")
     table = read_aus_csv(args.crops / "aus.csv")
     points = np.load(args.crops / "landmarks.npy")
-    cache = np.load(next(args.crops.glob("cache_*.npy")), mmap_mode="r")
+    cache = open_crops_cache(args.crops)
     labels = read_expressions(args.expressions)
     shading = AuShading.load(args.shading)
     gains: dict[str, float] = {}

@@ -101,7 +101,7 @@ def split_expressions(table, labels: dict[str, str], held: bool) -> list[str | N
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .dataset import read_aus_csv
+    from .dataset import open_crops_cache, read_aus_csv
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("crops", type=Path, help="a folder written by ganimate.training.landmark_crops")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             raise GanimateError(f"not found: {path}")
     table = read_aus_csv(args.crops / "aus.csv")
     points = np.load(args.crops / "landmarks.npy")
-    size = float(np.load(next(args.crops.glob("cache_*.npy")), mmap_mode="r").shape[1])
+    size = float(open_crops_cache(args.crops).shape[1])
     labels = read_expressions(args.expressions)
     geometry = AuGeometry.load(args.geometry)
     for held in (False, True):
