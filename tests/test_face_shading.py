@@ -1,4 +1,6 @@
-"""The expression's shading at run time: mesh, piecewise-affine resampling, and luminance-only shading."""
+"""The expression's shading at run time: mesh, piecewise-affine resampling, and shading by each channel's share."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from ganimate.face.shading import (
     extend_points,
     face_region,
     piecewise_coords,
+    scale_channels,
     shade_face,
     triangulate,
 )
@@ -86,6 +89,10 @@ def test_save_and_load_round_trip_and_refuse_another_au_order(tmp_path, shipped)
     back = AuShading.load(path)
     np.testing.assert_array_equal(back.weights, shipped.weights)
     np.testing.assert_array_equal(back.triangles, shipped.triangles)
+    np.testing.assert_array_equal(back.channels, shipped.channels)
+    np.savez(path, weights=shipped.weights, mean_points=shipped.mean_points, triangles=shipped.triangles,
+             au_names=np.array(AU_NAMES))  # a map fitted before the channels: every channel alike
+    np.testing.assert_array_equal(AuShading.load(path).channels, np.ones(3, np.float32))
     np.savez(path, weights=shipped.weights, mean_points=shipped.mean_points, triangles=shipped.triangles,
              au_names=np.array(AU_NAMES[::-1]))
     with pytest.raises(ValueError, match="AU order"):
@@ -93,11 +100,12 @@ def test_save_and_load_round_trip_and_refuse_another_au_order(tmp_path, shipped)
 
 
 def test_shading_darkens_inside_the_mesh_keeps_hue_and_leaves_the_rest_exact(shipped):
+    grey = replace(shipped, channels=np.ones(3, np.float32))
     rng = np.random.default_rng(2)
     img = rng.integers(60, 200, (340, 300, 3), dtype=np.uint8)
     points = _face(shipped)
     change = np.full((shipped.side, shipped.side), -0.2, np.float32)
-    out = shade_face(img, points, change, shipped)
+    out = shade_face(img, points, change, grey)
     ext = extend_points(points)
     changed = np.any(out != img, axis=2)
     ys, xs = np.nonzero(changed)
@@ -106,7 +114,22 @@ def test_shading_darkens_inside_the_mesh_keeps_hue_and_leaves_the_rest_exact(shi
     cx, cy = np.round(points[30]).astype(int)  # the nose tip: deep inside, the full change
     ratio = (out[cy, cx].astype(float) + 10) / (img[cy, cx].astype(float) + 10)
     np.testing.assert_allclose(ratio, np.exp(-0.2), atol=0.01)  # every channel alike: the hue stays
-    np.testing.assert_array_equal(shade_face(img, points, np.zeros_like(change), shipped), img)
+    np.testing.assert_array_equal(shade_face(img, points, np.zeros_like(change), grey), img)
+
+
+def test_the_shipped_shading_darkens_skin_redder_keeping_its_luminance_change(shipped):
+    """Real smiles and frowns darken red least and blue most (the shipped shares, fitted on training pairs);
+    each channel's log change is the map's times its share, and their Rec. 601 sum is the map's."""
+    r, g, b = shipped.channels
+    assert r < 0.9 < 1.0 < g < 1.15 < b < 1.4
+    assert float(np.array([0.299, 0.587, 0.114]) @ shipped.channels) == pytest.approx(1.0, abs=1e-4)
+    img = np.broadcast_to(np.array([200, 150, 130], np.uint8), (340, 300, 3)).copy()
+    points = _face(shipped)
+    out = shade_face(img, points, np.full((shipped.side, shipped.side), -0.3, np.float32), shipped)
+    cx, cy = np.round(points[30]).astype(int)
+    logs = np.log((out[cy, cx].astype(float) + 10) / (img[cy, cx].astype(float) + 10))
+    np.testing.assert_allclose(logs, -0.3 * shipped.channels, atol=0.01)
+    assert out[cy, cx, 0] / out[cy, cx, 2] > img[cy, cx, 0] / img[cy, cx, 2]  # redder than it was
 
 
 def test_the_shipped_smile_shades_the_cheeks_not_the_forehead(shipped):
@@ -144,11 +167,28 @@ def test_the_shipped_maps_fade_out_at_the_edge_of_the_face(shipped):
 def test_shading_that_would_clip_a_channel_scales_all_three_alike(shipped, log_change, colour):
     """A lit highlight brightened (red at 255) or a dark pixel darkened (blue at 0) keeps its channels' ratios:
     clipping one channel alone turned a frown's lit nose bridge yellow."""
+    grey = replace(shipped, channels=np.ones(3, np.float32))
     img = np.broadcast_to(np.array(colour, np.uint8), (340, 300, 3)).copy()
     points = _face(shipped)
     change = np.full((shipped.side, shipped.side), log_change, np.float32)
-    out = shade_face(img, points, change, shipped)
+    out = shade_face(img, points, change, grey)
     cx, cy = np.round(points[30]).astype(int)
     ratio = (out[cy, cx].astype(float) + 10) / (img[cy, cx].astype(float) + 10)
     assert ratio.max() - ratio.min() < 0.04  # one factor (up to rounding)
     assert abs(np.log(ratio.mean())) > 0.01  # and still shaded, as far as the channel's room allows
+
+
+@pytest.mark.parametrize("log_change", [0.5, -2.0])
+def test_a_pixel_whose_channel_would_clip_keeps_the_shares_of_its_change(log_change):
+    """Held back as a whole where one channel would leave 10..265: that channel lands on its limit and the
+    others keep their shares of the change (no channel clipped alone, no hue the shading does not make)."""
+    channels = np.array([0.76, 1.06, 1.29], np.float32)
+    lifted = np.array([[[250.0, 200.0, 150.0], [60.0, 40.0, 30.0]]], np.float32)
+    change = np.full((1, 2), log_change, np.float32)
+    out = scale_channels(lifted, change, channels)
+    assert np.all(out >= 10.0 - 1e-3) and np.all(out <= 265.0 + 1e-3)
+    logs = np.log(out / lifted)
+    shares = logs / logs.sum(axis=2, keepdims=True)
+    np.testing.assert_allclose(shares, np.broadcast_to(channels / channels.sum(), shares.shape), atol=1e-4)
+    limit = 265.0 if log_change > 0 else 10.0
+    assert np.isclose(out, limit, atol=1e-2).any()  # a pixel was held with one channel at its limit

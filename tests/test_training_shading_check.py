@@ -8,7 +8,7 @@ import pytest
 from ganimate.au.names import AU_NAMES
 from ganimate.face.shading import AuShading, shade_face
 from ganimate.infer.models import DEFAULT_SHADING
-from ganimate.training.shading_check import compare_shading, gained
+from ganimate.training.shading_check import channel_shares, compare_shading, gained
 
 CROP = 128
 
@@ -18,7 +18,7 @@ def shipped():
     return AuShading.load(DEFAULT_SHADING)
 
 
-def _pairs(shipped, share: float, n: int = 4):
+def _pairs(shipped, share: float, n: int = 4, channels=(1.0, 1.0, 1.0)):
     """n people: a neutral crop (smooth random skin) and a smiling one shaded by share of the map's smile, with
     OpenFace-like AUs; all faces at the map's mean shape scaled to the crop."""
     rng = np.random.default_rng(3)
@@ -30,7 +30,8 @@ def _pairs(shipped, share: float, n: int = 4):
     for k in range(n):
         skin = rng.normal(0, 8, (CROP // 8, CROP // 8, 1)).repeat(8, 0).repeat(8, 1)
         face = np.clip(120 + skin + np.array([30, 0, -20]), 0, 255).astype(np.uint8)
-        crops += [face, shade_face(face, points, share * shipped.change(a, b), shipped)]
+        shading = AuShading(shipped.weights, shipped.mean_points, shipped.triangles, np.float32(channels))
+        crops += [face, shade_face(face, points, share * shipped.change(a, b), shading)]
         aus += [a, b]
         pairs.append((2 * k, 2 * k + 1))
     return np.stack(crops), np.repeat(points[None], 2 * n, 0), np.stack(aus), pairs
@@ -57,3 +58,19 @@ def test_gained_scales_only_the_named_aus(shipped):
     others = [i for i in range(17) if i != k]
     np.testing.assert_array_equal(g.weights[others], shipped.weights[others])
     assert g.weights is not shipped.weights
+
+
+@pytest.mark.parametrize("channels", [(1.0, 1.0, 1.0), (0.7, 1.08, 1.5)])
+def test_channel_shares_read_the_colour_real_faces_were_shaded_with(shipped, channels):
+    channels = np.array(channels) / (np.array([0.299, 0.587, 0.114]) @ np.array(channels))
+    crops, points, aus, pairs = _pairs(shipped, 1.0, channels=channels)
+    region = compare_shading(crops, points, aus, pairs, shipped).region
+    got = channel_shares(crops, points, [(pairs, region)], shipped)
+    np.testing.assert_allclose(got, channels, atol=0.05)
+    assert float(np.array([0.299, 0.587, 0.114]) @ got) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_array_equal(channel_shares(crops, points, [([], region)], shipped), np.ones(3))
+
+
+def test_gained_carries_or_replaces_the_channels(shipped):
+    assert gained(shipped, {}).channels is shipped.channels
+    np.testing.assert_array_equal(gained(shipped, {}, np.array([0.5, 1.0, 2.0])).channels, [0.5, 1.0, 2.0])

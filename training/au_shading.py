@@ -53,6 +53,16 @@ def canonical_luminance(image: np.ndarray, points: np.ndarray, mean_points: np.n
                      borderMode=cv2.BORDER_REPLICATE)
 
 
+def canonical_channels(image: np.ndarray, points: np.ndarray, mean_points: np.ndarray, side: int,
+                       triangles: np.ndarray) -> np.ndarray:
+    """float32 (3, side, side) natural log of (R + 10), (G + 10), (B + 10) of a face crop (uint8 SxSx3 RGB,
+    landmarks float (68, 2) crop px) resampled onto the mean shape, as canonical_luminance."""
+    coords = canonical_coords(points, mean_points, side, triangles)
+    logs = np.log(image.astype(np.float32) + 10.0)
+    return np.stack([cv2.remap(logs[..., k], coords[..., 0], coords[..., 1], cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE) for k in range(3)])
+
+
 def steady_rows(points: np.ndarray, groups: np.ndarray, max_px: float) -> np.ndarray:
     """bool (N,): rows whose pose landmarks (POSE_POINTS) lie within max_px (mean) of their group's median."""
     keep = np.zeros(len(points), dtype=bool)

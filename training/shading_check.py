@@ -9,6 +9,10 @@ grouping, or Wald, estimate): the mean real change of the band-passed canonical 
 mean change the map gives for the pairs' OpenFace AUs. gain = <real, shaded> / <shaded, shaded> over the
 contrast's region (where the map shades at all); 1 = the map shades as much as real faces change.
 
+The same pairs give the shading's colour: over those regions, each channel's log change against the
+luminance's (channel_shares). Skin darkens redder than grey (R ~0.8x, B ~1.25x); --out stores the shares
+with the map, and the run time shades each channel by its share.
+
 Run: python -m ganimate.training.shading_check runs/crops128 ../shared/data/faces/lfw_expressions.csv
      [--shading ganimate/models/au_shading.npz] [--out gained.npz [--apply happiness anger]]
 """
@@ -24,7 +28,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.shading import AuShading, face_region
 
-from .au_shading import BAND_SIGMA, SIDE, band_pass, canonical_luminance
+from .au_shading import BAND_SIGMA, SIDE, band_pass, canonical_channels, canonical_luminance
 from .teacher_check import contrast_pairs, read_expressions, split_expressions
 
 # the expression compared with neutral, its key AU (the expressive photo with the most of it is taken), and the
@@ -38,6 +42,8 @@ CONTRASTS: dict[str, tuple[str, tuple[str, ...]]] = {
 # that gain the brows-up map's light glabella glowed as a pale patch between the brows (looked at, 30 held-out
 # faces); the real pairs' change there is mostly the face's edges and the lids (head pose, eyes wide)
 APPLIED = ("happiness", "anger")
+COLOUR_FROM = ("happiness", "anger")  # the contrasts whose pairs give the shading's colour (channel_shares)
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])  # Rec. 601, as au_shading.log_luminance
 SHADED_SHARE = 0.25  # the contrast's region: grid pixels where the mean shaded change exceeds this share of its max
 
 
@@ -97,12 +103,40 @@ def compare_shading(cache, points: np.ndarray, aus: np.ndarray, pairs: list[tupl
     return ShadingContrast(len(pairs), real.astype(np.float32), shaded.astype(np.float32), where)
 
 
-def gained(shading: AuShading, gains: dict[str, float]) -> AuShading:
-    """The map with each named AU's weights scaled by its gain."""
+def channel_shares(cache, points: np.ndarray, contrasts: list[tuple[list[tuple[int, int]], np.ndarray]],
+                   shading: AuShading) -> np.ndarray:
+    """float32 (3,): how much each of R, G, B changes (log) per unit of luminance change in real expressions.
+    contrasts: (pairs (neutral row, expressive row), bool GxG region) each, e.g. a ShadingContrast's region;
+    every pair's band-passed canonical log change of each channel, pooled over its contrast's region, is
+    regressed on their Rec. 601 weighted sum (through 0), and the slopes are scaled so that sum is 1 (the
+    map's luminance change is kept). Ones when no pair has a region."""
+    side = shading.side
+    face = face_region(shading.mean_points, side, shading.triangles)
+    xs, ys = [], []
+    for pairs, region in contrasts:
+        if not pairs or not region.any():
+            continue
+        rows = sorted({r for p in pairs for r in p})
+        logs = {r: canonical_channels(np.asarray(cache[r]), points[r], shading.mean_points, side, shading.triangles)
+                for r in rows}
+        for a, b in pairs:
+            d = np.stack([_as_fitted((logs[b][k] - logs[a][k])[None], face, side)[0] for k in range(3)])
+            xs.append(np.tensordot(LUMA_WEIGHTS, d, axes=1)[region])
+            ys.append(d[:, region])
+    if not xs:
+        return np.ones(3, np.float32)
+    x, y = np.concatenate(xs), np.concatenate(ys, axis=1)
+    slopes = (y @ x) / max(float(x @ x), 1e-12)
+    return (slopes / float(LUMA_WEIGHTS @ slopes)).astype(np.float32)
+
+
+def gained(shading: AuShading, gains: dict[str, float], channels: np.ndarray | None = None) -> AuShading:
+    """The map with each named AU's weights scaled by its gain (and channels, float (3,), when given)."""
     w = shading.weights.copy()
     for name, g in gains.items():
         w[AU_NAMES.index(name)] *= np.float32(g)
-    return AuShading(w, shading.mean_points, shading.triangles)
+    ch = shading.channels if channels is None else np.asarray(channels, np.float32)
+    return AuShading(w, shading.mean_points, shading.triangles, ch)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,18 +162,25 @@ def main(argv: list[str] | None = None) -> None:
     labels = read_expressions(args.expressions)
     shading = AuShading.load(args.shading)
     gains: dict[str, float] = {}
+    colour: list[tuple[list[tuple[int, int]], np.ndarray]] = []
     for held in (False, True):
         expr = split_expressions(table, labels, held)
         for expression, (key, shaded_aus) in CONTRASTS.items():
-            c = compare_shading(cache, points, table.aus,
-                                contrast_pairs(table.identities, expr, table.aus, expression, key), shading)
+            pairs = contrast_pairs(table.identities, expr, table.aus, expression, key)
+            c = compare_shading(cache, points, table.aus, pairs, shading)
             print(f"{'held-out' if held else 'training'} neutral->{expression} ({c.n} people): real / shaded "
                   f"gain {c.gain:.2f}, r {c.correlation:.2f} over {int(c.region.sum())} px")
             if not held and c.n and expression in args.apply:
                 gains.update({au: c.gain for au in shaded_aus})
+            if not held and c.n and expression in COLOUR_FROM:
+                colour.append((pairs, c.region))
+    channels = channel_shares(cache, points, colour, shading)
+    print(f"training pairs' colour: R, G, B change {', '.join(f'{v:.2f}' for v in channels)}x the luminance "
+          f"(the map's now: {', '.join(f'{v:.2f}' for v in shading.channels)})")
     if args.out is not None:
-        gained(shading, gains).save(args.out)
-        print(f"wrote {args.out} (gains {', '.join(f'{k} {v:.2f}' for k, v in gains.items())})")
+        gained(shading, gains, channels).save(args.out)
+        print(f"wrote {args.out} (gains {', '.join(f'{k} {v:.2f}' for k, v in gains.items())}, channels "
+              f"{', '.join(f'{v:.2f}' for v in channels)})")
 
 
 if __name__ == "__main__":

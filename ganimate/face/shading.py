@@ -6,8 +6,9 @@ map (training/au_shading.py: fitted on the shared clips and LFW people with seve
 resampled onto the mean face shape; the smile's
 and the frown's maps then scaled to real same-person pairs' strength, training/shading_check.py) gives the
 log-luminance change per AU unit on a mean-shape grid; here it is resampled onto one face through
-the triangles of its landmarks and applied to the luminance of the frame, so the skin's own colour, grain and
-sharpness stay. Only the luminance changes, and only inside the face's landmark mesh.
+the triangles of its landmarks and applied to the frame's channels, each by its share of the change (skin
+darkens redder than grey: AuShading.channels), so the skin's own colour, grain and sharpness stay. Only
+pixels inside the face's landmark mesh change.
 
 Points: 68 landmarks (float (68, 2)) and, added by extend_points, forehead points above the brows, so the
 mesh covers the forehead the brows wrinkle.
@@ -15,7 +16,7 @@ mesh covers the forehead the brows wrinkle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -45,11 +46,16 @@ def extend_points(points: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class AuShading:
     """weights: float32 (17, G, G) log-luminance change per AU unit on the mean-shape grid; mean_points: float32
-    (68, 2) the mean shape, px of that grid; triangles: int32 (T, 3) indices into extend_points(mean_points)."""
+    (68, 2) the mean shape, px of that grid; triangles: int32 (T, 3) indices into extend_points(mean_points);
+    channels: float32 (3,) the log change of R, G and B per unit of log-luminance change (their Rec. 601
+    weighted sum is 1). Skin darkens redder than grey: in real same-person smiles the red channel changes
+    ~0.8x the luminance and blue ~1.25x (training/shading_check.py); one factor for all three turned a child's
+    darkened cheek grey-green (looked at). Ones (every channel alike) for a map fitted without them."""
 
     weights: np.ndarray
     mean_points: np.ndarray
     triangles: np.ndarray
+    channels: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
 
     @property
     def side(self) -> int:
@@ -64,15 +70,16 @@ class AuShading:
 
     def save(self, path: Path) -> None:
         np.savez(path, weights=self.weights, mean_points=self.mean_points, triangles=self.triangles,
-                 au_names=np.array(AU_NAMES))
+                 channels=np.asarray(self.channels, np.float32), au_names=np.array(AU_NAMES))
 
     @classmethod
     def load(cls, path: Path) -> AuShading:
         with np.load(path) as z:
             if tuple(str(n) for n in z["au_names"]) != AU_NAMES:
                 raise ValueError(f"{path}: AU order differs from this version's")
+            channels = z["channels"].astype(np.float32) if "channels" in z.files else np.ones(3, np.float32)
             return cls(z["weights"].astype(np.float32), z["mean_points"].astype(np.float32),
-                       z["triangles"].astype(np.int32))
+                       z["triangles"].astype(np.int32), channels)
 
 
 def triangulate(points: np.ndarray) -> np.ndarray:
@@ -133,6 +140,19 @@ def face_region(mean_points: np.ndarray, side: int, triangles: np.ndarray) -> np
     return inside & (outside > HOLE_MARGIN)
 
 
+def scale_channels(lifted: np.ndarray, change: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """float32 HxWx3 RGB + 10 (lifted, 10..265) with each channel scaled by exp(change * its share): change float32
+    HxW log-luminance, channels float (3,). Where a channel would leave 10..265 the whole pixel's change is held
+    back to where it stops: a highlight whose red saturates at 255 while green and blue still rise turns yellow
+    (a frown's lit nose bridge: foreign hue 0.19 -> 0.25%)."""
+    per = change[..., None] * np.asarray(channels, np.float32)  # HxWx3 log change of each channel
+    room = np.where(per > 0.0, np.log(265.0 / lifted), np.log(10.0 / lifted))  # the log change each channel has
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(per != 0.0, room / per, np.inf)  # >= 0: how much of its change fits
+    hold = np.clip(share.min(axis=2, keepdims=True), 0.0, 1.0)
+    return lifted * np.exp(per * hold)
+
+
 def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
                grid_step: float = 2.0) -> np.ndarray:
     """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
@@ -157,11 +177,7 @@ def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shadin
                      ((yy - y0) / grid_step).astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     region = image[y0:y1, x0:x1].astype(np.float32)
-    # one factor for all three channels, held where a channel would clip: a highlight whose red saturates at 255
-    # while green and blue still rise turns yellow (a frown's lit nose bridge: foreign hue 0.19 -> 0.25%)
-    lifted = region + 10.0
-    factor = np.clip(np.exp(fine), 10.0 / lifted.min(axis=2), 265.0 / lifted.max(axis=2))[..., None]
-    shaded = lifted * factor - 10.0
+    shaded = scale_channels(region + 10.0, fine, shading.channels) - 10.0
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.round(shaded), 0, 255).astype(np.uint8)
     return out
