@@ -92,6 +92,14 @@ class LidConfig:
     full: float = 4.0
 
 
+# the shipped generator's motion per AU unit falls short of real faces' (ganimate/au/drive.py): the smile and
+# the frown are driven harder (held-out mouths widened +0.11 against real strong smiles' +0.20, brows lowered
+# -0.03 against -0.09). Not raised brows: they already rise as far as real ones (+0.067, real +0.04-0.09), and
+# driven harder they bent glasses and blotched large faces' brows (looked at); nor the mouth's opening (a
+# stronger flow stretched the lips into streaks the fill, face/mouth.py, did not cover) or the lids (face/lids.py)
+DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU12", 1.5))
+
+
 @dataclass(frozen=True)
 class InferConfig:
     model: Path | None = None  # generator ONNX; None = the shipped default
@@ -119,6 +127,9 @@ class InferConfig:
     # a mouth the edit opens is given an inside (teeth in a smile) from the shipped map of real open mouths
     # (face/mouth.py); needs the landmark model
     mouth: bool = True
+    # per AU, how hard the generator is driven: asked for source + gain x (target - source) (ganimate/au/drive.py);
+    # AUs not named: 1
+    drive: tuple[tuple[str, float], ...] = DRIVE_GAINS
 
     @property
     def reads_landmarks(self) -> bool:

@@ -93,12 +93,14 @@ def test_folder_jobs_one_per_video_sorted(tmp_path):
 def test_render_switches_reach_the_run_config_and_bad_ones_are_one_line(tmp_path):
     from ganimate.batch.execute import job_run_config
 
-    path = _write(tmp_path, "jobs.csv", "kind, src, curves, out, lids, shading, mouth\n"
-                  "keyframes, me.jpg, smile.json, out/a.mp4, yes, no, no\n"
-                  "keyframes, me.jpg, smile.json, out/b.mp4, , , \n")
+    from ganimate.config import DRIVE_GAINS
+
+    path = _write(tmp_path, "jobs.csv", "kind, src, curves, out, lids, shading, mouth, drive\n"
+                  "keyframes, me.jpg, smile.json, out/a.mp4, yes, no, no, no\n"
+                  "keyframes, me.jpg, smile.json, out/b.mp4, , , , \n")
     off, default = (job_run_config(j, threads=1).infer for j in parse_jobs_file(path))
-    assert off.shading is False and off.mouth is False and off.lids is not None
-    assert default.shading is True and default.mouth is True
+    assert off.shading is False and off.mouth is False and off.lids is not None and off.drive == ()
+    assert default.shading is True and default.mouth is True and default.drive == DRIVE_GAINS
     bad = _write(tmp_path, "bad.csv", "kind, src, curves, out, shading\nkeyframes, me.jpg, s.json, o.mp4, maybe\n")
     with pytest.raises(GanimateError, match=r"bad.csv:2: shading: expected true or false, got 'maybe'"):
         parse_jobs_file(bad)

@@ -222,3 +222,37 @@ def test_edit_face_fills_a_mouth_the_flow_opens_and_only_then():
         paste_edit(img, crop, matrix, still, mask))
     # without the mouth finish the opened mouth is the warp's alone
     np.testing.assert_array_equal(edit_face(img, crop, matrix, opening, mask, FaceTouch(points, smile=1.0)), pasted)
+
+
+@pytest.mark.parametrize("drive", [None, (("AU12", 1.5), ("AU04", 2.0))])
+def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_path, drive):
+    """With drive gains the generator gets source + gain x (target - source) per AU; the shading and the rest of
+    the finish still see the target itself."""
+    from ganimate.au.drive import gain_vector
+    from ganimate.au.names import AU_NAMES
+    from ganimate.pipeline.render import edited_frames
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
+    asked = []
+
+    class Recorded:
+        size = gen.size
+
+        def edit_maps(self, crops, targets):
+            asked.append(np.array(targets))
+            return gen.edit_maps(crops, targets)
+
+    frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
+    target, source = np.zeros((1, 17), np.float32), np.zeros((1, 17), np.float32)
+    target[0, AU_NAMES.index("AU12")], source[0, AU_NAMES.index("AU12")] = 3.0, 1.0
+    target[0, AU_NAMES.index("AU04")], source[0, AU_NAMES.index("AU04")] = 2.0, 0.5
+    target[0, AU_NAMES.index("AU25")] = 2.0
+    gains = None if drive is None else gain_vector(drive)
+    out = list(edited_frames([(frame, [crop], target, source)], Recorded(), 4, {}, drive=gains))
+    assert len(out) == 1 and len(asked) == 1
+    want = target.copy()
+    if drive is not None:
+        want[0, AU_NAMES.index("AU12")] = 1.0 + 1.5 * 2.0
+        want[0, AU_NAMES.index("AU04")] = 0.5 + 2.0 * 1.5
+    np.testing.assert_allclose(asked[0], want, atol=1e-6)

@@ -65,6 +65,8 @@ class RuntimeEditor:
     shading: object | None = None
     estimator: object | None = None  # an AuEstimator
     mouth: object | None = None  # a MouthInterior (needs landmarks): fill an opened mouth, as the run time's --mouth
+    # float32 (17,) gains (needs estimator): drive the generator by them, as the run time (ganimate/au/drive.py)
+    drive: np.ndarray | None = None
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,7 +79,16 @@ class RuntimeEditor:
         if not faces:
             raise GanimateError(f"no face found in {photo.name or 'the photo'}")
         crop, matrix = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.generator.size, self.margin)
-        edit = self.generator.edit_maps(crop[None], np.asarray(target, np.float32)[None])[0]
+        source = None
+        if self.estimator is not None:  # the photo's own AUs as the run time reads them
+            est_crop, _ = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.estimator.size, self.margin)
+            source = self.estimator.estimate(est_crop[None])[0]
+        asked = np.asarray(target, np.float32)
+        if self.drive is not None and source is not None:
+            from ganimate.au.drive import drive_targets
+
+            asked = drive_targets(asked, source, self.drive)
+        edit = self.generator.edit_maps(crop[None], asked[None])[0]
         mask, touch = self.mask, FaceTouch()
         if self.landmarks is not None:
             from ganimate.au.names import AU_NAMES
@@ -93,10 +104,8 @@ class RuntimeEditor:
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
             change = None
-            if self.shading is not None and self.estimator is not None:
-                est_crop, _ = warp_face_by_landmarks(photo.image, faces[0].landmarks, self.estimator.size,
-                                                     self.margin)
-                change = self.shading.change(self.estimator.estimate(est_crop[None])[0], target)
+            if self.shading is not None and source is not None:
+                change = self.shading.change(source, target)
             touch = FaceTouch(points, closure, change, smile_share(float(target[AU_NAMES.index("AU12")])))
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))

@@ -93,7 +93,7 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         preset=o.get("preset", "veryfast"), batch=o.get("batch", 16 if job.kind == "aus" else 8),
         detect_every=o.get("detect_every", DETECT_EVERY), quiet=True, threads=threads,
         precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"), lids=o.get("lids", True),
-        shading=o.get("shading", True), mouth=o.get("mouth", True),
+        shading=o.get("shading", True), mouth=o.get("mouth", True), drive=o.get("drive", True),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganimate.au.drive import drive_targets, gain_vector
 from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
@@ -42,14 +43,16 @@ class FaceTouch:
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
-                  outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish()):
+                  outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
+                  drive: np.ndarray | None = None):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
     AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
-    shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py).
+    shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
+    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change.
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves or a mouth that may open)."""
     ellipse = make_feather_mask(generator.size)
@@ -62,7 +65,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     def run(items):
         crops = np.stack([c.crop for c, _, _, _ in items])
         targets = np.stack([t for _, t, _, _ in items])
-        edits = generator.edit_maps(crops, targets)
+        asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
+        edits = generator.edit_maps(crops, asked)
         closures = [closure_for(t, lids) for _, t, _, _ in items]
         shading = finish.shading
         changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
@@ -173,7 +177,8 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
         for frame, image in edited_frames(stream, models.generator, inf.batch_size, stats, landmarks,
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           finish=Finish(models.shading if inf.shading else None,
-                                                        models.mouth if inf.mouth else None)):
+                                                        models.mouth if inf.mouth else None),
+                                          drive=gain_vector(inf.drive)):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
