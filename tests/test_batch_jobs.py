@@ -92,7 +92,6 @@ def test_folder_jobs_one_per_video_sorted(tmp_path):
 
 def test_render_switches_reach_the_run_config_and_bad_ones_are_one_line(tmp_path):
     from ganimate.batch.execute import job_run_config
-
     from ganimate.config import DRIVE_GAINS
 
     path = _write(tmp_path, "jobs.csv", "kind, src, curves, out, lids, shading, mouth, drive\n"
