@@ -178,7 +178,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
-                                          drive=gain_vector(inf.drive)):
+                                          drive=gain_vector(inf.drive) if inf.drive else None):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
