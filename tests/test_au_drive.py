@@ -41,3 +41,10 @@ def test_a_target_equal_to_the_source_stays_and_gain_one_asks_for_the_target():
 def test_the_default_drives_the_smile_and_the_frown_only():
     named = dict(InferConfig().drive)
     assert set(named) == {"AU04", "AU06", "AU12"} and all(g > 1.0 for g in named.values())
+
+
+def test_the_cli_switch_reaches_the_run_config():
+    from ganimate.cli import build_run_config
+
+    assert build_run_config().infer.drive == DRIVE_GAINS
+    assert build_run_config(drive=False).infer.drive == ()
