@@ -93,10 +93,11 @@ class LidConfig:
 
 
 # the shipped generator's motion per AU unit falls short of real faces' (ganimate/au/drive.py): the smile and
-# the frown are driven harder (held-out mouths widened +0.11 against real strong smiles' +0.20, brows lowered
-# -0.03 against -0.09). Not raised brows: they already rise as far as real ones (+0.067, real +0.04-0.09), and
-# driven harder they bent glasses and blotched large faces' brows (looked at); nor the mouth's opening (a
-# stronger flow stretched the lips into streaks the fill, face/mouth.py, did not cover) or the lids (face/lids.py)
+# the frown are driven harder (held-out mouths widened +0.11 against real strong smiles' +0.18, brows lowered
+# -0.03 against -0.08; training/real_strength.py). Not raised brows: they already rise as far as real ones
+# (+0.067, real +0.04-0.09), and driven harder they bent glasses and blotched large faces' brows (looked at);
+# nor the mouth's opening (a stronger flow stretched the lips into streaks the fill, face/mouth.py, did not
+# cover) or the lids (face/lids.py)
 DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU12", 1.5))
 
 

@@ -2,11 +2,11 @@
 
 The shipped warping generator moves a face less than real faces move at the same OpenFace intensity: it was
 taught by an AU -> landmark map whose slopes label noise shrinks (training/teacher_check.py), so a target
-smile of AU12 3 widened held-out mouths +0.11 inter-ocular distances where real same-person smiles that
-OpenFace reads at AU12 >= 2.5 widen them +0.20. Asking it for source + gain x (target - source) per AU (clipped
-to 0..5) gives the shape the target names. A target equal to the source's reading stays a still face. The
-scale ends at 5: at a gain of 1.5 a neutral face reaches it at a target of about 3.5, and targets above that
-ask for no more.
+smile of AU12 3 widened held-out mouths +0.11 inter-ocular distances where held-out people's real smiles
+that OpenFace reads at AU12 >= 2.4 widen them +0.18 (training/real_strength.py). Asking it for source +
+gain x (target - source) per AU (clipped to 0..5) gives the shape the target names. A target equal to the
+source's reading stays a still face. The scale ends at 5: at a gain of 1.5 a neutral face reaches it at a
+target of about 3.5, and targets above that ask for no more.
 """
 
 from __future__ import annotations
