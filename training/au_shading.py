@@ -58,9 +58,9 @@ def canonical_channels(image: np.ndarray, points: np.ndarray, mean_points: np.nd
     """float32 (3, side, side) natural log of (R + 10), (G + 10), (B + 10) of a face crop (uint8 SxSx3 RGB,
     landmarks float (68, 2) crop px) resampled onto the mean shape, as canonical_luminance."""
     coords = canonical_coords(points, mean_points, side, triangles)
-    logs = np.log(image.astype(np.float32) + 10.0)
-    return np.stack([cv2.remap(logs[..., k], coords[..., 0], coords[..., 1], cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE) for k in range(3)])
+    logs = cv2.remap(np.log(image.astype(np.float32) + 10.0), coords[..., 0], coords[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(logs.transpose(2, 0, 1))
 
 
 def steady_rows(points: np.ndarray, groups: np.ndarray, max_px: float) -> np.ndarray:

@@ -120,7 +120,7 @@ def channel_shares(cache, points: np.ndarray, contrasts: list[tuple[list[tuple[i
         logs = {r: canonical_channels(np.asarray(cache[r]), points[r], shading.mean_points, side, shading.triangles)
                 for r in rows}
         for a, b in pairs:
-            d = np.stack([_as_fitted((logs[b][k] - logs[a][k])[None], face, side)[0] for k in range(3)])
+            d = _as_fitted(logs[b] - logs[a], face, side)  # each channel band-passed, its exposure out
             xs.append(np.tensordot(LUMA_WEIGHTS, d, axes=1)[region])
             ys.append(d[:, region])
     if not xs:
