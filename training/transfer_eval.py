@@ -60,7 +60,8 @@ def _ganimate(*args: str) -> None:
     if done.returncode != 0:
         from ganimate.errors import GanimateError
 
-        raise GanimateError(f"ganimate {args[0]} failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise GanimateError(f"ganimate {args[0]} failed: {said[-1] if said else f'exit {done.returncode}'}")
 
 
 def main(argv: list[str] | None = None) -> None:
