@@ -31,6 +31,21 @@ def test_purple_patch_counts_as_foreign_hue():
     assert frac == pytest.approx(cheek.sum() / coloured, rel=0.05)
 
 
+def test_counted_keeps_foreign_pixels_outside_it_out_of_the_count():
+    # a hull that grew over background the edit never touched: only the counted (changed) pixels may be foreign,
+    # while every coloured pixel of the face still makes the whole
+    img, pts, mask = _face()
+    out = img.copy()
+    patch = np.zeros(mask.shape, bool)
+    patch[95:105, 50:70] = True
+    out[patch] = (150, 60, 170)
+    counted = np.zeros(mask.shape, bool)
+    counted[95:105, 50:60] = True  # half the patch
+    whole = em.foreign_hue(img, mask, out, mask)
+    assert em.foreign_hue(img, mask, out, mask, counted=counted) == pytest.approx(whole / 2, rel=0.05)
+    assert em.foreign_hue(img, mask, out, mask, counted=~patch) == 0.0
+
+
 def test_brightness_change_is_not_foreign_hue():
     img, _, mask = _face()
     darker = np.clip(np.rint(img * 0.75), 0, 255).astype(np.uint8)

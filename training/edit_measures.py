@@ -37,12 +37,14 @@ def _wrap(deg: np.ndarray) -> np.ndarray:
 
 def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, after_mask: np.ndarray,
                 chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
-                percentiles: tuple[float, float] = HUE_PERCENTILES) -> float:
+                percentiles: tuple[float, float] = HUE_PERCENTILES, counted: np.ndarray | None = None) -> float:
     """Fraction of the edited face's coloured pixels (chroma > chroma_min) whose hue lies more than margin
     degrees outside the input face's percentile hue range; 0 when either face has no coloured pixel.
 
     before / after: uint8 HxWx3 RGB; the masks: bool HxW face regions (e.g. hull_mask of each one's landmarks).
     Hues are taken relative to the input face's circular mean, so a range never breaks at +-180 degrees.
+    counted: bool HxW, the only pixels that may count as foreign (all of the face's coloured pixels still
+    make the whole), e.g. those the edit changed; None: every pixel.
     """
     h0, c0 = lab_hue_chroma(before)
     h1, c1 = lab_hue_chroma(after)
@@ -53,7 +55,10 @@ def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, 
     centre = np.degrees(np.arctan2(np.sin(np.radians(ref)).mean(), np.cos(np.radians(ref)).mean()))
     lo, hi = np.percentile(_wrap(ref - centre), percentiles)
     rel = _wrap(test - centre)
-    return float(((rel < lo - margin) | (rel > hi + margin)).mean())
+    foreign = (rel < lo - margin) | (rel > hi + margin)
+    if counted is not None:
+        foreign &= np.asarray(counted, bool)[after_mask & (c1 > chroma_min)]
+    return float(foreign.mean())
 
 
 def outside_change(before: np.ndarray, after: np.ndarray, face: np.ndarray) -> float:

@@ -41,7 +41,10 @@ GROWN_FROM, GROWN_FULL = 0.02, 0.06  # growth of mouth_opening by the edit at wh
 FEATHER = 0.06  # mouth widths over which the fill fades in from the inner lips' edges (at least 0.7 px)
 CAST = 0.5  # share of the cheeks' chromaticity (log) that tints the mouth's inside (skin_colour)
 SMILE_FROM, SMILE_FULL = 0.5, 2.0  # target AU12 from which the smiling mouth's map takes over, fully at
-HUE_CHROMA, HUE_RANGE = 8.0, (5.0, 95.0)  # lips' pixels whose hues count (CIELAB chroma above), percentiles kept
+# lips' pixels whose hues count (CIELAB chroma above), and the percentiles of their hues the inside keeps: the
+# middle 60%, since the lips are a small share of the face and their extremes (5-95% until session 12) lay outside
+# the hues the face shows (held-out open mouths: foreign hue 0.27 -> 0.25%, 100 faces)
+HUE_CHROMA, HUE_RANGE = 8.0, (20.0, 80.0)
 LUMA = np.array([0.299, 0.587, 0.114])  # RGB weights of luminance (Rec. 601)
 # The map's teeth are a median over thousands of mouths: no single tooth, a smooth pale band that a mouth 100 px
 # wide shows as a white plate (looked at). Where the map is teeth and the mouth is wide enough for them to show,
