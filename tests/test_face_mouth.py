@@ -205,3 +205,65 @@ def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     line = np.round(frame.to_image(np.array([0.5]), mid_t)[0]).astype(int)
     tooth = np.round(frame.to_image(np.array([0.5 + central / 2]), mid_t)[0]).astype(int)
     assert out[line[1], line[0]].sum() < 0.85 * out[tooth[1], tooth[0]].sum()
+
+
+def _with_inside(colour, gap: float = 6.0):
+    """A skin face whose inner lips are gap px apart, its inside painted one colour (RGB)."""
+    img, p = skin_face()
+    p = _opened(p, gap)
+    frame = fm.fit_mouth_frame(p)
+    u = np.linspace(0.0, 1.0, 33)
+    poly = np.concatenate([frame.to_image(u, corner_curve(u, frame.upper)),
+                           frame.to_image(u[::-1], corner_curve(u[::-1], frame.lower))])
+    import cv2
+
+    cv2.fillPoly(img, [np.round(poly).astype(np.int32)], tuple(int(c) for c in colour))
+    return img, p
+
+
+def test_own_teeth_needs_parted_lips_and_a_bright_colourless_inside():
+    teeth, p = _with_inside((235, 232, 225))
+    assert fm.own_teeth(teeth, p) == pytest.approx(1.0)
+    pink, _ = _with_inside((215, 120, 130))  # a tongue as bright as the skin, but pink
+    assert fm.own_teeth(pink, p) == 0.0
+    dark, _ = _with_inside((50, 20, 20))  # the cavity
+    assert fm.own_teeth(dark, p) == 0.0
+    shut, q = _with_inside((235, 232, 225), gap=2.0)  # a closed mouth's seam
+    assert fm.own_teeth(shut, q) == 0.0
+
+
+def test_jaw_look_keeps_the_teeth_under_each_lip_and_opens_the_cavity_between():
+    h, w = fm.OWN_GRID
+    own = np.zeros((h, w, 3), np.float32)
+    own[: h // 2], own[h // 2:] = 0.3, 0.2  # upper teeth, lower teeth
+    cavity = np.full((4, 8, 3), -1.5, np.float32)
+    look = fm.jaw_look(fm.OwnInside(own, kept=0.5, teeth=1.0), cavity)
+    assert look.shape == (h, w, 3)
+    t = (np.arange(h) + 0.5) / h
+    np.testing.assert_allclose(look[t < 0.25 - fm.JAW_EDGE], 0.3, atol=1e-6)  # a quarter each: half the opening
+    np.testing.assert_allclose(look[t > 0.75 + fm.JAW_EDGE], 0.2, atol=1e-6)
+    np.testing.assert_allclose(look[(t > 0.25 + fm.JAW_EDGE) & (t < 0.75 - fm.JAW_EDGE)], -1.5, atol=1e-6)
+    whole = fm.jaw_look(fm.OwnInside(own, kept=1.0, teeth=1.0), cavity)  # not opened further: its own inside
+    np.testing.assert_allclose(whole[t < 0.5 - fm.JAW_EDGE], 0.3, atol=1e-6)
+    np.testing.assert_allclose(whole[t > 0.5 + fm.JAW_EDGE], 0.2, atol=1e-6)
+
+
+def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():
+    img, p = _with_inside((235, 232, 225))
+    opened = _opened(p, 12.0)
+    own = fm.read_own_inside(img, p, fm.lip_points(p), fm.lip_points(opened))
+    assert own is not None and own.teeth == pytest.approx(1.0) and 0.3 < own.kept < 0.8
+    interior = _interior(value_smile=-2.0, value_speak=-2.0)  # a map all cavity
+    out = fm.fill_mouth(img, opened, 1.0, 1.0, interior, own).astype(float)
+    plain = fm.fill_mouth(img, opened, 1.0, 1.0, interior).astype(float)
+    frame = fm.fit_mouth_frame(opened)
+
+    def at(t):
+        top, bottom = corner_curve(np.array([0.5]), frame.upper), corner_curve(np.array([0.5]), frame.lower)
+        xy = np.round(frame.to_image(np.array([0.5]), top + t * (bottom - top))[0]).astype(int)
+        return xy[1], xy[0]
+
+    assert out[at(0.5)].sum() < 0.5 * out[at(0.15)].sum()  # the cavity between, the teeth under the upper lip
+    assert out[at(0.15)].sum() > 2.0 * plain[at(0.15)].sum()  # where the map alone is all cavity
+    pink, _ = _with_inside((215, 120, 130))
+    assert fm.read_own_inside(pink, p, fm.lip_points(p), fm.lip_points(opened)) is None

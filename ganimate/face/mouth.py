@@ -57,6 +57,18 @@ GAP_SIGMA = 0.12  # the shadow between two teeth: a Gaussian this share of the n
 GAP_DEPTH = 0.35  # log-luminance the shadow takes off at its middle
 TEETH_FROM, TEETH_FULL = 30.0, 60.0  # inner-lip widths (px) from which the lines fade in, fully at
 TEETH_LOOK = (0.85, 1.15)  # luminance over the cheeks' at which the map counts as teeth, fully at
+# A face that already shows its teeth keeps them. Laid over by the map, a smiling source's own teeth became
+# everyone's median teeth with drawn gaps (s29's girl and a laughing woman driven to open the mouth, looked at);
+# the warp alone stretches them into long teeth. A jaw that drops keeps the upper teeth under the upper lip and
+# the lower ones on the lower lip and opens the dark inside between: so the input's inside is split at its
+# middle, each half keeps its height under its own lip, and the map's cavity (the dropped jaw's) fills between.
+OWN_OPEN = (0.11, 0.14)  # the input's inner-lip gap (mouth_opening) over which its inside counts as shown, fully at
+OWN_BRIGHT = (0.75, 0.95)  # the middle of that inside's luminance over the cheeks': teeth from, fully at
+# and its mean CIELAB chroma: teeth up to, fully below. Teeth are nearly colourless (a smiling girl's and a
+# laughing woman's read 7-8); a pink tongue or the lips' tissue in a small parted mouth reads 25-35 (LFW)
+OWN_GREY = (22.0, 14.0)
+OWN_GRID = (48, 96)  # the grid the input's inside is read on: fine enough for a tooth's edge in a large face
+JAW_EDGE = 0.03  # share of the opening's height over which the teeth's edge meets the cavity (each side)
 
 
 @dataclass(frozen=True)
@@ -169,11 +181,76 @@ def fill_weight(before: np.ndarray, after: np.ndarray) -> float:
     return float(smoothstep(mouth_opening(after) - mouth_opening(before), GROWN_FROM, GROWN_FULL))
 
 
+@dataclass(frozen=True)
+class OwnInside:
+    """The inside of the input's mouth, for a face that shows its teeth: look float32 (h, w, 3) log(RGB + 1) over
+    log(cheek RGB + 1) on the mouth grid, read on the input; kept 0..1 the share of the edited opening's height
+    it fills (the input's opening over the edit's); teeth 0..1 own_teeth, how much of the fill it makes."""
+
+    look: np.ndarray
+    kept: float
+    teeth: float
+
+
+def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
+    """0..1: how plainly a face (landmarks float (68, 2) px, read on this image) shows its own teeth in an image
+    (uint8 HxWx3 RGB): its inner lips apart (OWN_OPEN) and the middle of its inside bright against the cheeks
+    (OWN_BRIGHT) and nearly colourless (OWN_GREY)."""
+    parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
+    if parted <= 0.0:
+        return 0.0
+    h, w = OWN_GRID
+    inside = sample_mouth(image, points, OWN_GRID)[h // 3: h - h // 3, w // 3: w - w // 3]
+    bright = float((((inside + 1.0) / (skin_colour(image, points) + 1.0)) @ LUMA).mean())
+    lab = cv2.cvtColor(np.clip(inside / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2LAB)
+    chroma = float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+    return parted * float(smoothstep(bright, *OWN_BRIGHT)) * float(1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0]))
+
+
+def read_own_inside(image: np.ndarray, points: np.ndarray, before: np.ndarray, after: np.ndarray
+                    ) -> OwnInside | None:
+    """The input's own inside (OwnInside) of a face (landmarks float (68, 2) px read on the input image, uint8
+    HxWx3 RGB), or None when it shows no teeth; before / after: its lip_points on the input and where the edit
+    carried them."""
+    teeth = own_teeth(image, points)
+    if teeth <= 0.0:
+        return None
+    look = np.log(sample_mouth(image, points, OWN_GRID) + 1.0) - np.log(skin_colour(image, points) + 1.0)
+    kept = float(np.clip(mouth_opening(before) / max(mouth_opening(after), 1e-6), 0.0, 1.0))
+    return OwnInside(look.astype(np.float32), kept, teeth)
+
+
+def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
+    """float32 (h, w, 3) the inside of a mouth whose jaw opened it further (own.look's grid): the upper half of the
+    input's inside under the upper lip and the lower half on the lower lip, each at its own height (own.kept of
+    the opening together), the cavity (float (h', w', 3), a MouthInterior look) between."""
+    h, w = own.look.shape[:2]
+    t = (np.arange(h) + 0.5) / h
+    half = max(own.kept, 1e-6) / 2.0
+    # the whole cavity map, from under the upper teeth to above the lower ones: its edges are its lit walls
+    cav = cv2.resize(np.asarray(cavity, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    cav_rows = np.clip(((t - half) / max(1.0 - 2.0 * half, 1e-6)) * h - 0.5, 0, h - 1)
+    c0 = np.floor(cav_rows).astype(int)
+    cf = (cav_rows - c0)[:, None, None]
+    cav = cav[c0] * (1.0 - cf) + cav[np.minimum(c0 + 1, h - 1)] * cf
+    src = np.where(t < 0.5, 0.5 * t / half, 1.0 - 0.5 * (1.0 - t) / half)  # the input's rows' t
+    rows = np.clip(src * h - 0.5, 0, h - 1)
+    lo = np.floor(rows).astype(int)
+    hi = np.minimum(lo + 1, h - 1)
+    f = (rows - lo)[:, None, None]
+    own_rows = own.look[lo] * (1.0 - f) + own.look[hi] * f
+    # the teeth's edges are soft over JAW_EDGE of the opening: the rows' grid is coarser than a large mouth's px
+    inner = np.minimum(smoothstep(t, half - JAW_EDGE, half + JAW_EDGE),
+                       1.0 - smoothstep(t, 1.0 - half - JAW_EDGE, 1.0 - half + JAW_EDGE))[:, None, None]
+    return (own_rows + inner * (cav - own_rows)).astype(np.float32)
+
+
 def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: float,
-               interior: MouthInterior) -> np.ndarray:
+               interior: MouthInterior, own: OwnInside | None = None) -> np.ndarray:
     """A frame (uint8 HxWx3 RGB) with the inside of a face's mouth (landmarks float (68, 2) frame px, as the
     edit left them) laid over by the interior map at this opening, coloured by the face's cheeks, with opacity
-    weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips."""
+    weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
+    the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth."""
     if weight <= 0.0:
         return image
     frame = fit_mouth_frame(points)
@@ -197,12 +274,19 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     alpha = np.clip(edge / feather, 0.0, 1.0) * (height > 0.0) * weight
     if not np.any(alpha > 0.0):
         return image
-    look = interior.appearance(mouth_opening(points), smile)
+    opening = mouth_opening(points)
+    look = interior.appearance(opening, smile)
+    drawn = 1.0  # the share of the look that is the map's, whose teeth get their gaps drawn
+    if own is not None:
+        mh, mw = own.look.shape[:2]
+        look = cv2.resize(look, (mw, mh), interpolation=cv2.INTER_LINEAR)
+        look = look + own.teeth * (jaw_look(own, interior.appearance(opening, 0.0)) - look)
+        drawn = 1.0 - own.teeth
     mh, mw = look.shape[:2]
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-    colour_map = colour_map + tooth_lines(uu, frame.width, colour_map)[..., None]
+    colour_map = colour_map + drawn * tooth_lines(uu, frame.width, colour_map)[..., None]
     colour = (skin_colour(image, points) + 1.0) * np.exp(colour_map) - 1.0
     colour = keep_hues(colour, lip_hues(image, points))
     region = image[y0:y1, x0:x1].astype(np.float32)

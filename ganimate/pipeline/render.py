@@ -15,7 +15,7 @@ from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.flow import unfold_flow
 from ganimate.face.lids import close_lids, closure_for
-from ganimate.face.mouth import fill_mouth, fill_weight, lip_points, smile_share
+from ganimate.face.mouth import fill_mouth, fill_weight, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import shade_face
 from ganimate.pipeline.stream import map_batched
@@ -104,6 +104,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     shading, the inside of a mouth the edit opened, and the lids closed by touch.closure of their opening."""
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
+    source = image
     image = paste_edit(image, crop, matrix, edit, mask)
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
@@ -119,7 +120,9 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading)
     if fill:  # after the shading, which leaves the lips out
-        image = fill_mouth(image, opened, fill_weight(lips, opened), touch.smile, finish.mouth)
+        weight = fill_weight(lips, opened)
+        own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
+        image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
     return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
 
 
