@@ -160,7 +160,7 @@ def test_single_targets_with_stand_in_judges():
     assert smile["rise_AU12"] > 0.2 and smile["rise_blurred_AU12"] > 0.2 and smile["identity"] > 0
     assert same["d_mouth_width/fake"] == 0 and same["rise_AU12"] == 0 and same["identity"] == 0
     assert same["foreign_hue"] == same["foreign_hue_unedited"] > 0  # the 18 dot pixels: under 1 % of the face
-    assert same["foreign_hue_changed"] == 0  # an edit that changes nothing makes no foreign hue
+    assert same["foreign_hue_new"] == 0  # an edit that changes nothing makes no foreign hue
     assert same["outside_change"] == 0
     assert res.means["widen"]["frown"]["d_mouth_width/fake"] == 0  # frown does not touch AU12
     table = ee.single_table(res, {"d_mouth_width/fake": 0.1}, ["fake"])

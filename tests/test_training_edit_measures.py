@@ -31,19 +31,23 @@ def test_purple_patch_counts_as_foreign_hue():
     assert frac == pytest.approx(cheek.sum() / coloured, rel=0.05)
 
 
-def test_counted_keeps_foreign_pixels_outside_it_out_of_the_count():
-    # a hull that grew over background the edit never touched: only the counted (changed) pixels may be foreign,
-    # while every coloured pixel of the face still makes the whole
+def test_new_only_counts_what_the_edit_made_foreign_not_what_was_there():
+    # a purple patch on the cheek is new; background that was foreign there already (a hull grown over the
+    # face's edge) is not, while every coloured pixel of the face still makes the whole
     img, pts, mask = _face()
-    out = img.copy()
+    before = img.copy()
+    edge = np.zeros(mask.shape, bool)
+    edge[95:100, 50:55] = True  # 25 px: under 1 % of the face, so outside its hue range
+    before[edge] = (60, 150, 60)  # green already in the input, inside the face's hull
+    out = before.copy()
     patch = np.zeros(mask.shape, bool)
-    patch[95:105, 50:70] = True
+    patch[95:105, 60:70] = True
     out[patch] = (150, 60, 170)
-    counted = np.zeros(mask.shape, bool)
-    counted[95:105, 50:60] = True  # half the patch
-    whole = em.foreign_hue(img, mask, out, mask)
-    assert em.foreign_hue(img, mask, out, mask, counted=counted) == pytest.approx(whole / 2, rel=0.05)
-    assert em.foreign_hue(img, mask, out, mask, counted=~patch) == 0.0
+    whole = em.foreign_hue(before, mask, out, mask)
+    new = em.foreign_hue(before, mask, out, mask, new_only=True)
+    assert new == pytest.approx(whole * 100 / 125, rel=0.02) and new > 0
+    assert em.foreign_hue(before, mask, before, mask, new_only=True) == 0.0
+    assert em.foreign_pixels(before, mask, before)[edge].all()
 
 
 def test_brightness_change_is_not_foreign_hue():

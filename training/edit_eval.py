@@ -190,10 +190,8 @@ def compare(before: np.ndarray, b: Reading, after: np.ndarray, a: Reading) -> di
     out["foreign_hue"] = em.foreign_hue(before, mb, after, ma)
     # the measure's floor: colours in under 1 % of the input face count as foreign even unedited
     out["foreign_hue_unedited"] = em.foreign_hue(before, mb, before, mb)
-    # what the edit made: a judge's hull that grows (a longer face read with an open mouth) takes in
-    # background the edit never touched
-    changed = np.abs(after.astype(np.int16) - before.astype(np.int16)).max(axis=2) > 0
-    out["foreign_hue_changed"] = em.foreign_hue(before, mb, after, ma, counted=changed)
+    # what the edit made: a judge's hull that grows (a longer face read with an open mouth) takes in background
+    out["foreign_hue_new"] = em.foreign_hue(before, mb, after, ma, new_only=True)
     out["outside_change"] = em.outside_change(before, after, mb | ma)
     out["identity"] = identity_distance(b.descriptor, a.descriptor)
     for i, au in enumerate(AU_NAMES):
@@ -342,7 +340,8 @@ def single_table(res: SingleTargets, real: dict[str, float], judges: list[str]) 
         row(tname, "foreign hue", HUE_GOAL, "foreign_hue", _pct, "foreign_hue" if smile else None)
         if smile:
             row(tname, "foreign hue of the unedited input (the measure's floor)", "", "foreign_hue_unedited", _pct)
-        row(tname, "foreign hue, pixels the edit changed only", "", "foreign_hue_changed", _pct)
+        row(tname, "foreign hue, pixels foreign in the output only (not at the same place in the input)", "",
+            "foreign_hue_new", _pct)
         row(tname, "identity distance", "", "identity", "{:.3f}".format, "identity" if smile else None)
         row(tname, "change outside face (/255)", "", "outside_change", "{:.2f}".format)
     return "\n".join(lines)

@@ -35,30 +35,43 @@ def _wrap(deg: np.ndarray) -> np.ndarray:
     return (deg + 180.0) % 360.0 - 180.0
 
 
-def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, after_mask: np.ndarray,
-                chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
-                percentiles: tuple[float, float] = HUE_PERCENTILES, counted: np.ndarray | None = None) -> float:
-    """Fraction of the edited face's coloured pixels (chroma > chroma_min) whose hue lies more than margin
-    degrees outside the input face's percentile hue range; 0 when either face has no coloured pixel.
+def foreign_pixels(before: np.ndarray, before_mask: np.ndarray, image: np.ndarray,
+                   chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
+                   percentiles: tuple[float, float] = HUE_PERCENTILES) -> np.ndarray | None:
+    """bool HxW: the image's coloured pixels (chroma > chroma_min) whose hue lies more than margin degrees outside
+    the input face's percentile hue range; None when the input face has no coloured pixel.
 
-    before / after: uint8 HxWx3 RGB; the masks: bool HxW face regions (e.g. hull_mask of each one's landmarks).
-    Hues are taken relative to the input face's circular mean, so a range never breaks at +-180 degrees.
-    counted: bool HxW, the only pixels that may count as foreign (all of the face's coloured pixels still
-    make the whole), e.g. those the edit changed; None: every pixel.
-    """
+    before / image: uint8 HxWx3 RGB; before_mask: bool HxW the input's face region (e.g. hull_mask of its
+    landmarks). Hues are taken relative to the input face's circular mean, so a range never breaks at +-180
+    degrees."""
     h0, c0 = lab_hue_chroma(before)
-    h1, c1 = lab_hue_chroma(after)
     ref = h0[before_mask & (c0 > chroma_min)]
-    test = h1[after_mask & (c1 > chroma_min)]
-    if ref.size == 0 or test.size == 0:
-        return 0.0
+    if ref.size == 0:
+        return None
     centre = np.degrees(np.arctan2(np.sin(np.radians(ref)).mean(), np.cos(np.radians(ref)).mean()))
     lo, hi = np.percentile(_wrap(ref - centre), percentiles)
-    rel = _wrap(test - centre)
-    foreign = (rel < lo - margin) | (rel > hi + margin)
-    if counted is not None:
-        foreign &= np.asarray(counted, bool)[after_mask & (c1 > chroma_min)]
-    return float(foreign.mean())
+    h1, c1 = lab_hue_chroma(image)
+    rel = _wrap(h1 - centre)
+    return (c1 > chroma_min) & ((rel < lo - margin) | (rel > hi + margin))
+
+
+def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, after_mask: np.ndarray,
+                chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
+                percentiles: tuple[float, float] = HUE_PERCENTILES, new_only: bool = False) -> float:
+    """Fraction of the edited face's coloured pixels (chroma > chroma_min) whose hue is foreign (foreign_pixels);
+    0 when either face has no coloured pixel. The masks: bool HxW face regions of each image.
+
+    new_only: count only pixels that were not foreign at the same place in the input (the face's coloured pixels
+    still make the whole): what the edit made, without the background that a judge's hull grown over the
+    face's edge takes in (a longer face read with an open mouth) or that a warp moves by a px there."""
+    foreign = foreign_pixels(before, before_mask, after, chroma_min, margin, percentiles)
+    _, c1 = lab_hue_chroma(after)
+    face = after_mask & (c1 > chroma_min)
+    if foreign is None or not face.any():
+        return 0.0
+    if new_only:
+        foreign = foreign & ~foreign_pixels(before, before_mask, before, chroma_min, margin, percentiles)
+    return float(foreign[face].mean())
 
 
 def outside_change(before: np.ndarray, after: np.ndarray, face: np.ndarray) -> float:
