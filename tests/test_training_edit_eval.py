@@ -166,6 +166,12 @@ def test_single_targets_with_stand_in_judges():
     table = ee.single_table(res, {"d_mouth_width/fake": 0.1}, ["fake"])
     assert "| smile | Δ mouth_width (fake) |  | +0.261 | +0.000 | +0.100 |" in table
     assert "≥ 1.3" in table and "≤ 30%" in table and "≥ +0.15" in table
+    assert "| eyes closed | lid gap, pooled: mean after / mean before (fake) |  | 100% | 100% |  |" in table
+    # pooled: the mean gap after over the mean gap before, whatever the mean of per-face ratios
+    res.means["widen"]["eyes closed"].update({"lid_gap_before/fake": 0.2, "lid_gap_after/fake": 0.05,
+                                              "lid_ratio/fake": 0.9})
+    assert "| eyes closed | lid gap, pooled: mean after / mean before (fake) |  | 25% | 100% |  |" in \
+        ee.single_table(res, {}, ["fake"])
 
 
 def test_reenactment_ratios_against_the_real_smile():

@@ -111,6 +111,26 @@ class RuntimeEditor:
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 
 
+def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
+    """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
+    mouth interior and drive, the shipped estimator reading each photo's own AUs."""
+    from ganimate.au.drive import gain_vector
+    from ganimate.config import DRIVE_GAINS, DetectConfig, LidConfig
+    from ganimate.face.detect import FaceDetector
+    from ganimate.infer.estimator import AuEstimator
+    from ganimate.infer.generator import Generator
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.infer.models import DEFAULT_AU_ESTIMATOR, DEFAULT_GENERATOR
+    from ganimate.pipeline.context import load_mouth, load_shading
+
+    return RuntimeEditor(Generator(DEFAULT_GENERATOR, backend=backend, device="cpu", threads=threads),
+                         FaceDetector(DetectConfig(threads=threads)),
+                         landmarks=LandmarkEstimator.load(None, backend=backend, threads=threads), lids=LidConfig(),
+                         outline=True, shading=load_shading(),
+                         estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
+                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS))
+
+
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:
     """Where the landmarks go: float64 (68, 2) image px.
 
