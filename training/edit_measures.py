@@ -35,6 +35,26 @@ def _wrap(deg: np.ndarray) -> np.ndarray:
     return (deg + 180.0) % 360.0 - 180.0
 
 
+def _hue_range(hue: np.ndarray, chroma: np.ndarray, mask: np.ndarray, chroma_min: float,
+               percentiles: tuple[float, float]) -> tuple[float, float, float] | None:
+    """(centre, lo, hi) degrees: the circular mean of the mask's coloured pixels' hues and their percentile range
+    about it; None when the mask has no coloured pixel."""
+    ref = hue[mask & (chroma > chroma_min)]
+    if ref.size == 0:
+        return None
+    centre = np.degrees(np.arctan2(np.sin(np.radians(ref)).mean(), np.cos(np.radians(ref)).mean()))
+    lo, hi = np.percentile(_wrap(ref - centre), percentiles)
+    return float(centre), float(lo), float(hi)
+
+
+def _outside(hue: np.ndarray, chroma: np.ndarray, hues: tuple[float, float, float], chroma_min: float,
+             margin: float) -> np.ndarray:
+    """bool HxW: coloured pixels whose hue lies more than margin degrees outside hues (_hue_range)."""
+    centre, lo, hi = hues
+    rel = _wrap(hue - centre)
+    return (chroma > chroma_min) & ((rel < lo - margin) | (rel > hi + margin))
+
+
 def foreign_pixels(before: np.ndarray, before_mask: np.ndarray, image: np.ndarray,
                    chroma_min: float = CHROMA_MIN, margin: float = HUE_MARGIN_DEG,
                    percentiles: tuple[float, float] = HUE_PERCENTILES) -> np.ndarray | None:
@@ -44,15 +64,8 @@ def foreign_pixels(before: np.ndarray, before_mask: np.ndarray, image: np.ndarra
     before / image: uint8 HxWx3 RGB; before_mask: bool HxW the input's face region (e.g. hull_mask of its
     landmarks). Hues are taken relative to the input face's circular mean, so a range never breaks at +-180
     degrees."""
-    h0, c0 = lab_hue_chroma(before)
-    ref = h0[before_mask & (c0 > chroma_min)]
-    if ref.size == 0:
-        return None
-    centre = np.degrees(np.arctan2(np.sin(np.radians(ref)).mean(), np.cos(np.radians(ref)).mean()))
-    lo, hi = np.percentile(_wrap(ref - centre), percentiles)
-    h1, c1 = lab_hue_chroma(image)
-    rel = _wrap(h1 - centre)
-    return (c1 > chroma_min) & ((rel < lo - margin) | (rel > hi + margin))
+    hues = _hue_range(*lab_hue_chroma(before), before_mask, chroma_min, percentiles)
+    return None if hues is None else _outside(*lab_hue_chroma(image), hues, chroma_min, margin)
 
 
 def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, after_mask: np.ndarray,
@@ -64,13 +77,15 @@ def foreign_hue(before: np.ndarray, before_mask: np.ndarray, after: np.ndarray, 
     new_only: count only pixels that were not foreign at the same place in the input (the face's coloured pixels
     still make the whole): what the edit made, without the background that a judge's hull grown over the
     face's edge takes in (a longer face read with an open mouth) or that a warp moves by a px there."""
-    foreign = foreign_pixels(before, before_mask, after, chroma_min, margin, percentiles)
-    _, c1 = lab_hue_chroma(after)
+    h0, c0 = lab_hue_chroma(before)
+    h1, c1 = lab_hue_chroma(after)
+    hues = _hue_range(h0, c0, before_mask, chroma_min, percentiles)
     face = after_mask & (c1 > chroma_min)
-    if foreign is None or not face.any():
+    if hues is None or not face.any():
         return 0.0
+    foreign = _outside(h1, c1, hues, chroma_min, margin)
     if new_only:
-        foreign = foreign & ~foreign_pixels(before, before_mask, before, chroma_min, margin, percentiles)
+        foreign &= ~_outside(h0, c0, hues, chroma_min, margin)
     return float(foreign[face].mean())
 
 

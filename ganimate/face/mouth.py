@@ -192,6 +192,17 @@ class OwnInside:
     teeth: float
 
 
+def _teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
+    """0..1: how much an input's inside (sample_mouth on OWN_GRID, float32 (h, w, 3) 0..255) looks like teeth by
+    its middle: bright against the cheeks' colour skin (float (3,), OWN_BRIGHT) and nearly colourless (OWN_GREY)."""
+    h, w = OWN_GRID
+    middle = inside[h // 3: h - h // 3, w // 3: w - w // 3]
+    bright = float((((middle + 1.0) / (skin + 1.0)) @ LUMA).mean())
+    lab = cv2.cvtColor(np.clip(middle / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2LAB)
+    chroma = float(np.hypot(lab[..., 1], lab[..., 2]).mean())
+    return float(smoothstep(bright, *OWN_BRIGHT)) * float(1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0]))
+
+
 def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
     """0..1: how plainly a face (landmarks float (68, 2) px, read on this image) shows its own teeth in an image
     (uint8 HxWx3 RGB): its inner lips apart (OWN_OPEN) and the middle of its inside bright against the cheeks
@@ -199,25 +210,34 @@ def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
     parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
     if parted <= 0.0:
         return 0.0
-    h, w = OWN_GRID
-    inside = sample_mouth(image, points, OWN_GRID)[h // 3: h - h // 3, w // 3: w - w // 3]
-    bright = float((((inside + 1.0) / (skin_colour(image, points) + 1.0)) @ LUMA).mean())
-    lab = cv2.cvtColor(np.clip(inside / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2LAB)
-    chroma = float(np.hypot(lab[..., 1], lab[..., 2]).mean())
-    return parted * float(smoothstep(bright, *OWN_BRIGHT)) * float(1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0]))
+    return parted * _teeth_shown(sample_mouth(image, points, OWN_GRID), skin_colour(image, points))
 
 
 def read_own_inside(image: np.ndarray, points: np.ndarray, before: np.ndarray, after: np.ndarray
                     ) -> OwnInside | None:
     """The input's own inside (OwnInside) of a face (landmarks float (68, 2) px read on the input image, uint8
-    HxWx3 RGB), or None when it shows no teeth; before / after: its lip_points on the input and where the edit
-    carried them."""
-    teeth = own_teeth(image, points)
+    HxWx3 RGB), or None when it shows no teeth (own_teeth); before / after: its lip_points on the input and where
+    the edit carried them."""
+    parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
+    if parted <= 0.0:
+        return None
+    inside, skin = sample_mouth(image, points, OWN_GRID), skin_colour(image, points)  # read once for both
+    teeth = parted * _teeth_shown(inside, skin)
     if teeth <= 0.0:
         return None
-    look = np.log(sample_mouth(image, points, OWN_GRID) + 1.0) - np.log(skin_colour(image, points) + 1.0)
+    look = np.log(inside + 1.0) - np.log(skin + 1.0)
     kept = float(np.clip(mouth_opening(before) / max(mouth_opening(after), 1e-6), 0.0, 1.0))
     return OwnInside(look.astype(np.float32), kept, teeth)
+
+
+def _rows_at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """float (len(t), w, c): grid (float (h, w, c)) read between its rows at t (float (n,), 0 its top edge, 1 its
+    bottom), linearly, clamped at the first and last row's centres."""
+    h = grid.shape[0]
+    rows = np.clip(np.asarray(t) * h - 0.5, 0, h - 1)
+    lo = np.floor(rows).astype(int)
+    f = (rows - lo)[:, None, None]
+    return grid[lo] * (1.0 - f) + grid[np.minimum(lo + 1, h - 1)] * f
 
 
 def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
@@ -228,17 +248,9 @@ def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
     t = (np.arange(h) + 0.5) / h
     half = max(own.kept, 1e-6) / 2.0
     # the whole cavity map, from under the upper teeth to above the lower ones: its edges are its lit walls
-    cav = cv2.resize(np.asarray(cavity, np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    cav_rows = np.clip(((t - half) / max(1.0 - 2.0 * half, 1e-6)) * h - 0.5, 0, h - 1)
-    c0 = np.floor(cav_rows).astype(int)
-    cf = (cav_rows - c0)[:, None, None]
-    cav = cav[c0] * (1.0 - cf) + cav[np.minimum(c0 + 1, h - 1)] * cf
-    src = np.where(t < 0.5, 0.5 * t / half, 1.0 - 0.5 * (1.0 - t) / half)  # the input's rows' t
-    rows = np.clip(src * h - 0.5, 0, h - 1)
-    lo = np.floor(rows).astype(int)
-    hi = np.minimum(lo + 1, h - 1)
-    f = (rows - lo)[:, None, None]
-    own_rows = own.look[lo] * (1.0 - f) + own.look[hi] * f
+    cav = _rows_at(cv2.resize(np.asarray(cavity, np.float32), (w, h), interpolation=cv2.INTER_LINEAR),
+                   (t - half) / max(1.0 - 2.0 * half, 1e-6))
+    own_rows = _rows_at(own.look, np.where(t < 0.5, 0.5 * t / half, 1.0 - 0.5 * (1.0 - t) / half))
     # the teeth's edges are soft over JAW_EDGE of the opening: the rows' grid is coarser than a large mouth's px
     inner = np.minimum(smoothstep(t, half - JAW_EDGE, half + JAW_EDGE),
                        1.0 - smoothstep(t, 1.0 - half - JAW_EDGE, 1.0 - half + JAW_EDGE))[:, None, None]
