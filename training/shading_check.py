@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.mouth import LUMA  # Rec. 601, as au_shading.log_luminance
 from ganimate.face.shading import AuShading, face_region
 
 from .au_shading import BAND_SIGMA, SIDE, band_pass, canonical_channels, canonical_luminance
@@ -43,7 +44,6 @@ CONTRASTS: dict[str, tuple[str, tuple[str, ...]]] = {
 # faces); the real pairs' change there is mostly the face's edges and the lids (head pose, eyes wide)
 APPLIED = ("happiness", "anger")
 COLOUR_FROM = ("happiness", "anger")  # the contrasts whose pairs give the shading's colour (channel_shares)
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])  # Rec. 601, as au_shading.log_luminance
 SHADED_SHARE = 0.25  # the contrast's region: grid pixels where the mean shaded change exceeds this share of its max
 
 
@@ -121,13 +121,13 @@ def channel_shares(cache, points: np.ndarray, contrasts: list[tuple[list[tuple[i
                 for r in rows}
         for a, b in pairs:
             d = _as_fitted(logs[b] - logs[a], face, side)  # each channel band-passed, its exposure out
-            xs.append(np.tensordot(LUMA_WEIGHTS, d, axes=1)[region])
+            xs.append(np.tensordot(LUMA, d, axes=1)[region])
             ys.append(d[:, region])
     if not xs:
         return np.ones(3, np.float32)
     x, y = np.concatenate(xs), np.concatenate(ys, axis=1)
     slopes = (y @ x) / max(float(x @ x), 1e-12)
-    return (slopes / float(LUMA_WEIGHTS @ slopes)).astype(np.float32)
+    return (slopes / float(LUMA @ slopes)).astype(np.float32)
 
 
 def gained(shading: AuShading, gains: dict[str, float], channels: np.ndarray | None = None) -> AuShading:
