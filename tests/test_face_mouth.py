@@ -267,3 +267,23 @@ def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():
     assert out[at(0.15)].sum() > 2.0 * plain[at(0.15)].sum()  # where the map alone is all cavity
     pink, _ = _with_inside((215, 120, 130))
     assert fm.read_own_inside(pink, p, fm.lip_points(p), fm.lip_points(opened)) is None
+
+
+def test_keep_lip_thickness_gives_a_stretched_lip_its_own_height_and_leaves_a_thinned_one():
+    p = _opened(synthetic_landmarks(), 0.0)  # a closed mouth
+    lips = fm.lip_points(p)
+    thickness = lips[62, 1] - p[51, 1]
+    moved = _opened(p, 20.0)  # the jaw dropped: outer lips 10 px up and down
+    opened = fm.lip_points(p)  # the flow stretched both lips: their inner points stayed near the seam
+    opened[[61, 62, 63], 1] -= 3.0
+    opened[[65, 66, 67], 1] += 3.0
+    kept = fm.keep_lip_thickness(opened, lips, p, moved)
+    np.testing.assert_allclose(kept[62, 1] - moved[51, 1], thickness, atol=1e-9)  # upper lip as thick as before
+    np.testing.assert_allclose(moved[57, 1] - kept[66, 1], p[57, 1] - lips[66, 1], atol=1e-9)
+    assert fm.mouth_opening(kept) > fm.mouth_opening(opened) + 0.1
+    others = [i for i in range(68) if i not in (61, 62, 63, 65, 66, 67)]
+    np.testing.assert_array_equal(kept[others], opened[others])
+    # lips the edit thinned (the inner points already further out than their thickness) stay where carried
+    wide = opened.copy()
+    wide[[61, 62, 63], 1] = moved[[50, 51, 52], 1] + 0.5 * thickness
+    np.testing.assert_array_equal(fm.keep_lip_thickness(wide, lips, p, moved)[[61, 62, 63]], wide[[61, 62, 63]])

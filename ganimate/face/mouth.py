@@ -10,7 +10,8 @@ made: lit by the face's own cheeks and kept to the hues of its own lips.
 
 Where the opening is: the generator's flow carries the lips' tissue (lip_points, a little inside the lips'
 red) to where the lips went; a closed mouth's inner points sit on its seam, which the warp stretches over the
-opening, so they would stay in its middle.
+opening, so they would stay in its middle. The same stretch drew the lips themselves taller than they are: each
+inner lip is kept to its own thickness from its outer edge (keep_lip_thickness) and the fill takes the rest.
 
 Mouth frame: u runs from the inner-left lip corner (point 60, u = 0) to the right one (64, u = 1), v is the
 distance in px perpendicular to that line, positive down the face; t = 0 on the upper inner lip
@@ -172,6 +173,24 @@ def lip_points(points: np.ndarray) -> np.ndarray:
     for inner, outer in INNER_OUTER:
         p[inner] = p[inner] + INSET * (p[outer] - p[inner])
     return p
+
+
+def keep_lip_thickness(opened: np.ndarray, lips: np.ndarray, points: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """float64 (68, 2): opened (lip_points carried by the edit, px) with each inner lip point (INNER_OUTER) no
+    nearer the opening's middle than its lip's thickness on the input allows: at most where its outer lip point
+    went (moved: the 68 points carried, px) plus the vector from that outer point to it on the input (points: the
+    68 read on the input; lips: their lip_points). A smooth backward flow opens a mouth by stretching the lips'
+    tissue over the gap; the fill began where the stretched tissue ended, so a jaw dropped under a lip twice its
+    height (looked at: held-out mouths, an upper lip like a brown band over a thin slot). Lips the edit thinned
+    (a smile) keep the points as carried: the opening only grows."""
+    out = np.array(opened, np.float64)
+    frame = corner_frame(out[LEFT], out[RIGHT])
+    for inner, outer in INNER_OUTER:
+        thick = np.asarray(moved[outer], np.float64) + (np.asarray(lips[inner]) - np.asarray(points[outer]))
+        v_thick, v_now = frame.to_local(thick)[1], frame.to_local(out[inner])[1]
+        if (v_thick < v_now) if inner in UPPER else (v_thick > v_now):  # the upper lip's edge up, the lower's down
+            out[inner] = thick
+    return out
 
 
 def fill_weight(before: np.ndarray, after: np.ndarray) -> float:

@@ -15,7 +15,7 @@ from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.flow import unfold_flow
 from ganimate.face.lids import close_lids, closure_for
-from ganimate.face.mouth import fill_mouth, fill_weight, lip_points, read_own_inside, smile_share
+from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import shade_face
 from ganimate.pipeline.stream import map_batched
@@ -121,6 +121,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
         image = shade_face(image, moved, touch.change, finish.shading)
     if fill:  # after the shading, which leaves the lips out
         weight = fill_weight(lips, opened)
+        if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
+            opened = keep_lip_thickness(opened, lips, points, moved)
         own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
     return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
