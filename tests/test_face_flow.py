@@ -44,3 +44,24 @@ def test_a_fold_is_undone():
     fold = _band_flow(-4.0)
     assert ff.flow_jacobian(fold).min() < -0.2
     assert ff.flow_jacobian(ff.unfold_flow(fold)).min() > 0.0
+
+
+def test_after_flow_reads_the_flow_and_the_maps_where_the_second_warp_points():
+    size = 32
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    flow = np.dstack([0.1 * xx, np.zeros_like(xx)]).astype(np.float32)  # a stretch along x
+    attention = (xx / size).astype(np.float32)
+    colour = np.dstack([yy, yy, yy]).astype(np.float32)
+    none = np.zeros((size, size, 2), np.float32)
+    same = ff.after_flow(none, flow, attention, colour)
+    for got, want in zip(same, (flow, attention, colour), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    shift = np.zeros((size, size, 2), np.float32)
+    shift[..., 0], shift[..., 1] = 2.0, 3.0  # output p shows the edit's output at p + (2, 3)
+    composed, att, col = ff.after_flow(shift, flow, attention, colour)
+    inner = (slice(4, 24), slice(4, 24))
+    # one warp from the input: p + (2, 3) + flow(p + (2, 3))
+    np.testing.assert_allclose(composed[inner][..., 0], 2.0 + 0.1 * (xx[inner] + 2.0), atol=1e-4)
+    np.testing.assert_allclose(composed[inner][..., 1], 3.0, atol=1e-5)
+    np.testing.assert_allclose(att[inner], (xx[inner] + 2.0) / size, atol=1e-5)
+    np.testing.assert_allclose(col[inner][..., 0], yy[inner] + 3.0, atol=1e-4)

@@ -256,3 +256,59 @@ def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_
         want[0, AU_NAMES.index("AU12")] = 1.0 + 1.5 * 2.0
         want[0, AU_NAMES.index("AU04")] = 0.5 + 2.0 * 1.5
     np.testing.assert_allclose(asked[0], want, atol=1e-6)
+
+
+def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.cheeks import apples
+    from ganimate.face.landmarks import five_points
+    from ganimate.infer.generator import CropEdit
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = make_feather_mask(64)
+    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
+    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    pasted = paste_edit(img, crop, matrix, still, mask)
+    np.testing.assert_array_equal(edit_face(img, crop, matrix, still, mask, FaceTouch(points)), pasted)
+    lifted = edit_face(img, crop, matrix, still, mask, FaceTouch(points, lift=0.06))
+    changed = np.any(lifted != pasted, axis=2)
+    assert changed.sum() > 100
+    ys, xs = np.nonzero(changed)
+    near = np.min(np.linalg.norm(np.stack([xs, ys], 1)[:, None] - apples(points)[None], axis=-1), axis=1)
+    iod = np.linalg.norm(points[45] - points[36])
+    assert np.percentile(near, 90) < 0.6 * iod  # about the cheeks' apples
+    # nothing beyond the crop's mask moves: the mask's zeros carried into the frame
+    outside = cv2.warpAffine((mask == 0).astype(np.uint8), np.asarray(matrix, np.float64),
+                             (img.shape[1], img.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_NEAREST,
+                             borderValue=1)
+    assert not np.any(changed & (outside > 0))
+
+
+def test_edited_frames_lifts_the_cheeks_by_the_au06_rise_and_reads_landmarks_for_it(astronaut, tmp_path,
+                                                                                   monkeypatch):
+    from ganimate.au.names import AU_NAMES
+    from ganimate.infer.landmarks import LandmarkEstimator
+    from ganimate.pipeline import render
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
+    marks = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
+    source, target = np.zeros((1, 17), np.float32), np.zeros((1, 17), np.float32)
+    source[0, AU_NAMES.index("AU06")], target[0, AU_NAMES.index("AU06")] = 0.5, 2.5
+    lifts = []
+    seen = render.edit_face
+
+    def recorded(image, crop_, matrix, edit, mask, touch, finish):
+        lifts.append(touch.lift)
+        return seen(image, crop_, matrix, edit, mask, touch, finish)
+
+    monkeypatch.setattr(render, "edit_face", recorded)
+    for cheeks, want in ((0.0, 0.0), (0.04, 0.08)):
+        lifts.clear()
+        out = list(render.edited_frames([(frame, [crop], target, source)], gen, 4, {}, marks, outline=False,
+                                        cheeks=cheeks))
+        assert len(out) == 1 and lifts == [pytest.approx(want)]

@@ -429,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="fill the mouths the edits open, as the run time's default (--mouth)")
     ap.add_argument("--drive", action="store_true",
                     help="drive the generator by the run time's default gains (config.DRIVE_GAINS, au/drive.py)")
+    ap.add_argument("--cheeks", action="store_true",
+                    help="lift a smile's cheeks, as the run time's default (--cheeks, face/cheeks.py)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -454,21 +456,26 @@ def main(argv: list[str] | None = None) -> None:
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
         lids = LidConfig() if args.lid_fold else None
-        shading, estimator, drive = None, None, None
+        shading, estimator, drive, cheeks = None, None, None, 0.0
         if args.shading:
             from ganimate.pipeline.context import load_shading
 
             shading = load_shading()
-        if args.shading or args.drive:  # the photo's own AUs, as the run time reads them
+        if args.shading or args.drive or args.cheeks:  # the photo's own AUs, as the run time reads them
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         if args.drive:
             from ganimate.au.drive import gain_vector
             from ganimate.config import DRIVE_GAINS
 
             drive = gain_vector(DRIVE_GAINS)
+        if args.cheeks:
+            from ganimate.config import CHEEK_LIFT
+
+            cheeks = CHEEK_LIFT
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
                                         shading=shading, estimator=estimator,
-                                        mouth=load_mouth() if args.mouth else None, drive=drive)
+                                        mouth=load_mouth() if args.mouth else None, drive=drive,
+                                        cheeks=cheeks)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -505,7 +512,7 @@ def main(argv: list[str] | None = None) -> None:
         from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
-        finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive)
+        finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,

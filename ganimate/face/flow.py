@@ -43,3 +43,18 @@ def unfold_flow(flow: np.ndarray) -> np.ndarray:
         w = np.clip(2.0 * cv2.GaussianBlur(w, (0, 0), UNFOLD_SPREAD), 0.0, 1.0)[..., None]
         f = f + w * (cv2.GaussianBlur(f, (0, 0), UNFOLD_SIGMA) - f)
     return f
+
+
+def after_flow(extra: np.ndarray, flow: np.ndarray, *maps: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A second warp after a warping edit, as one: (flow, *maps) for output p showing the edit's output at
+    p + extra(p). extra, flow: float32 SxSx2 backward (crop px); maps: the edit's float32 SxS or SxSxC maps in
+    its output's place (attention, colour), read at p + extra(p) too (bilinear, edges replicated)."""
+    size = flow.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    mx, my = xx + extra[..., 0].astype(np.float32), yy + extra[..., 1].astype(np.float32)
+
+    def read(a: np.ndarray) -> np.ndarray:
+        return cv2.remap(np.ascontiguousarray(a, np.float32), mx, my, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+
+    return (extra.astype(np.float32) + read(flow), *(read(m) for m in maps))

@@ -13,7 +13,8 @@ from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
-from ganimate.face.flow import unfold_flow
+from ganimate.face.cheeks import cheek_lift, lift_flow
+from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
@@ -34,17 +35,19 @@ class Finish:
 class FaceTouch:
     """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
     0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
-    the mouth interior's (face/mouth.smile_share of the target's AU12)."""
+    the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
+    cheeks rise (face/cheeks.cheek_lift; 0: none)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
     change: np.ndarray | None = None
     smile: float = 0.0
+    lift: float = 0.0
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
-                  drive: np.ndarray | None = None):
+                  drive: np.ndarray | None = None, cheeks: float = 0.0):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -52,9 +55,10 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
     AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
-    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change.
+    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change;
+    with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks.
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
-    (an outline, a face shaded, a lid that moves or a mouth that may open)."""
+    (an outline, a face shaded, a lid that moves, a mouth that may open or cheeks that rise)."""
     ellipse = make_feather_mask(generator.size)
     au12, parts = AU_NAMES.index("AU12"), [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
@@ -72,7 +76,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
         shades = any(c is not None and np.any(c) for c in changes)
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
-        if landmarks is None or (not outline and max(closures) == 0.0 and not shades and not opens):
+        lifts = [cheek_lift(s, t, cheeks) if cheeks > 0.0 else 0.0 for _, t, s, _ in items]
+        if landmarks is None or (not outline and max(closures) == 0.0 and not shades and not opens
+                                 and max(lifts) == 0.0):
             return [(e, ellipse, FaceTouch()) for e in edits]
         cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
                 for c, _, _, image in items]
@@ -80,11 +86,11 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         # twice the model's work, so only in batches where a lid moves)
         points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, t, _, _), cut, closure, change in zip(edits, points, items, cuts, closures, changes,
-                                                            strict=True):
+        for e, p, (c, t, _, _), cut, closure, change, lift in zip(edits, points, items, cuts, closures, changes,
+                                                                  lifts, strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            results.append((e, mask, FaceTouch(in_frame, closure, change, smile_share(float(t[au12])))))
+            results.append((e, mask, FaceTouch(in_frame, closure, change, smile_share(float(t[au12])), lift)))
         return results
 
     for frame, items, results in map_batched(pairs, run, batch_size):
@@ -98,10 +104,14 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
-    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; a flow first
-    kept from folding the face, face/flow.py); then, at the
+    """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
+    followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the
     face's 68 points (touch.points, read on the input) carried along by the generator's flow, the expression's
     shading, the inside of a mouth the edit opened, and the lids closed by touch.closure of their opening."""
+    if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
+        extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
+        flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
+        edit = replace(edit, flow=flow, attention=attention, colour=colour)
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
@@ -183,7 +193,8 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
-                                          drive=gain_vector(inf.drive) if inf.drive else None):
+                                          drive=gain_vector(inf.drive) if inf.drive else None,
+                                          cheeks=inf.cheeks):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
