@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face import cheeks as fc
@@ -32,16 +33,44 @@ def test_the_apples_lie_on_each_cheek_between_the_lower_lid_and_the_mouth_corner
     assert left[0] < p[30, 0] < right[0]  # either side of the nose tip
 
 
-def test_lift_flow_raises_each_apple_by_the_lift_and_fades_away_from_it():
-    p = synthetic_landmarks()
+def _mean_face(angle_deg: float = 0.0) -> np.ndarray:
+    """The shipped shading map's mean face shape (real proportions), ~78 px between the outer eye corners."""
+    from ganimate.pipeline.context import load_shading
+
+    p = load_shading().mean_points.astype(np.float64) * 3.0 + 20.0
+    a = np.radians(angle_deg)
+    c = p.mean(0)
+    return (p - c) @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) + c
+
+
+def test_lift_flow_raises_each_apple_up_and_out_spares_the_nose_and_fades_away():
+    p = _mean_face()
     size = int(np.ceil(p.max())) + 40
     assert not np.any(fc.lift_flow(p, size, 0.0))
     flow = fc.lift_flow(p, size, 0.05)
     iod = np.linalg.norm(p[45] - p[36])
-    assert not np.any(flow[..., 0])  # straight up
-    for x, y in np.round(fc.apples(p)).astype(int):
+    (lx, ly), (rx, ry) = np.round(fc.apples(p)).astype(int)
+    for x, y in ((lx, ly), (rx, ry)):
         np.testing.assert_allclose(flow[y, x, 1], 0.05 * iod, rtol=0.03)  # backward +y: the skin below comes up
-    assert flow[..., 1].max() <= 0.05 * iod + 1e-4
-    nose_top = np.round(p[27]).astype(int)
-    assert flow[nose_top[1], nose_top[0], 1] < 0.3 * 0.05 * iod  # the eyes' level between the brows barely moves
-    assert flow[0, 0, 1] < 1e-3 and flow[-1, -1, 1] < 1e-3
+    # backward x towards the nose: each apple moves out, about OUTWARD of its rise
+    assert 0.3 * fc.OUTWARD * flow[ly, lx, 1] < flow[ly, lx, 0] <= fc.OUTWARD * flow[ly, lx, 1] + 1e-4
+    assert -fc.OUTWARD * flow[ry, rx, 1] - 1e-4 <= flow[ry, rx, 0] < -0.3 * fc.OUTWARD * flow[ry, rx, 1]
+    nx, ny = np.round(p[list(fc.NOSTRILS)].mean(0)).astype(int)
+    assert abs(flow[ny, nx, 0]) < 0.02 * iod * 0.05  # the nose is not pulled apart
+    between = np.round(p[27]).astype(int)
+    assert flow[between[1], between[0], 1] < 0.3 * 0.05 * iod  # the eyes' level between the brows barely moves
+    assert np.abs(flow[0, 0]).max() < 1e-3 and np.abs(flow[-1, -1]).max() < 1e-3
+    # the lift is along the face's up: a face rolled 30 degrees is lifted along its own axes
+    rolled = _mean_face(30.0)
+    turned = fc.lift_flow(rolled, size + 40, 0.05)
+    (ax, ay) = np.round(fc.apples(rolled)[0]).astype(int)
+    along = (rolled[45] - rolled[36]) / np.linalg.norm(rolled[45] - rolled[36])
+    down = np.array([-along[1], along[0]])
+    assert float(turned[ay, ax] @ down) == pytest.approx(0.05 * iod, rel=0.05)
+
+
+def test_where_the_apples_meet_the_lift_is_no_more_than_asked():
+    p = synthetic_landmarks()  # a narrow layout: the apples 0.3 eye distances apart
+    flow = fc.lift_flow(p, int(np.ceil(p.max())) + 40, 0.05)
+    iod = np.linalg.norm(p[45] - p[36])
+    assert 0.99 * 0.05 * iod < flow[..., 1].max() <= 0.05 * iod + 1e-4
