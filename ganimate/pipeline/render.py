@@ -13,6 +13,7 @@ from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.brows import keep_brow_thickness
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.lids import close_lids, closure_for
@@ -106,8 +107,9 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the
-    face's 68 points (touch.points, read on the input) carried along by the generator's flow, the expression's
-    shading, the inside of a mouth the edit opened, and the lids closed by touch.closure of their opening."""
+    face's 68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept
+    to their thickness, the expression's shading, the inside of a mouth the edit opened, and the lids closed by
+    touch.closure of their opening."""
     if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
         extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
         flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
@@ -118,7 +120,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     image = paste_edit(image, crop, matrix, edit, mask)
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
-    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None):
+    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None):
         return image
     fill = finish.mouth is not None and edit.flow is not None
     lips = lip_points(points) if fill else np.zeros((0, 2))
@@ -127,6 +129,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     if edit.flow is not None:
         carried = advect_points(carried, edit.flow, matrix)
     moved, opened = carried[:len(points)], carried[len(points):]
+    if edit.flow is not None:  # a brow the flow raised keeps its thickness (before the shading lines the forehead)
+        image = keep_brow_thickness(source, image, points, moved)
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading)
     if fill:  # after the shading, which leaves the lips out
