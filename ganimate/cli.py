@@ -19,6 +19,7 @@ from rich.console import Console
 from ganimate.config import (
     CHEEK_LIFT,
     DRIVE_GAINS,
+    FROWN_DROP,
     CropConfig,
     DetectConfig,
     EncodeConfig,
@@ -77,13 +78,15 @@ MouthOpt = Annotated[bool, typer.Option("--mouth/--no-mouth", help="Give a mouth
                                         "lips' hues.")]
 CheeksOpt = Annotated[bool, typer.Option("--cheeks/--no-cheeks", help="Lift the cheeks of a smile (a rising "
                                          "AU06) towards the eyes, moving the face's own pixels.")]
+FrownOpt = Annotated[bool, typer.Option("--frown/--no-frown", help="Slide a frown's brows (a rising AU04) down "
+                                        "over the upper lids, beyond where the generator stops.")]
 
 
 def build_run_config(
     model: Path | None = None, au_model: Path | None = None, backend: str = "auto", device: str = "auto",
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
-    shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True,
+    shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -95,7 +98,8 @@ def build_run_config(
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
                           threads=threads, precision=precision, mask=mask,
                           lids=LidConfig() if lids else None, shading=shading,
-                          mouth=mouth, drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0),
+                          mouth=mouth, drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
+                          frown=FROWN_DROP if frown else 0.0),
         face=face,
         show_progress=not quiet,
     )
@@ -142,7 +146,8 @@ def transfer(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, quiet: QuietOpt = False,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
@@ -156,7 +161,7 @@ def transfer(
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
-                       mouth=mouth, drive=drive, cheeks=cheeks)
+                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -164,7 +169,7 @@ def transfer(
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
-                                                 mouth, drive, cheeks))
+                                                 mouth, drive, cheeks, frown))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -186,7 +191,8 @@ def keyframes(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, quiet: QuietOpt = False,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
@@ -202,7 +208,8 @@ def keyframes(
             raise GanimateError("--plot names one file; with a folder of sources use a jobs file (ganimate batch)")
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
-                       mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks)
+                       mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
+                       frown=frown)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -212,7 +219,7 @@ def keyframes(
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
-                                                 mouth, drive, cheeks))
+                                                 mouth, drive, cheeks, frown))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -102,6 +102,9 @@ DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU
 # inter-ocular distances a smile's cheeks rise per AU06 unit (ganimate/face/cheeks.py): the edit's lower lids then
 # rise as far as held-out people's real smiles' (dlib lid gap -0.016 on 80 pairs; without the lift -0.010)
 CHEEK_LIFT = 0.04
+# inter-ocular distances a frown's brows slide down over the lids per AU04 unit (ganimate/face/frown.py): the
+# generator's own brows stop at -0.03 where real strong frowns reach -0.08
+FROWN_DROP = 0.02
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,16 @@ class InferConfig:
     # a rising AU06 lifts the cheeks by this many inter-ocular distances per unit (ganimate/face/cheeks.py: the
     # generator learned no cheek motion); 0 = none. Needs the landmark model
     cheeks: float = CHEEK_LIFT
+    # a rising AU04 slides the brows down over the lids by this many inter-ocular distances per unit
+    # (ganimate/face/frown.py: the generator's brows saturate); 0 = none. Needs the landmark model
+    frown: float = FROWN_DROP
 
     @property
     def reads_landmarks(self) -> bool:
-        """Whether edits read each face's landmarks: for the outline mask, the lids, the shading, the mouth or the
-        cheeks."""
-        return self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth or self.cheeks > 0.0
+        """Whether edits read each face's landmarks: for the outline mask, the lids, the shading, the mouth, the
+        cheeks or the frown."""
+        return (self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth or self.cheeks > 0.0
+                or self.frown > 0.0)
 
 
 @dataclass(frozen=True)

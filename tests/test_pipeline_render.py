@@ -287,7 +287,7 @@ def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
     assert not np.any(changed & (outside > 0))
 
 
-def test_edited_frames_lifts_the_cheeks_by_the_au06_rise_and_reads_landmarks_for_it(astronaut, tmp_path,
+def test_edited_frames_lifts_cheeks_and_drops_brows_by_their_aus_and_reads_landmarks_for_them(astronaut, tmp_path,
                                                                                    monkeypatch):
     from ganimate.au.names import AU_NAMES
     from ganimate.infer.landmarks import LandmarkEstimator
@@ -299,16 +299,17 @@ def test_edited_frames_lifts_the_cheeks_by_the_au06_rise_and_reads_landmarks_for
     frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
     source, target = np.zeros((1, 17), np.float32), np.zeros((1, 17), np.float32)
     source[0, AU_NAMES.index("AU06")], target[0, AU_NAMES.index("AU06")] = 0.5, 2.5
-    lifts = []
+    source[0, AU_NAMES.index("AU04")], target[0, AU_NAMES.index("AU04")] = 1.0, 3.0
+    touches = []
     seen = render.edit_face
 
     def recorded(image, crop_, matrix, edit, mask, touch, finish):
-        lifts.append(touch.lift)
+        touches.append((touch.lift, touch.drop))
         return seen(image, crop_, matrix, edit, mask, touch, finish)
 
     monkeypatch.setattr(render, "edit_face", recorded)
-    for cheeks, want in ((0.0, 0.0), (0.04, 0.08)):
-        lifts.clear()
+    for cheeks, frown, want in ((0.0, 0.0, (0.0, 0.0)), (0.04, 0.0, (0.08, 0.0)), (0.0, 0.02, (0.0, 0.04))):
+        touches.clear()
         out = list(render.edited_frames([(frame, [crop], target, source)], gen, 4, {}, marks, outline=False,
-                                        cheeks=cheeks))
-        assert len(out) == 1 and lifts == [pytest.approx(want)]
+                                        cheeks=cheeks, frown=frown))
+        assert len(out) == 1 and touches == [pytest.approx(want)]

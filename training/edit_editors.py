@@ -70,6 +70,8 @@ class RuntimeEditor:
     # inter-ocular distances per AU06 unit (needs landmarks and estimator): lift the cheeks, as the run time's
     # --cheeks (ganimate/face/cheeks.py); 0: none
     cheeks: float = 0.0
+    # the same per AU04 unit: slide a frown's brows down, as the run time's --frown (ganimate/face/frown.py)
+    frown: float = 0.0
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,21 +109,24 @@ class RuntimeEditor:
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
             from ganimate.face.cheeks import cheek_lift
+            from ganimate.face.frown import brow_drop
 
             change = None
             if self.shading is not None and source is not None:
                 change = self.shading.change(source, target)
             lift = cheek_lift(source, target, self.cheeks) if self.cheeks > 0.0 and source is not None else 0.0
-            touch = FaceTouch(points, closure, change, smile_share(float(target[AU_NAMES.index("AU12")])), lift)
+            drop = brow_drop(source, target, self.frown) if self.frown > 0.0 and source is not None else 0.0
+            touch = FaceTouch(points, closure, change, smile_share(float(target[AU_NAMES.index("AU12")])), lift,
+                              drop)
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 
 
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
-    mouth interior, drive and cheeks, the shipped estimator reading each photo's own AUs."""
+    mouth interior, drive, cheeks and frown, the shipped estimator reading each photo's own AUs."""
     from ganimate.au.drive import gain_vector
-    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, DetectConfig, LidConfig
+    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
     from ganimate.infer.estimator import AuEstimator
     from ganimate.infer.generator import Generator
@@ -134,7 +139,7 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          landmarks=LandmarkEstimator.load(None, backend=backend, threads=threads), lids=LidConfig(),
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
-                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT)
+                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT, frown=FROWN_DROP)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

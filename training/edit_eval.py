@@ -431,6 +431,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="drive the generator by the run time's default gains (config.DRIVE_GAINS, au/drive.py)")
     ap.add_argument("--cheeks", action="store_true",
                     help="lift a smile's cheeks, as the run time's default (--cheeks, face/cheeks.py)")
+    ap.add_argument("--frown", action="store_true",
+                    help="slide a frown's brows down, as the run time's default (--frown, face/frown.py)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -456,12 +458,12 @@ def main(argv: list[str] | None = None) -> None:
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
         lids = LidConfig() if args.lid_fold else None
-        shading, estimator, drive, cheeks = None, None, None, 0.0
+        shading, estimator, drive, cheeks, frown = None, None, None, 0.0, 0.0
         if args.shading:
             from ganimate.pipeline.context import load_shading
 
             shading = load_shading()
-        if args.shading or args.drive or args.cheeks:  # the photo's own AUs, as the run time reads them
+        if args.shading or args.drive or args.cheeks or args.frown:  # the photo's own AUs, as the run time reads them
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         if args.drive:
             from ganimate.au.drive import gain_vector
@@ -472,10 +474,14 @@ def main(argv: list[str] | None = None) -> None:
             from ganimate.config import CHEEK_LIFT
 
             cheeks = CHEEK_LIFT
+        if args.frown:
+            from ganimate.config import FROWN_DROP
+
+            frown = FROWN_DROP
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
                                         shading=shading, estimator=estimator,
                                         mouth=load_mouth() if args.mouth else None, drive=drive,
-                                        cheeks=cheeks)
+                                        cheeks=cheeks, frown=frown)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -512,7 +518,8 @@ def main(argv: list[str] | None = None) -> None:
         from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
 
         videos = args.data / "videos"
-        finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks)
+        finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks,
+                      frown=args.frown)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,

@@ -120,12 +120,22 @@ def _flicker_result(clip: str, frames, regions, edited, target: dict = STEADY_TA
 
 def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS[0], seconds: float = 3.0,
             threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True,
-            shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True) -> dict:
+            shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True,
+            frown: bool = True) -> dict:
     """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
     `ganimate keyframes` (mask: its --mask; lids, shading, mouth: its --lids, --shading, --mouth; drive: its
-    default drive gains, else none; cheeks: its --cheeks)."""
+    default drive gains, else none; cheeks, frown: its --cheeks, --frown)."""
     from ganimate.au.curves import loads_curves
-    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, CropConfig, DetectConfig, InferConfig, LidConfig, RunConfig
+    from ganimate.config import (
+        CHEEK_LIFT,
+        DRIVE_GAINS,
+        FROWN_DROP,
+        CropConfig,
+        DetectConfig,
+        InferConfig,
+        LidConfig,
+        RunConfig,
+    )
     from ganimate.infer.backend import read_model_info
     from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
     from ganimate.pipeline.progress import frame_progress
@@ -137,7 +147,8 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
                     infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask,
                                       lids=LidConfig() if lids else None, shading=shading, mouth=mouth,
-                                      drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0),
+                                      drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
+                                      frown=FROWN_DROP if frown else 0.0),
                     show_progress=False)
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)

@@ -94,7 +94,7 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         detect_every=o.get("detect_every", DETECT_EVERY), quiet=True, threads=threads,
         precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"), lids=o.get("lids", True),
         shading=o.get("shading", True), mouth=o.get("mouth", True), drive=o.get("drive", True),
-        cheeks=o.get("cheeks", True),
+        cheeks=o.get("cheeks", True), frown=o.get("frown", True),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
 

@@ -34,7 +34,7 @@ MIN_RISE = 1.0  # px the carried brow points must rise, on average, for a brow t
 MIN_EXCESS = 1.0  # px the edit's brow must come out thicker somewhere
 
 
-def _along(points: np.ndarray, u: np.ndarray) -> np.ndarray:
+def along_polyline(points: np.ndarray, u: np.ndarray) -> np.ndarray:
     """float64 (len(u), 2): the polyline through points (float (K, 2)) at u in 0..1 of its vertices' index."""
     s = np.asarray(u) * (len(points) - 1)
     i = np.minimum(s.astype(int), len(points) - 2)
@@ -66,8 +66,10 @@ def brow_edge(luminance: np.ndarray, ts: np.ndarray) -> float:
     return float(ts[k + back[0]]) if len(back) else float("nan")
 
 
-def _edges(image: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid: np.ndarray) -> np.ndarray:
-    """float64 (COLUMNS,): each column's brow lower edge (brow_edge) below the brow line (float (COLUMNS, 2))."""
+def brow_edges(image: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid: np.ndarray) -> np.ndarray:
+    """float64 (len(line),): the brow's lower edge (brow_edge, px along down, a unit float (2,)) below each point of
+    the brow line (float (n, 2) px of image, float32 HxWx3), read down to the lid (to_lid: float (n,) px); nan where
+    it cannot be read."""
     out = np.full(len(line), np.nan)
     for k, (start, length) in enumerate(zip(line, to_lid, strict=True)):
         if length >= 5.0:
@@ -94,10 +96,10 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
     for brow, lids in BROWS:
         if float(np.mean((p[list(brow)] - m[list(brow)]) @ down)) < MIN_RISE:
             continue
-        line_in, line_out = _along(p[list(brow)], us), _along(m[list(brow)], us)
+        line_in, line_out = along_polyline(p[list(brow)], us), along_polyline(m[list(brow)], us)
         lid = p[list(lids)].mean(0)  # the lid stays where it was
         to_lid_in, to_lid_out = (lid - line_in) @ down, (lid - line_out) @ down
-        edge_in, edge_out = _edges(src, line_in, down, to_lid_in), _edges(edited, line_out, down, to_lid_out)
+        edge_in, edge_out = brow_edges(src, line_in, down, to_lid_in), brow_edges(edited, line_out, down, to_lid_out)
         ok = np.isfinite(edge_in) & np.isfinite(edge_out)
         if ok.sum() < COLUMNS // 2:
             continue

@@ -16,6 +16,7 @@ from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.brows import keep_brow_thickness
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.flow import after_flow, unfold_flow
+from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
@@ -37,18 +38,19 @@ class FaceTouch:
     """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
     0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
     the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
-    cheeks rise (face/cheeks.cheek_lift; 0: none)."""
+    cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
     change: np.ndarray | None = None
     smile: float = 0.0
     lift: float = 0.0
+    drop: float = 0.0
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
-                  drive: np.ndarray | None = None, cheeks: float = 0.0):
+                  drive: np.ndarray | None = None, cheeks: float = 0.0, frown: float = 0.0):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -57,9 +59,10 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
     with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change;
-    with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks.
+    with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
+    (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down.
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
-    (an outline, a face shaded, a lid that moves, a mouth that may open or cheeks that rise)."""
+    (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise or brows that fall)."""
     ellipse = make_feather_mask(generator.size)
     au12, parts = AU_NAMES.index("AU12"), [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
@@ -78,8 +81,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         shades = any(c is not None and np.any(c) for c in changes)
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
         lifts = [cheek_lift(s, t, cheeks) if cheeks > 0.0 else 0.0 for _, t, s, _ in items]
+        drops = [brow_drop(s, t, frown) if frown > 0.0 else 0.0 for _, t, s, _ in items]
         if landmarks is None or (not outline and max(closures) == 0.0 and not shades and not opens
-                                 and max(lifts) == 0.0):
+                                 and max(lifts) == 0.0 and max(drops) == 0.0):
             return [(e, ellipse, FaceTouch()) for e in edits]
         cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
                 for c, _, _, image in items]
@@ -87,11 +91,12 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         # twice the model's work, so only in batches where a lid moves)
         points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
         results = []
-        for e, p, (c, t, _, _), cut, closure, change, lift in zip(edits, points, items, cuts, closures, changes,
-                                                                  lifts, strict=True):
+        for e, p, (c, t, _, _), cut, closure, change, lift, drop in zip(edits, points, items, cuts, closures,
+                                                                        changes, lifts, drops, strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            results.append((e, mask, FaceTouch(in_frame, closure, change, smile_share(float(t[au12])), lift)))
+            touch = FaceTouch(in_frame, closure, change, smile_share(float(t[au12])), lift, drop)
+            results.append((e, mask, touch))
         return results
 
     for frame, items, results in map_batched(pairs, run, batch_size):
@@ -106,10 +111,10 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the
-    face's 68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept
-    to their thickness, the expression's shading, the inside of a mouth the edit opened, and the lids closed by
-    touch.closure of their opening."""
+    followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the face's
+    68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept to their
+    thickness, a frown's brows slid down by touch.drop, the expression's shading, the inside of a mouth the edit
+    opened, and the lids closed by touch.closure of their opening."""
     if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
         extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
         flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
@@ -131,6 +136,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     moved, opened = carried[:len(points)], carried[len(points):]
     if edit.flow is not None:  # a brow the flow raised keeps its thickness (before the shading lines the forehead)
         image = keep_brow_thickness(source, image, points, moved)
+    if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
+        image = lower_brows(image, moved, touch.drop)
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading)
     if fill:  # after the shading, which leaves the lips out
@@ -198,7 +205,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
                                           drive=gain_vector(inf.drive) if inf.drive else None,
-                                          cheeks=inf.cheeks):
+                                          cheeks=inf.cheeks, frown=inf.frown):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
