@@ -125,7 +125,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     image = paste_edit(image, crop, matrix, edit, mask)
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
-    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None):
+    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None
+                          and touch.drop <= 0.0):
         return image
     fill = finish.mouth is not None and edit.flow is not None
     lips = lip_points(points) if fill else np.zeros((0, 2))
