@@ -43,10 +43,10 @@ def along_polyline(points: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _luminance_below(image: np.ndarray, start: np.ndarray, down: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """float32 (len(ts),): the luminance of image (float32 HxWx3) at start + t * down, bilinear."""
+    """float32 (len(ts),): the luminance of image (uint8 or float32 HxWx3) at start + t * down, bilinear."""
     xy = (start[None] + ts[:, None] * down[None]).astype(np.float32)
     rgb = cv2.remap(image, xy[None, :, 0], xy[None, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
-    return rgb @ LUMA.astype(np.float32)
+    return rgb.astype(np.float32) @ LUMA.astype(np.float32)
 
 
 def brow_edge(luminance: np.ndarray, ts: np.ndarray) -> float:
@@ -68,8 +68,8 @@ def brow_edge(luminance: np.ndarray, ts: np.ndarray) -> float:
 
 def brow_edges(image: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid: np.ndarray) -> np.ndarray:
     """float64 (len(line),): the brow's lower edge (brow_edge, px along down, a unit float (2,)) below each point of
-    the brow line (float (n, 2) px of image, float32 HxWx3), read down to the lid (to_lid: float (n,) px); nan where
-    it cannot be read."""
+    the brow line (float (n, 2) px of image, uint8 or float32 HxWx3), read down to the lid (to_lid: float (n,)
+    px); nan where it cannot be read."""
     out = np.full(len(line), np.nan)
     for k, (start, length) in enumerate(zip(line, to_lid, strict=True)):
         if length >= 5.0:
@@ -90,8 +90,7 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
     along /= iod
     down = np.array([-along[1], along[0]])
     feather = max(FEATHER * iod, 1.0)
-    src, edited = source.astype(np.float32), image.astype(np.float32)
-    out = None
+    out = image
     us = np.linspace(0.0, 1.0, COLUMNS)
     for brow, lids in BROWS:
         if float(np.mean((p[list(brow)] - m[list(brow)]) @ down)) < MIN_RISE:
@@ -99,7 +98,7 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
         line_in, line_out = along_polyline(p[list(brow)], us), along_polyline(m[list(brow)], us)
         lid = p[list(lids)].mean(0)  # the lid stays where it was
         to_lid_in, to_lid_out = (lid - line_in) @ down, (lid - line_out) @ down
-        edge_in, edge_out = brow_edges(src, line_in, down, to_lid_in), brow_edges(edited, line_out, down, to_lid_out)
+        edge_in, edge_out = brow_edges(source, line_in, down, to_lid_in), brow_edges(image, line_out, down, to_lid_out)
         ok = np.isfinite(edge_in) & np.isfinite(edge_out)
         if ok.sum() < COLUMNS // 2:
             continue
@@ -108,16 +107,13 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
         excess = np.clip(np.polyval(np.polyfit(us[ok], (edge_out - edge_in)[ok], 2), us), 0.0, None)
         if excess.max() < MIN_EXCESS:
             continue
-        out = edited.copy() if out is None else out
-        _resample_band(out, line_out, down, to_lid_out, edge, excess, feather)
-    if out is None:
-        return image
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        out = _resample_band(out, line_out, down, to_lid_out, edge, excess, feather)
+    return out
 
 
 def _resample_band(frame: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid: np.ndarray, edge: np.ndarray,
-                   excess: np.ndarray, feather: float) -> None:
-    """In place on frame (float32 HxWx3): below the brow line (float (COLUMNS, 2) px), rows t in [edge, to_lid]
+                   excess: np.ndarray, feather: float) -> np.ndarray:
+    """A copy of frame (uint8 HxWx3) where, below the brow line (float (COLUMNS, 2) px), rows t in [edge, to_lid]
     take the frame's t + excess x (to_lid - t) / (to_lid - edge), so the skin from edge + excess starts at edge and
     the lid stays; blended in over feather px about the edge, faded out at the brow's ends."""
     corners = np.concatenate([line, line + to_lid[:, None] * down[None]])
@@ -125,7 +121,7 @@ def _resample_band(frame: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid
     x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
     x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 3, (w, h))
     if x1 <= x0 or y1 <= y0:
-        return
+        return frame
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     chord = line[-1] - line[0]
     span = max(float(np.linalg.norm(chord)), 1e-6)
@@ -144,6 +140,8 @@ def _resample_band(frame: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid
     blend = (np.clip((t - e + feather) / (2.0 * feather), 0.0, 1.0) * (t <= lid) * (lid - e > 2.0)
              * np.clip(np.minimum(u, 1.0 - u) / ENDS, 0.0, 1.0))
     mx, my = (xx + shift * down[0]).astype(np.float32), (yy + shift * down[1]).astype(np.float32)
-    resampled = cv2.remap(frame, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    region = frame[y0:y1, x0:x1]
-    region += blend[..., None].astype(np.float32) * (resampled - region)
+    resampled = cv2.remap(frame, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    region = frame[y0:y1, x0:x1].astype(np.float32)
+    out = frame.copy()
+    out[y0:y1, x0:x1] = np.clip(np.rint(region + blend[..., None] * (resampled - region)), 0, 255).astype(np.uint8)
+    return out

@@ -67,9 +67,8 @@ def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarra
         d = np.asarray(q, np.float64) - origin
         return d @ along, d @ down
 
-    frame = image.astype(np.float32)
     brow_s, brow_v = local(p[17:27])
-    edge_s, edge_v = local(_edge_points(frame, p, down))
+    edge_s, edge_v = local(_edge_points(image, p, down))
     lid_s, lid_v = local(np.array([p[[37, 38]].mean(0), p[[43, 44]].mean(0)]))
     left, right = brow_s.min(), brow_s.max()
     top = brow_v.min() - FOREHEAD * iod
@@ -95,7 +94,8 @@ def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarra
     feather = max(FEATHER * iod, 1.0)
     cover = np.clip((edge + shift - v) / feather + 0.5, 0.0, 1.0) * (shift > 0.0)  # above the moved edge
     mx, my = (xx - moved * down[0]).astype(np.float32), (yy - moved * down[1]).astype(np.float32)
-    slid = cv2.remap(frame, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    region = frame[y0:y1, x0:x1]
-    region += cover[..., None].astype(np.float32) * (slid - region)
-    return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
+    slid = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.rint(region + cover[..., None] * (slid - region)), 0, 255).astype(np.uint8)
+    return out
