@@ -22,6 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ganimate.face.box import points_box
 from ganimate.face.mouth import LUMA
 
 BROWS = ((tuple(range(17, 22)), (37, 38)), (tuple(range(22, 27)), (43, 44)))  # each brow and its upper lid
@@ -117,9 +118,7 @@ def _resample_band(frame: np.ndarray, line: np.ndarray, down: np.ndarray, to_lid
     take the frame's t + excess x (to_lid - t) / (to_lid - edge), so the skin from edge + excess starts at edge and
     the lid stays; blended in over feather px about the edge, faded out at the brow's ends."""
     corners = np.concatenate([line, line + to_lid[:, None] * down[None]])
-    h, w = frame.shape[:2]
-    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
-    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 3, (w, h))
+    x0, y0, x1, y1 = points_box(corners, frame.shape, pad=2)
     if x1 <= x0 or y1 <= y0:
         return frame
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.box import points_box
 from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges
 
 INNER = 0.6  # the outer ends' share of the drop; the inner brows take it whole
@@ -73,9 +74,7 @@ def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarra
     left, right = brow_s.min(), brow_s.max()
     top = brow_v.min() - FOREHEAD * iod
     corners = np.array([origin + s * along + v * down for s in (left, right) for v in (top, lid_v.max())])
-    h, w = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - 2, 0)
-    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 3, (w, h))
+    x0, y0, x1, y1 = points_box(corners, image.shape, pad=2)
     if x1 <= x0 or y1 <= y0:
         return image
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
 from ganimate.face.ramp import smoothstep
 
@@ -183,11 +184,9 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     the edges stays as it is. Pixels farther than a few px from the eye are unchanged."""
     curve = fit_lid_curves(points, eye)
     lines = lid_lines(curve, closure)
-    h, w = image.shape[:2]
     pad = int(np.ceil(3.0 * FEATHER * curve.width)) + INPAINT_RADIUS + 2  # room for the covers' fading edges
     allpts = np.concatenate([lines["open"], lines["bottom"]])
-    x0, y0 = np.maximum(np.floor(allpts.min(0)).astype(int) - pad, 0)
-    x1, y1 = np.minimum(np.ceil(allpts.max(0)).astype(int) + pad + 1, (w, h))
+    x0, y0, x1, y1 = points_box(allpts, image.shape, pad)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return image.copy()
     box = image[y0:y1, x0:x1]

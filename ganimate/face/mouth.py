@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
 from ganimate.face.ramp import smoothstep
 
@@ -124,8 +125,7 @@ def skin_colour(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     chromaticity kept. The inside of a mouth takes the light's brightness and part of its tint, not the skin's
     own tone: teeth under a yellow-skinned face's full tint turned lime (looked at)."""
     p = np.asarray(points, np.float64)
-    x0, y0 = np.maximum(np.floor(p.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(p.max(0)).astype(int) + 1, (image.shape[1], image.shape[0]))
+    x0, y0, x1, y1 = points_box(p, image.shape)
     px = np.zeros((0, 3), np.uint8)
     if x1 > x0 and y1 > y0:
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -288,9 +288,7 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     u = np.linspace(0.0, 1.0, 33)
     outline = np.concatenate([frame.to_image(u, corner_curve(u, frame.upper)),
                               frame.to_image(u, corner_curve(u, frame.lower))])
-    h, w = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(outline.min(0)).astype(int) - 1, 0)
-    x1, y1 = np.minimum(np.ceil(outline.max(0)).astype(int) + 2, (w, h))
+    x0, y0, x1, y1 = points_box(outline, image.shape, pad=1)
     if x1 <= x0 or y1 <= y0:
         return image
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
@@ -356,8 +354,7 @@ def lip_hues(image: np.ndarray, points: np.ndarray) -> tuple[float, float, float
     inner 60-67, float (68, 2) px) in an image (uint8 HxWx3 RGB): their circular mean and HUE_RANGE
     percentiles about it; None with too few coloured lip pixels."""
     p = np.asarray(points, np.float64)
-    x0, y0 = np.maximum(np.floor(p[48:68].min(0)).astype(int) - 1, 0)
-    x1, y1 = np.minimum(np.ceil(p[48:68].max(0)).astype(int) + 2, (image.shape[1], image.shape[0]))
+    x0, y0, x1, y1 = points_box(p[48:68], image.shape, pad=1)
     if x1 <= x0 or y1 <= y0:
         return None
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)

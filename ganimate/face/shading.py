@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.box import points_box
 
 # AUs whose shading is applied: a smile's, raised and lowered brows' (AU25/26 were tried: too little, and they
 # would follow every syllable of speech; docs/edit_eval_shading.md)
@@ -161,9 +162,7 @@ def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shadin
     if not np.any(change):
         return image
     ext = extend_points(points)
-    h, w = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(ext.min(0)).astype(int) - 1, 0)
-    x1, y1 = np.minimum(np.ceil(ext.max(0)).astype(int) + 2, (w, h))
+    x0, y0, x1, y1 = points_box(ext, image.shape, pad=1)
     if x1 <= x0 or y1 <= y0:
         return image
     gh, gw = int(np.ceil((y1 - y0) / grid_step)) + 1, int(np.ceil((x1 - x0) / grid_step)) + 1
