@@ -313,3 +313,22 @@ def test_edited_frames_lifts_cheeks_and_drops_brows_by_their_aus_and_reads_landm
         out = list(render.edited_frames([(frame, [crop], target, source)], gen, 4, {}, marks, outline=False,
                                         cheeks=cheeks, frown=frown))
         assert len(out) == 1 and touches == [pytest.approx(want)]
+
+
+def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a_source_reading():
+    from ganimate.au.names import AU_NAMES
+    from ganimate.config import LidConfig
+    from ganimate.pipeline.context import load_shading
+    from ganimate.pipeline.render import touch_for
+
+    shading = load_shading()
+    source, target = np.zeros(17, np.float32), np.zeros(17, np.float32)
+    assert not touch_for(target, source, LidConfig(), shading, 0.04, 0.02).needs_points  # nothing rises
+    target[AU_NAMES.index("AU06")], target[AU_NAMES.index("AU04")] = 2.0, 3.0
+    touch = touch_for(target, source, LidConfig(), shading, 0.04, 0.02)
+    assert touch.needs_points and touch.lift == pytest.approx(0.08) and touch.drop == pytest.approx(0.06)
+    assert touch.change is not None and np.any(touch.change)
+    unread = touch_for(target, None, LidConfig(), shading, 0.04, 0.02)  # no source: no shading, lift or drop
+    assert unread.change is None and unread.lift == 0.0 and unread.drop == 0.0 and not unread.needs_points
+    target[AU_NAMES.index("AU45")] = 4.0
+    assert touch_for(target, None, LidConfig()).closure == 1.0 and touch_for(target, None).closure == 0.0

@@ -14,7 +14,7 @@ run-time editor looks only at the pixels, as `ganimate` does).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -96,28 +96,16 @@ class RuntimeEditor:
         edit = self.generator.edit_maps(crop[None], asked[None])[0]
         mask, touch = self.mask, FaceTouch()
         if self.landmarks is not None:
-            from ganimate.au.names import AU_NAMES
-            from ganimate.face.align import invert_transform, transform_points
-            from ganimate.face.lids import closure_for
-            from ganimate.face.mouth import smile_share
-            from ganimate.pipeline.render import cut_for_landmarks, face_mask
+            from ganimate.face.align import transform_points
+            from ganimate.pipeline.render import cut_for_landmarks, face_mask, touch_for
 
-            closure = closure_for(target, self.lids)
+            touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
-            read = self.landmarks.locate(lm_crop[None], mirror=closure > 0.0)[0]  # as the run time's edited_frames
+            read = self.landmarks.locate(lm_crop[None], mirror=touch.closure > 0.0)[0]  # as edited_frames
             points = transform_points(invert_transform(lm_matrix), read)
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
-            from ganimate.face.cheeks import cheek_lift
-            from ganimate.face.frown import brow_drop
-
-            change = None
-            if self.shading is not None and source is not None:
-                change = self.shading.change(source, target)
-            lift = cheek_lift(source, target, self.cheeks) if self.cheeks > 0.0 and source is not None else 0.0
-            drop = brow_drop(source, target, self.frown) if self.frown > 0.0 and source is not None else 0.0
-            touch = FaceTouch(points, closure, change, smile_share(float(target[AU_NAMES.index("AU12")])), lift,
-                              drop)
+            touch = replace(touch, points=points)
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 

@@ -47,6 +47,25 @@ class FaceTouch:
     lift: float = 0.0
     drop: float = 0.0
 
+    @property
+    def needs_points(self) -> bool:
+        """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows."""
+        return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
+                or self.drop > 0.0)
+
+
+def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
+              cheeks: float = 0.0, frown: float = 0.0) -> FaceTouch:
+    """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
+    read them, so no shading, lift or drop): the lids' closure under lids, the shading's change (an AuShading;
+    None: none), the mouth's smile share, and the cheeks' lift and brows' drop at cheeks / frown per unit."""
+    known = source is not None
+    return FaceTouch(None, closure_for(target, lids),
+                     shading.change(source, target) if shading is not None and known else None,
+                     smile_share(float(target[AU_NAMES.index("AU12")])),
+                     cheek_lift(source, target, cheeks) if cheeks > 0.0 and known else 0.0,
+                     brow_drop(source, target, frown) if frown > 0.0 and known else 0.0)
+
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
@@ -64,7 +83,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise or brows that fall)."""
     ellipse = make_feather_mask(generator.size)
-    au12, parts = AU_NAMES.index("AU12"), [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
+    parts = [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
     # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
     pairs = ((frame, [(c, t, s, frame.image) for c, t, s in zip(crops, targets, sources, strict=True)])
@@ -75,28 +94,20 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         targets = np.stack([t for _, t, _, _ in items])
         asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
         edits = generator.edit_maps(crops, asked)
-        closures = [closure_for(t, lids) for _, t, _, _ in items]
-        shading = finish.shading
-        changes = [shading.change(s, t) if shading is not None else None for _, t, s, _ in items]
-        shades = any(c is not None and np.any(c) for c in changes)
+        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown) for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
-        lifts = [cheek_lift(s, t, cheeks) if cheeks > 0.0 else 0.0 for _, t, s, _ in items]
-        drops = [brow_drop(s, t, frown) if frown > 0.0 else 0.0 for _, t, s, _ in items]
-        if landmarks is None or (not outline and max(closures) == 0.0 and not shades and not opens
-                                 and max(lifts) == 0.0 and max(drops) == 0.0):
+        if landmarks is None or (not outline and not opens and not any(tc.needs_points for tc in touches)):
             return [(e, ellipse, FaceTouch()) for e in edits]
         cuts = [cut_for_landmarks(image, c.face.landmarks, c.crop, c.matrix, landmarks.size)
                 for c, _, _, image in items]
         # closing lids needs the lid points to a px or two: then the mirror-averaged read (NME 3.9% vs 4.1%,
         # twice the model's work, so only in batches where a lid moves)
-        points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(closures) > 0.0)
+        points = landmarks.locate(np.stack([cut[0] for cut in cuts]), mirror=max(tc.closure for tc in touches) > 0.0)
         results = []
-        for e, p, (c, t, _, _), cut, closure, change, lift, drop in zip(edits, points, items, cuts, closures,
-                                                                        changes, lifts, drops, strict=True):
+        for e, p, (c, _, _, _), cut, touch in zip(edits, points, items, cuts, touches, strict=True):
             in_frame = transform_points(invert_transform(cut[1]), p)
             mask = face_mask(in_frame, c.matrix, ellipse) if outline else ellipse
-            touch = FaceTouch(in_frame, closure, change, smile_share(float(t[au12])), lift, drop)
-            results.append((e, mask, touch))
+            results.append((e, mask, replace(touch, points=in_frame)))
         return results
 
     for frame, items, results in map_batched(pairs, run, batch_size):
