@@ -125,17 +125,11 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
     `ganimate keyframes` (mask: its --mask; lids, shading, mouth: its --lids, --shading, --mouth; drive: its
     default drive gains, else none; cheeks, frown: its --cheeks, --frown)."""
+    from dataclasses import replace
+
     from ganimate.au.curves import loads_curves
-    from ganimate.config import (
-        CHEEK_LIFT,
-        DRIVE_GAINS,
-        FROWN_DROP,
-        CropConfig,
-        DetectConfig,
-        InferConfig,
-        LidConfig,
-        RunConfig,
-    )
+    from ganimate.cli import build_run_config
+    from ganimate.config import CropConfig, DetectConfig
     from ganimate.infer.backend import read_model_info
     from ganimate.pipeline.keyframes import KeyframesOptions, run_keyframes
     from ganimate.pipeline.progress import frame_progress
@@ -143,13 +137,11 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     trimmed, frames, regions, _ = _flicker_source(videos, work, clip, seconds)
     out = work / f"flicker_output_{Path(clip).stem}_{'_'.join(target)}.mp4"
     curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in target.items()}}))
+    # the command's own config, as `ganimate keyframes` builds it; detection at these threads, crops the model's size
+    run = build_run_config(model=generator, batch=4, quiet=True, threads=threads, mask=mask, lids=lids,
+                           shading=shading, mouth=mouth, drive=drive, cheeks=cheeks, frown=frown)
     size = read_model_info(generator).image_size
-    run = RunConfig(detect=DetectConfig(threads=threads), crop=CropConfig(size=size),
-                    infer=InferConfig(model=generator, threads=threads, batch_size=4, mask=mask,
-                                      lids=LidConfig() if lids else None, shading=shading, mouth=mouth,
-                                      drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
-                                      frown=FROWN_DROP if frown else 0.0),
-                    show_progress=False)
+    run = replace(run, detect=DetectConfig(threads=threads), crop=CropConfig(size=size))
     with frame_progress(False) as progress:
         run_keyframes(curves, trimmed, out, run, KeyframesOptions(), progress)
     return _flicker_result(clip, frames, regions, _frames(out), target)
