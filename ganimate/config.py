@@ -100,7 +100,7 @@ class LidConfig:
 # cover) or the lids (face/lids.py)
 DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU12", 1.5))
 # inter-ocular distances a smile's cheeks rise per AU06 unit (ganimate/face/cheeks.py): the edit's lower lids then
-# rise as far as held-out people's real smiles' (dlib lid gap -0.016 on 80 pairs; without the lift -0.010)
+# rise as far as held-out people's real smiles' (dlib lid gap -0.016 on 80 pairs; without the lift -0.011)
 CHEEK_LIFT = 0.04
 # inter-ocular distances a frown's brows slide down over the lids per AU04 unit (ganimate/face/frown.py): the
 # generator's own brows stop at -0.03 where real strong frowns reach -0.08
