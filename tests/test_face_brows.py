@@ -64,3 +64,16 @@ def test_brows_that_did_not_rise_or_did_not_thicken_are_left_as_they_are():
     moved[17:27, 1] -= 5.0
     rigid = _face_with_brows(moved, below=6.0)  # raised whole: as thick as before
     assert fb.keep_brow_thickness(source, rigid, p, moved) is rigid
+
+
+def test_the_fit_along_a_brow_holds_its_ends_beyond_the_places_read():
+    us = np.linspace(0.0, 1.0, 24)
+    values = 2.0 + 8.0 * us * us  # read on the inner 17 places only, rising towards the outer end
+    ok = np.arange(24) < 17
+    fit = fb.fit_along(us, values, ok)
+    assert np.allclose(fit[ok], values[ok], atol=1e-6)  # a quadratic through them where they were read
+    assert np.allclose(fit[~ok], values[16], atol=1e-6)  # held, not run on to 2 + 8 = 10 at the end
+    assert fit.max() <= values[ok].max() + 1e-9
+    noisy = np.where(np.arange(24) % 2 == 0, 5.0, 7.0)
+    fit = fb.fit_along(us, noisy, np.ones(24, bool))
+    assert fit.min() >= 5.0 - 1e-9 and fit.max() <= 7.0 + 1e-9  # within the range read

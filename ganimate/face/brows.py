@@ -43,6 +43,17 @@ def along_polyline(points: np.ndarray, u: np.ndarray) -> np.ndarray:
     return points[i] * (1.0 - f) + points[i + 1] * f
 
 
+def fit_along(us: np.ndarray, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """float64 (len(us),): a quadratic in u through the values read along a brow (float (n,) at us, 0..1; ok: bool
+    (n,) where they were read), held at its ends' values beyond the first and last place read and kept within the
+    range read. A fit run past the places read bends away: on Obama's left brow, read on its inner 17 of 24
+    places, the excess thickness grew from 7.5 px read to 14.5 at the outer end, and the band below it was
+    resampled from the lid's crease, a dark smudge over the eye (looked at)."""
+    u, v = np.asarray(us, np.float64)[ok], np.asarray(values, np.float64)[ok]
+    held = np.clip(us, u.min(), u.max())
+    return np.clip(np.polyval(np.polyfit(u, v, 2), held), v.min(), v.max())
+
+
 def _luminance_below(image: np.ndarray, start: np.ndarray, down: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """float32 (len(ts),): the luminance of image (uint8 or float32 HxWx3) at start + t * down, bilinear."""
     xy = (start[None] + ts[:, None] * down[None]).astype(np.float32)
@@ -104,8 +115,8 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
         if ok.sum() < COLUMNS // 2:
             continue
         # smooth along the brow: one column's read is a px off where a hair or a pore stands out
-        edge = np.polyval(np.polyfit(us[ok], edge_in[ok], 2), us)
-        excess = np.clip(np.polyval(np.polyfit(us[ok], (edge_out - edge_in)[ok], 2), us), 0.0, None)
+        edge = fit_along(us, edge_in, ok)
+        excess = np.clip(fit_along(us, edge_out - edge_in, ok), 0.0, None)
         if excess.max() < MIN_EXCESS:
             continue
         out = _resample_band(out, line_out, down, to_lid_out, edge, excess, feather)

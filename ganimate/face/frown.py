@@ -19,7 +19,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
-from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges
+from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges, fit_along
 
 INNER = 0.6  # the outer ends' share of the drop; the inner brows take it whole
 INNER_SPREAD = 0.6  # inter-ocular distances: the Gaussian from the nose bridge over which the drop rises to whole
@@ -47,7 +47,7 @@ def _edge_points(image: np.ndarray, p: np.ndarray, down: np.ndarray) -> np.ndarr
         to_lid = (p[list(lids)].mean(0) - line) @ down
         edge = brow_edges(image, line, down, to_lid)
         ok = np.isfinite(edge)
-        t = np.polyval(np.polyfit(us[ok], edge[ok], 2), us) if ok.sum() >= COLUMNS // 2 else FALLBACK * to_lid
+        t = fit_along(us, edge, ok) if ok.sum() >= COLUMNS // 2 else FALLBACK * to_lid
         out.append(line + np.clip(t, 0.0, to_lid)[:, None] * down[None])
     return np.concatenate(out)
 
