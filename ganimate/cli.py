@@ -80,6 +80,10 @@ CheeksOpt = Annotated[bool, typer.Option("--cheeks/--no-cheeks", help="Lift the 
                                          "AU06) towards the eyes, moving the face's own pixels.")]
 FrownOpt = Annotated[bool, typer.Option("--frown/--no-frown", help="Slide a frown's brows (a rising AU04) down "
                                         "over the upper lids, beyond where the generator stops.")]
+CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", help="Bring parted lips together "
+                                                   "where the target's AU25 falls (a grin driven to a closed "
+                                                   "mouth). transfer: on in absolute mode, off in relative mode, "
+                                                   "which keeps the source's own speech.")]
 
 
 def build_run_config(
@@ -87,6 +91,7 @@ def build_run_config(
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
     shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
+    close_lips: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -99,7 +104,7 @@ def build_run_config(
                           threads=threads, precision=precision, mask=mask,
                           lids=LidConfig() if lids else None, shading=shading,
                           mouth=mouth, drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
-                          frown=FROWN_DROP if frown else 0.0),
+                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips),
         face=face,
         show_progress=not quiet,
     )
@@ -146,14 +151,14 @@ def transfer(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
 ) -> None:
     """Drive the faces of SRC with the expressions of REF (or of --aus REF.csv)."""
     from ganimate.pipeline.progress import frame_progress
-    from ganimate.pipeline.transfer import TransferOptions, run_transfer
+    from ganimate.pipeline.transfer import TransferOptions, lips_for_mode, run_transfer
 
     if (ref is None) == (aus is None):
         raise GanimateError("give the reference as REF (a video or OpenFace CSV) or as --aus REF.csv, one of them")
@@ -161,7 +166,7 @@ def transfer(
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
-                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown)
+                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -169,7 +174,7 @@ def transfer(
     reference = _check_input(aus if aus is not None else ref, "reference")
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
-                                                 mouth, drive, cheeks, frown))
+                                                 mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips)))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -191,7 +196,7 @@ def keyframes(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -209,7 +214,7 @@ def keyframes(
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
                        mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
-                       frown=frown)
+                       frown=frown, close_lips=close_lips)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -219,7 +224,7 @@ def keyframes(
         _check_input(source, "source")
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
-                                                 mouth, drive, cheeks, frown))
+                                                     mouth, drive, cheeks, frown, close_lips is not False))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

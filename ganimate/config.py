@@ -143,13 +143,17 @@ class InferConfig:
     # a rising AU04 slides the brows down over the lids by this many inter-ocular distances per unit
     # (ganimate/face/frown.py: the generator's brows saturate); 0 = none. Needs the landmark model
     frown: float = FROWN_DROP
+    # a falling AU25 brings parted lips together (ganimate/face/lips.py: the generator barely closes a mouth).
+    # `ganimate transfer` in relative mode turns it off unless asked: there the source's own speech is kept.
+    # Needs the landmark model
+    close_lips: bool = True
 
     @property
     def reads_landmarks(self) -> bool:
         """Whether edits read each face's landmarks: for the outline mask, the lids, the shading, the mouth, the
-        cheeks or the frown."""
+        cheeks, the frown or closing lips."""
         return (self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth or self.cheeks > 0.0
-                or self.frown > 0.0)
+                or self.frown > 0.0 or self.close_lips)
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,17 @@ def test_render_switches_reach_the_run_config_and_bad_ones_are_one_line(tmp_path
     bad = _write(tmp_path, "bad.csv", "kind, src, curves, out, shading\nkeyframes, me.jpg, s.json, o.mp4, maybe\n")
     with pytest.raises(GanimateError, match=r"bad.csv:2: shading: expected true or false, got 'maybe'"):
         parse_jobs_file(bad)
+
+
+def test_closing_lips_follows_the_transfer_mode_unless_a_job_sets_it(tmp_path):
+    from ganimate.batch.execute import job_run_config
+
+    path = _write(tmp_path, "jobs.csv", "kind, src, ref, curves, out, mode, close_lips\n"
+                  "transfer, a.mp4, b.mp4, , out/1.mp4, , \n"
+                  "transfer, a.mp4, b.mp4, , out/2.mp4, absolute, \n"
+                  "transfer, a.mp4, b.mp4, , out/3.mp4, relative, yes\n"
+                  "keyframes, a.mp4, , s.json, out/4.mp4, , \n"
+                  "keyframes, a.mp4, , s.json, out/5.mp4, , no\n")
+    closes = [job_run_config(j, threads=1).infer.close_lips for j in parse_jobs_file(path)]
+    # relative transfer keeps the source's speech; absolute copies the reference's mouth; keyframes close
+    assert closes == [False, True, True, True, False]

@@ -332,3 +332,26 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     assert unread.change is None and unread.lift == 0.0 and unread.drop == 0.0 and not unread.needs_points
     target[AU_NAMES.index("AU45")] = 4.0
     assert touch_for(target, None, LidConfig()).closure == 1.0 and touch_for(target, None).closure == 0.0
+    source[AU_NAMES.index("AU25")] = 2.0  # parted lips driven to closed ones: closed only when asked
+    assert touch_for(target, source).close == 0.0
+    closing = touch_for(target, source, close_lips=True)
+    assert closing.close == pytest.approx(1.0) and closing.needs_points
+    assert touch_for(target, None, close_lips=True).close == 0.0
+
+
+def test_edit_face_brings_parted_lips_together_only_with_a_share():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.infer.generator import CropEdit
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.test_face_lips import _grin, _teeth
+
+    img, points = _grin()
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = make_feather_mask(64)
+    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
+    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    kept = edit_face(img, crop, matrix, still, mask, FaceTouch(points))
+    shut = edit_face(img, crop, matrix, still, mask, FaceTouch(points, close=1.0))
+    assert _teeth(kept).sum() == _teeth(img).sum() > 60
+    assert _teeth(shut).sum() <= 0.05 * _teeth(img).sum()

@@ -268,3 +268,11 @@ def test_an_opened_mouth_gets_its_inside_only_with_the_mouth_on(astronaut, tmp_p
     far = np.ones(diff.shape, bool)
     far[y0 - 30:y1 + 30, x0 - 30:x1 + 30] = False
     assert diff[far].mean() < 0.5  # beyond it, x264's noise only
+
+
+def test_a_transfer_closes_lips_in_absolute_mode_or_when_asked():
+    from ganimate.pipeline.transfer import lips_for_mode
+
+    assert lips_for_mode("absolute", None) is True
+    assert lips_for_mode("relative", None) is False  # a talking source keeps its speech
+    assert lips_for_mode("relative", True) is True and lips_for_mode("absolute", False) is False

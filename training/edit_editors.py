@@ -72,6 +72,8 @@ class RuntimeEditor:
     cheeks: float = 0.0
     # the same per AU04 unit: slide a frown's brows down, as the run time's --frown (ganimate/face/frown.py)
     frown: float = 0.0
+    # (needs landmarks and estimator) bring parted lips together where AU25 falls, as --close-lips (face/lips.py)
+    close_lips: bool = False
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +101,7 @@ class RuntimeEditor:
             from ganimate.face.align import transform_points
             from ganimate.pipeline.render import cut_for_landmarks, face_mask, touch_for
 
-            touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown)
+            touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown, self.close_lips)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
             read = self.landmarks.locate(lm_crop[None], mirror=touch.closure > 0.0)[0]  # as edited_frames
             points = transform_points(invert_transform(lm_matrix), read)
@@ -112,7 +114,7 @@ class RuntimeEditor:
 
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
-    mouth interior, drive, cheeks and frown, the shipped estimator reading each photo's own AUs."""
+    mouth interior, drive, cheeks, frown and closing lips, the shipped estimator reading each photo's own AUs."""
     from ganimate.au.drive import gain_vector
     from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
@@ -127,7 +129,8 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          landmarks=LandmarkEstimator.load(None, backend=backend, threads=threads), lids=LidConfig(),
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
-                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT, frown=FROWN_DROP)
+                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT, frown=FROWN_DROP,
+                         close_lips=True)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

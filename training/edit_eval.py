@@ -433,6 +433,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="lift a smile's cheeks, as the run time's default (--cheeks, face/cheeks.py)")
     ap.add_argument("--frown", action="store_true",
                     help="slide a frown's brows down, as the run time's default (--frown, face/frown.py)")
+    ap.add_argument("--close-lips", action="store_true",
+                    help="bring parted lips together where AU25 falls, as the run time's default (--close-lips, "
+                         "face/lips.py)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -453,7 +456,7 @@ def main(argv: list[str] | None = None) -> None:
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
         marks = None
-        if args.mask == "landmarks" or args.lid_fold or args.shading or args.mouth:
+        if args.mask == "landmarks" or args.lid_fold or args.shading or args.mouth or args.close_lips:
             from ganimate.infer.landmarks import LandmarkEstimator
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
@@ -463,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
             from ganimate.pipeline.context import load_shading
 
             shading = load_shading()
-        if args.shading or args.drive or args.cheeks or args.frown:  # the photo's own AUs, as the run time reads them
+        if args.shading or args.drive or args.cheeks or args.frown or args.close_lips:  # the photo's own AUs
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         if args.drive:
             from ganimate.au.drive import gain_vector
@@ -481,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
                                         shading=shading, estimator=estimator,
                                         mouth=load_mouth() if args.mouth else None, drive=drive,
-                                        cheeks=cheeks, frown=frown)
+                                        cheeks=cheeks, frown=frown, close_lips=args.close_lips)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -519,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
 
         videos = args.data / "videos"
         finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks,
-                      frown=args.frown)
+                      frown=args.frown, close_lips=args.close_lips)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,

@@ -94,9 +94,18 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         detect_every=o.get("detect_every", DETECT_EVERY), quiet=True, threads=threads,
         precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"), lids=o.get("lids", True),
         shading=o.get("shading", True), mouth=o.get("mouth", True), drive=o.get("drive", True),
-        cheeks=o.get("cheeks", True), frown=o.get("frown", True),
+        cheeks=o.get("cheeks", True), frown=o.get("frown", True), close_lips=_close_lips(job.kind, o),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
+
+
+def _close_lips(kind: str, options: dict) -> bool:
+    """A job's close_lips as its single command resolves it: transfer by its mode unless set (lips_for_mode)."""
+    if kind != "transfer":
+        return bool(options.get("close_lips", True))
+    from ganimate.pipeline.transfer import lips_for_mode
+
+    return lips_for_mode(options.get("mode", "relative"), options.get("close_lips"))
 
 
 def clean_stale_temps(job: Job) -> list[Path]:

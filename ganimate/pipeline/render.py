@@ -18,6 +18,7 @@ from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.lids import close_lids, closure_for
+from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import shade_face
@@ -38,7 +39,8 @@ class FaceTouch:
     """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
     0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
     the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
-    cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop)."""
+    cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop); close
+    the share of the parted lips' gap brought together (face/lips.close_share)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -46,30 +48,35 @@ class FaceTouch:
     smile: float = 0.0
     lift: float = 0.0
     drop: float = 0.0
+    close: float = 0.0
 
     @property
     def needs_points(self) -> bool:
-        """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows."""
+        """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
+        lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
-                or self.drop > 0.0)
+                or self.drop > 0.0 or self.close > 0.0)
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
-              cheeks: float = 0.0, frown: float = 0.0) -> FaceTouch:
+              cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False) -> FaceTouch:
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
-    read them, so no shading, lift or drop): the lids' closure under lids, the shading's change (an AuShading;
-    None: none), the mouth's smile share, and the cheeks' lift and brows' drop at cheeks / frown per unit."""
+    read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
+    AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
+    and with close_lips the share of the lips' gap a falling AU25 closes."""
     known = source is not None
     return FaceTouch(None, closure_for(target, lids),
                      shading.change(source, target) if shading is not None and known else None,
                      smile_share(float(target[AU_NAMES.index("AU12")])),
                      cheek_lift(source, target, cheeks) if cheeks > 0.0 and known else 0.0,
-                     brow_drop(source, target, frown) if frown > 0.0 and known else 0.0)
+                     brow_drop(source, target, frown) if frown > 0.0 and known else 0.0,
+                     close_share(source, target) if close_lips and known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
-                  drive: np.ndarray | None = None, cheeks: float = 0.0, frown: float = 0.0):
+                  drive: np.ndarray | None = None, cheeks: float = 0.0, frown: float = 0.0,
+                  close_lips: bool = False):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -79,7 +86,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
     with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change;
     with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
-    (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down.
+    (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
+    brings parted lips together (face/lips.py).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise or brows that fall)."""
     ellipse = make_feather_mask(generator.size)
@@ -94,7 +102,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         targets = np.stack([t for _, t, _, _ in items])
         asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
         edits = generator.edit_maps(crops, asked)
-        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown) for _, t, s, _ in items]
+        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips) for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
         if landmarks is None or (not outline and not opens and not any(tc.needs_points for tc in touches)):
             return [(e, ellipse, FaceTouch()) for e in edits]
@@ -125,7 +133,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the face's
     68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept to their
     thickness, a frown's brows slid down by touch.drop, the expression's shading, the inside of a mouth the edit
-    opened, and the lids closed by touch.closure of their opening."""
+    opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
+    opening."""
     if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
         extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
         flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
@@ -137,7 +146,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
     if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None
-                          and touch.drop <= 0.0):
+                          and touch.drop <= 0.0 and touch.close <= 0.0):
         return image
     fill = finish.mouth is not None and edit.flow is not None
     lips = lip_points(points) if fill else np.zeros((0, 2))
@@ -158,6 +167,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
             opened = keep_lip_thickness(opened, lips, points, moved)
         own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
+    if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
+        image = join_lips(image, moved, touch.close)
     return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
 
 
@@ -217,7 +228,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
                                           drive=gain_vector(inf.drive) if inf.drive else None,
-                                          cheeks=inf.cheeks, frown=inf.frown):
+                                          cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))

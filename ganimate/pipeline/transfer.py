@@ -28,6 +28,13 @@ MODES = ("relative", "absolute")
 REF_ENDS = ("hold", "loop")
 
 
+def lips_for_mode(mode: str, asked: bool | None) -> bool:
+    """Whether a transfer closes parted lips where the target's AU25 falls (InferConfig.close_lips): as asked, else
+    in absolute mode only. In relative mode a talking source's AU25 rises and falls with each syllable above its
+    neutral, which the target keeps: closing would shut its speech against its own audio."""
+    return asked if asked is not None else mode == "absolute"
+
+
 @dataclass(frozen=True)
 class TransferOptions:
     mode: str = "relative"  # relative: source-neutral + (ref - ref-neutral); absolute: ref

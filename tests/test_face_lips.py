@@ -1,0 +1,72 @@
+"""Parted lips brought together (ganimate/face/lips.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganimate.au.names import AU_NAMES
+from ganimate.face import lips as fl
+from tests.edit_faces import skin_face
+
+LIP, TEETH = (170, 80, 85), (235, 235, 228)
+I25 = AU_NAMES.index("AU25")
+
+
+def _grin(gap: float = 8.0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic face (uint8 RGB, 68 points) whose inner lips are gap px apart at the middle, red lips drawn
+    around a band of white teeth between them."""
+    import cv2
+
+    img, p = skin_face()
+    p = p.copy()
+    mid = (p[62, 1] + p[66, 1]) / 2
+    for i, side in ((61, -1), (62, -1), (63, -1), (65, 1), (66, 1), (67, 1)):
+        p[i, 1] = mid + side * gap / 2 * (0.8 if i in (61, 63, 65, 67) else 1.0)
+    p[50:53, 1] -= gap / 2
+    p[56:59, 1] += gap / 2
+    cv2.fillPoly(img, [np.round(p[48:60] * 16).astype(np.int32)], LIP, shift=4)
+    cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], TEETH, shift=4)
+    return img, p
+
+
+def _teeth(img: np.ndarray) -> np.ndarray:
+    """bool HxW: the teeth's white."""
+    return np.all(img.astype(int) > 215, axis=2)
+
+
+@pytest.mark.parametrize("before, after, want", [
+    (2.0, 0.0, 1.0),  # driven to closed lips: all of the gap
+    (2.0, 1.0, 0.5),  # half of the lips' parting falls: half of it
+    (2.0, 1.8, 0.0),  # a reader's noise: nothing
+    (1.0, 2.5, 0.0),  # lips that part further are the mouth fill's
+])
+def test_the_share_closed_is_the_share_of_au25_that_falls(before, after, want):
+    src, tgt = np.zeros(17, np.float32), np.zeros(17, np.float32)
+    src[I25], tgt[I25] = before, after
+    assert fl.close_share(src, tgt) == pytest.approx(want, abs=1e-6)
+
+
+def test_lips_brought_together_hide_the_teeth_and_leave_the_rest_of_the_frame():
+    img, p = _grin()
+    assert _teeth(img).sum() > 60
+    shut = fl.join_lips(img, p, 1.0)
+    assert _teeth(shut).sum() <= 0.05 * _teeth(img).sum()  # nothing between them once they meet (a px at a corner)
+    changed = np.any(shut != img, axis=2)
+    ys, xs = np.nonzero(changed)
+    iod = np.linalg.norm(p[45] - p[36])
+    assert ys.min() >= p[50:53, 1].min() - 0.35 * iod and ys.max() <= p[56:59, 1].max() + 0.5 * iod
+    assert xs.min() >= p[48, 0] - 2 and xs.max() <= p[54, 0] + 2  # only about the mouth
+    lips_after = np.all(np.abs(shut.astype(int) - LIP) < 40, axis=2).sum()
+    lips_before = np.all(np.abs(img.astype(int) - LIP) < 40, axis=2).sum()
+    assert lips_after > 0.8 * lips_before  # the lips moved, not painted over
+    half = fl.join_lips(img, p, 0.5)
+    assert 0 < _teeth(half).sum() < 0.75 * _teeth(img).sum()  # the rest of the teeth squeezed between them
+
+
+def test_nothing_moves_without_a_share_or_a_gap():
+    img, p = _grin()
+    assert fl.join_lips(img, p, 0.0) is img
+    closed_img, closed = skin_face()
+    closed[60:68, 1] = closed[[60, 64], 1].mean()  # inner lips on one line: together
+    assert fl.join_lips(closed_img, closed, 1.0) is closed_img
