@@ -250,3 +250,15 @@ def test_jaw_slide_reads_a_sideways_shift_not_a_symmetric_widening():
     iod = float(np.linalg.norm(pts[45] - pts[36]))
     assert ee.compare(img, reading(pts), img, reading(slid))["jaw_slide/fake"] == pytest.approx(3.0 / iod, rel=1e-3)
     assert ee.compare(img, reading(pts), img, reading(widened))["jaw_slide/fake"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_smile_removal_reads_the_way_back_against_the_real_neutral():
+    neutral, happy = _photo(0.0), _photo(2.0)
+    happy = FacePhoto(_widen(neutral, happy.aus), neutral.landmarks, happy.aus, "happy")
+    undo = {"none": lambda p, t: p.image, "back": lambda p, t: neutral.image}
+    res = ee.run_reenactment(undo, _judges(), [(happy, neutral)], log=lambda *_: None)
+    table = ee.removal_table(res)
+    row = next(line for line in table.splitlines() if line.startswith("| mouth narrowing / real's |"))
+    none, back = (float(c) for c in row.split("|")[2:4])  # columns: measure, none, back
+    assert none == pytest.approx(0.0) and back == pytest.approx(1.0)
+    assert "| identity distance to the happy photo |" in table

@@ -258,6 +258,7 @@ class Reenactment:
     rows: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # editor ("real": the photo) -> per pair
     names: list[tuple[str, str]] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)  # editor -> the goal measures
+    primary: str = ""  # the landmark judge whose shapes the summary reads
 
 
 def run_reenactment(editors: dict[str, Callable], judges: Judges, pairs, log=print) -> Reenactment:
@@ -285,7 +286,7 @@ def run_reenactment(editors: dict[str, Callable], judges: Judges, pairs, log=pri
             log(f"  self-reenactment: {n + 1} pairs")
     res.real = _mean(real_rows)
     res.rows = {"real": real_rows, **rows}
-    primary = judges.landmark[0].name
+    primary = res.primary = judges.landmark[0].name
     for ename in editors:
         m = _mean(rows[ename])
         res.means[ename] = m
@@ -371,6 +372,32 @@ def reenactment_table(res: Reenactment) -> str:
         fmt = _pct if key == "foreign_hue" else "{:.3f}".format if key == "identity" else "{:.2f}".format
         lines.append(f"| {label} | {goals[key]} | " + " | ".join(fmt(res.summary[e][key]) for e in editors)
                      + f" | {real.get(key, '')} |")
+    return "\n".join(lines)
+
+
+def removal_table(res: Reenactment) -> str:
+    """Self-reenactment run backwards (each happy photo driven to its neutral photo's AUs): how much of the real
+    way back each editor goes. The issue sets no goal; a portrait that smiles with its teeth is the commonest
+    input, and a user animating it to anything else asks for this first."""
+    editors = list(res.summary)
+    primary = res.primary
+    rows = (("estimated AU12 fall / real's", lambda m: m["rise_AU12"], "rise_AU12"),
+            ("the same, blurred", lambda m: m["rise_blurred_AU12"], "rise_blurred_AU12"),
+            ("estimated AU25 fall / real's", lambda m: m["rise_AU25"], "rise_AU25"),
+            ("inner lips' gap closed / real's", lambda m: m[f"d_lip_gap/{primary}"], f"d_lip_gap/{primary}"),
+            ("mouth narrowing / real's", lambda m: m[f"d_mouth_width/{primary}"], f"d_mouth_width/{primary}"))
+    lines = ["| measure | " + " | ".join(editors) + " | real neutral |", "|---|" + "---|" * (len(editors) + 1)]
+    for label, value, key in rows:
+        real = res.real[key]
+        lines.append(f"| {label} | " + " | ".join(f"{value(res.means[e]) / real:.2f}" if real else "—"
+                                                  for e in editors) + f" | ({real:+.3f}) |")
+    lines.append("| mouth: fraction of the way to the real neutral (pooled) | "
+                 + " | ".join(f"{res.summary[e]['way_fraction']:.2f}" for e in editors) + " | |")
+    lines.append("| identity distance to the happy photo | " + " | ".join(f"{res.summary[e]['identity']:.3f}"
+                                                                           for e in editors)
+                 + f" | {res.real['identity']:.3f} |")
+    lines.append("| foreign hue | " + " | ".join(_pct(res.summary[e]["foreign_hue"]) for e in editors)
+                 + f" | {_pct(res.real['foreign_hue'])} |")
     return "\n".join(lines)
 
 
@@ -500,12 +527,15 @@ def main(argv: list[str] | None = None) -> None:
     pairs = [(load_photo(faces, labels, a), load_photo(faces, labels, b))
              for a, b in reenactment_pairs(labels, args.pairs)]
     reen = run_reenactment(editors, judges, pairs)
+    removal = run_reenactment(editors, judges, [(b, a) for a, b in pairs])  # the happy photo driven to neutral
     doc = {"editors": list(editors), "judges": [j.name for j in landmark], "estimator": str(args.estimator),
            "single_targets": {"faces": single.n_faces, "skipped": single.skipped, "targets": TARGETS,
                               "means": single.means, "photos": single.names, "per_face": single.rows},
            "reenactment": {"pairs": reen.n_pairs, "skipped": reen.skipped, "real": reen.real,
                            "means": reen.means, "summary": reen.summary, "photos": reen.names,
-                           "per_pair": reen.rows}}
+                           "per_pair": reen.rows},
+           "removal": {"pairs": removal.n_pairs, "real": removal.real, "means": removal.means,
+                       "summary": removal.summary}}
     md = [f"# Edit evaluation (issue 12)\n\nSingle targets: {single.n_faces} held-out LFW people, one neutral photo "
           f"each ({len(single.skipped)} skipped: no MTCNN face). Target = the photo's OpenFace AUs with the "
           "targeted ones set. Shapes from dlib's 68 landmarks over the outer inter-ocular distance; AU rise by "
@@ -515,7 +545,10 @@ def main(argv: list[str] | None = None) -> None:
           f"\n## Self-reenactment\n\n{reen.n_pairs} held-out people with a neutral and a happy photo (happy = the "
           "one with OpenFace's strongest AU12): the neutral photo driven to the happy photo's OpenFace AUs "
           "(absolute), compared with the real happy photo. Ratios are of means over people.\n",
-          reenactment_table(reen)]
+          reenactment_table(reen),
+          f"\n## Smile removal\n\nThe same {removal.n_pairs} people the other way: the happy photo driven to the "
+          "neutral photo's OpenFace AUs (absolute), compared with the real neutral photo. Ratios are of means over "
+          "people (the real change in brackets).\n", removal_table(removal)]
     if args.video:
         from . import edit_video as ev
         from .edit_video import CLOSED_EYES, FLICKER_CLIPS, flicker, flicker_per_frame, sharpness, video_markdown
