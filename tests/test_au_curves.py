@@ -213,8 +213,8 @@ def test_examples_load(name: str) -> None:
         assert out[:, AU_NAMES.index(au)].max() >= 1.0, au  # every listed AU is visibly used
 
 
-def test_example_smile_uses_cheek_and_lip() -> None:
+def test_example_smile_uses_cheek_and_lips() -> None:
     cs = load_curves(EXAMPLES / "curves_smile.json")
-    assert set(cs.au_names) == {"AU06", "AU12"} and cs.duration == pytest.approx(4.0)
+    assert set(cs.au_names) == {"AU06", "AU12", "AU25"} and cs.duration == pytest.approx(4.0)
     data = json.loads((EXAMPLES / "curves_smile.json").read_text())
     assert data["base"] == "neutral"
