@@ -337,6 +337,10 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     closing = touch_for(target, source, close_lips=True)
     assert closing.close == pytest.approx(1.0) and closing.needs_points
     assert touch_for(target, None, close_lips=True).close == 0.0
+    source[AU_NAMES.index("AU12")] = 2.5  # a smile driven away: its corners topped up only with the drive's
+    assert touch_for(target, source).fall == 0.0
+    falling = touch_for(target, source, corners=True)
+    assert falling.fall == pytest.approx(2.5) and falling.needs_points
 
 
 def test_edit_face_brings_parted_lips_together_only_with_a_share():
@@ -355,3 +359,28 @@ def test_edit_face_brings_parted_lips_together_only_with_a_share():
     shut = edit_face(img, crop, matrix, still, mask, FaceTouch(points, close=1.0))
     assert _teeth(kept).sum() == _teeth(img).sum() > 60
     assert _teeth(shut).sum() <= 0.05 * _teeth(img).sum()
+
+
+def test_edit_face_brings_a_falling_smiles_corners_down_only_with_a_fall():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.infer.generator import CropEdit
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    img[np.hypot(*(np.mgrid[0:160, 0:160][::-1] - points[48][:, None, None])) < 3] = (120, 40, 50)  # a corner dot
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = make_feather_mask(64)
+    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
+    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    pasted = edit_face(img, crop, matrix, still, mask, FaceTouch(points))
+    fallen = edit_face(img, crop, matrix, still, mask, FaceTouch(points, fall=2.0))
+    changed = np.any(fallen != pasted, axis=2)
+    ys, xs = np.nonzero(changed)
+    iod = np.linalg.norm(points[45] - points[36])
+    near = np.min(np.linalg.norm(np.stack([xs, ys], 1)[:, None] - points[[48, 54]][None], axis=-1), axis=1)
+    assert changed.sum() > 50 and np.percentile(near, 90) < 0.5 * iod  # about the corners
+    dot = lambda im: np.argwhere(np.all(np.abs(im.astype(int) - (120, 40, 50)) < 30, axis=2)).mean(0)
+    (y0, x0), (y1, x1) = dot(pasted), dot(fallen)
+    assert y1 - y0 > 0.04 * iod and x1 - x0 > 0.03 * iod  # the left corner went down and in

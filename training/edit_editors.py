@@ -101,7 +101,8 @@ class RuntimeEditor:
             from ganimate.face.align import transform_points
             from ganimate.pipeline.render import cut_for_landmarks, face_mask, touch_for
 
-            touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown, self.close_lips)
+            touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown, self.close_lips,
+                              self.drive is not None)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
             read = self.landmarks.locate(lm_crop[None], mirror=touch.closure > 0.0)[0]  # as edited_frames
             points = transform_points(invert_transform(lm_matrix), read)

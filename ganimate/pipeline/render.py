@@ -15,6 +15,7 @@ from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.brows import keep_brow_thickness
 from ganimate.face.cheeks import cheek_lift, lift_flow
+from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.lids import close_lids, closure_for
@@ -40,7 +41,8 @@ class FaceTouch:
     0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
     the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
     cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop); close
-    the share of the parted lips' gap brought together (face/lips.close_share)."""
+    the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
+    corners' move is topped up to real faces' (face/corners.smile_fall)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -49,28 +51,31 @@ class FaceTouch:
     lift: float = 0.0
     drop: float = 0.0
     close: float = 0.0
+    fall: float = 0.0
 
     @property
     def needs_points(self) -> bool:
         """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
-                or self.drop > 0.0 or self.close > 0.0)
+                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0)
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
-              cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False) -> FaceTouch:
+              cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False, corners: bool = False) -> FaceTouch:
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
     AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
-    and with close_lips the share of the lips' gap a falling AU25 closes."""
+    with close_lips the share of the lips' gap a falling AU25 closes, and with corners (the drive's) the AU12 that
+    falls."""
     known = source is not None
     return FaceTouch(None, closure_for(target, lids),
                      shading.change(source, target) if shading is not None and known else None,
                      smile_share(float(target[AU_NAMES.index("AU12")])),
                      cheek_lift(source, target, cheeks) if cheeks > 0.0 and known else 0.0,
                      brow_drop(source, target, frown) if frown > 0.0 and known else 0.0,
-                     close_share(source, target) if close_lips and known else 0.0)
+                     close_share(source, target) if close_lips and known else 0.0,
+                     smile_fall(source, target) if corners and known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -84,7 +89,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
     AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
-    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change;
+    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change, and a
+    falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot ask
+    for less than 0);
     with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
     (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
     brings parted lips together (face/lips.py).
@@ -102,7 +109,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         targets = np.stack([t for _, t, _, _ in items])
         asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
         edits = generator.edit_maps(crops, asked)
-        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips) for _, t, s, _ in items]
+        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None)
+                   for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
         if landmarks is None or (not outline and not opens and not any(tc.needs_points for tc in touches)):
             return [(e, ellipse, FaceTouch()) for e in edits]
@@ -130,13 +138,18 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, and kept from folding the face, face/flow.py); then, at the face's
+    followed by the cheeks' lift, touch.lift, and a falling smile's corners, touch.fall, and kept from folding the
+    face, face/flow.py); then, at the face's
     68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept to their
     thickness, a frown's brows slid down by touch.drop, the expression's shading, the inside of a mouth the edit
     opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
     opening."""
     if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
         extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
+        flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
+        edit = replace(edit, flow=flow, attention=attention, colour=colour)
+    if edit.flow is not None and touch.fall > 0.0 and touch.points is not None:
+        extra = corner_flow(transform_points(matrix, touch.points), edit.flow, touch.fall)
         flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
         edit = replace(edit, flow=flow, attention=attention, colour=colour)
     if edit.flow is not None:  # one flow for the warp and the points it carries
