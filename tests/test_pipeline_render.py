@@ -381,6 +381,8 @@ def test_edit_face_brings_a_falling_smiles_corners_down_only_with_a_fall():
     iod = np.linalg.norm(points[45] - points[36])
     near = np.min(np.linalg.norm(np.stack([xs, ys], 1)[:, None] - points[[48, 54]][None], axis=-1), axis=1)
     assert changed.sum() > 50 and np.percentile(near, 90) < 0.5 * iod  # about the corners
-    dot = lambda im: np.argwhere(np.all(np.abs(im.astype(int) - (120, 40, 50)) < 30, axis=2)).mean(0)
+    def dot(im):  # the corner dot's centre (y, x)
+        return np.argwhere(np.all(np.abs(im.astype(int) - (120, 40, 50)) < 30, axis=2)).mean(0)
+
     (y0, x0), (y1, x1) = dot(pasted), dot(fallen)
     assert y1 - y0 > 0.04 * iod and x1 - x0 > 0.03 * iod  # the left corner went down and in

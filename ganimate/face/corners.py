@@ -13,10 +13,10 @@ Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in cro
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.paste import advect_points
 from ganimate.face.ramp import smoothstep
 
 DOWN_PER_UNIT = 0.050  # inter-ocular distances a real corner comes down per unit of AU12 that falls
@@ -26,6 +26,7 @@ FALL_FROM, FALL_FULL = 0.15, 0.45  # AU12 falls under these fade out: the reader
 # up to 0.17 on nine in ten neutral faces
 CORNERS = (48, 54)
 _AU12 = AU_NAMES.index("AU12")
+_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # crop -> crop: advect_points in the crop's own px
 
 
 def smile_fall(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
@@ -35,17 +36,10 @@ def smile_fall(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
     return fall * float(smoothstep(fall, FALL_FROM, FALL_FULL))
 
 
-def forward_moves(points: np.ndarray, flow: np.ndarray, iterations: int = 3) -> np.ndarray:
-    """float64 (K, 2) how far a backward flow (float32 SxSx2 crop px) carries points (float (K, 2) crop px): d with
-    flow(q + d) = -d, by fixed-point steps."""
-    q = np.asarray(points, np.float64)
-    d = np.zeros_like(q)
-    for _ in range(iterations):
-        at = (q + d).astype(np.float32)
-        f = cv2.remap(np.ascontiguousarray(flow, np.float32), at[None, :, 0], at[None, :, 1], cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_CONSTANT, borderValue=(0.0, 0.0))[0]
-        d = -f.astype(np.float64)
-    return d
+def forward_moves(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """float64 (K, 2) how far a backward flow (float32 SxSx2 crop px) carries points (float (K, 2) crop px)."""
+    p = np.asarray(points, np.float64)
+    return advect_points(p, flow, _IDENTITY) - p
 
 
 def corner_flow(points: np.ndarray, flow: np.ndarray, fall: float) -> np.ndarray:
