@@ -412,10 +412,13 @@ def train(config: TrainConfig, data: Path, out: Path, resume: bool = False, devi
     device = _resolve_device(device)
     info = ddp.setup(device)
     device = info.device
+    finished = False
     try:
-        return _train(config, Path(data), Path(out), resume, device, progress, judge, info)
+        result = _train(config, Path(data), Path(out), resume, device, progress, judge, info)
+        finished = True
+        return result
     finally:
-        ddp.teardown(info)
+        ddp.teardown(info, finished)
 
 
 def _train(config: TrainConfig, data: Path, out: Path, resume: bool, device: str, progress: bool,
