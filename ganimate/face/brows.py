@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from ganimate.face.box import points_box
+from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.mouth import LUMA
 
 BROWS = ((tuple(range(17, 22)), (37, 38)), (tuple(range(22, 27)), (43, 44)))  # each brow and its upper lid
@@ -95,12 +96,10 @@ def keep_brow_thickness(source: np.ndarray, image: np.ndarray, points: np.ndarra
     (uint8 HxWx3, before the edit); points: the face's 68 points read on the source, moved: where the edit's flow
     carried them (float (68, 2) frame px). The same array where no brow rose or none came out thicker."""
     p, m = np.asarray(points, np.float64), np.asarray(moved, np.float64)
-    along = p[45] - p[36]
-    iod = float(np.linalg.norm(along))
+    iod = float(interocular(p))
     if iod < 1e-6:
         return image
-    along /= iod
-    down = np.array([-along[1], along[0]])
+    _, down = eye_axes(p)
     feather = max(FEATHER * iod, 1.0)
     out = image
     us = np.linspace(0.0, 1.0, COLUMNS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.landmarks import eye_axes, interocular
 
 SPREAD = 0.22  # the bump's sigma, inter-ocular distances: the cheek from the lid to the mouth corner
 # each apple: the lower lid's middle points, the mouth corner and the jaw point beside them, and their shares
@@ -51,10 +52,8 @@ def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWA
     if lift <= 0.0:
         return flow
     p = np.asarray(points, np.float64)
-    along = p[45] - p[36]
-    iod = max(float(np.linalg.norm(along)), 1e-6)
-    along /= iod
-    down = np.array([-along[1], along[0]])
+    along, down = eye_axes(p)
+    iod = max(float(interocular(p)), 1e-6)
     sigma = SPREAD * iod
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     nx, ny = p[list(NOSTRILS)].mean(0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
+from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.paste import advect_points
 from ganimate.face.ramp import smoothstep
 
@@ -52,10 +53,8 @@ def corner_flow(points: np.ndarray, flow: np.ndarray, fall: float) -> np.ndarray
     if fall <= 0.0:
         return extra
     p = np.asarray(points, np.float64)
-    along = p[45] - p[36]
-    iod = max(float(np.linalg.norm(along)), 1e-6)
-    along /= iod
-    down = np.array([-along[1], along[0]])
+    along, down = eye_axes(p)
+    iod = max(float(interocular(p)), 1e-6)
     middle = p[list(CORNERS)].mean(0)
     moves = forward_moves(p[list(CORNERS)], flow)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)

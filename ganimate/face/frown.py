@@ -20,6 +20,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
 from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges, fit_along
+from ganimate.face.landmarks import eye_axes, interocular
 
 INNER = 0.6  # the outer ends' share of the drop; the inner brows take it whole
 INNER_SPREAD = 0.6  # inter-ocular distances: the Gaussian from the nose bridge over which the drop rises to whole
@@ -56,12 +57,10 @@ def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarra
     """The frame (uint8 HxWx3 RGB) with a face's brows (landmarks float (68, 2) px, where the edit left them) slid
     down drop inter-ocular distances over the upper lids; the same array for drop 0."""
     p = np.asarray(points, np.float64)
-    along = p[45] - p[36]
-    iod = float(np.linalg.norm(along))
+    iod = float(interocular(p))
     if drop <= 0.0 or iod < 1e-6:
         return image
-    along /= iod
-    down = np.array([-along[1], along[0]])
+    along, down = eye_axes(p)
     origin = p[27]
 
     def local(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
