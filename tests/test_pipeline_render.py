@@ -259,18 +259,12 @@ def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_
 
 
 def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
-    from ganimate.face.align import warp_face_by_landmarks
     from ganimate.face.cheeks import apples
-    from ganimate.face.landmarks import five_points
-    from ganimate.infer.generator import CropEdit
     from ganimate.pipeline.render import FaceTouch, edit_face
     from tests.edit_faces import skin_face
 
     img, points = skin_face()
-    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
-    mask = make_feather_mask(64)
-    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
-    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    crop, matrix, mask, still = _still_edit(img, points)
     pasted = paste_edit(img, crop, matrix, still, mask)
     np.testing.assert_array_equal(edit_face(img, crop, matrix, still, mask, FaceTouch(points)), pasted)
     lifted = edit_face(img, crop, matrix, still, mask, FaceTouch(points, lift=0.06))
@@ -344,17 +338,11 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
 
 
 def test_edit_face_brings_parted_lips_together_only_with_a_share():
-    from ganimate.face.align import warp_face_by_landmarks
-    from ganimate.face.landmarks import five_points
-    from ganimate.infer.generator import CropEdit
     from ganimate.pipeline.render import FaceTouch, edit_face
     from tests.test_face_lips import _grin, _teeth
 
     img, points = _grin()
-    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
-    mask = make_feather_mask(64)
-    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
-    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    crop, matrix, mask, still = _still_edit(img, points)
     kept = edit_face(img, crop, matrix, still, mask, FaceTouch(points))
     shut = edit_face(img, crop, matrix, still, mask, FaceTouch(points, close=1.0))
     assert _teeth(kept).sum() == _teeth(img).sum() > 60
@@ -362,18 +350,12 @@ def test_edit_face_brings_parted_lips_together_only_with_a_share():
 
 
 def test_edit_face_brings_a_falling_smiles_corners_down_only_with_a_fall():
-    from ganimate.face.align import warp_face_by_landmarks
-    from ganimate.face.landmarks import five_points
-    from ganimate.infer.generator import CropEdit
     from ganimate.pipeline.render import FaceTouch, edit_face
     from tests.edit_faces import skin_face
 
     img, points = skin_face()
     img[np.hypot(*(np.mgrid[0:160, 0:160][::-1] - points[48][:, None, None])) < 3] = (120, 40, 50)  # a corner dot
-    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
-    mask = make_feather_mask(64)
-    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
-    still = CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+    crop, matrix, mask, still = _still_edit(img, points)
     pasted = edit_face(img, crop, matrix, still, mask, FaceTouch(points))
     fallen = edit_face(img, crop, matrix, still, mask, FaceTouch(points, fall=2.0))
     changed = np.any(fallen != pasted, axis=2)
@@ -386,3 +368,15 @@ def test_edit_face_brings_a_falling_smiles_corners_down_only_with_a_fall():
 
     (y0, x0), (y1, x1) = dot(pasted), dot(fallen)
     assert y1 - y0 > 0.04 * iod and x1 - x0 > 0.03 * iod  # the left corner went down and in
+
+
+def _still_edit(img: np.ndarray, points: np.ndarray):
+    """(crop, matrix, mask, edit) of a face cut at 64 px with a warping edit that moves nothing: what the finish
+    alone does shows."""
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.infer.generator import CropEdit
+
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
+    return crop, matrix, make_feather_mask(64), CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
