@@ -8,8 +8,10 @@ import pytest
 from ganimate.au.names import AU_NAMES
 from ganimate.face.shading import (
     AuShading,
+    change_on_frame,
     extend_points,
     face_region,
+    lift_creases,
     piecewise_coords,
     scale_channels,
     shade_face,
@@ -192,3 +194,40 @@ def test_a_pixel_whose_channel_would_clip_keeps_the_shares_of_its_change(log_cha
     np.testing.assert_allclose(shares, np.broadcast_to(channels / channels.sum(), shares.shape), atol=1e-4)
     limit = 265.0 if log_change > 0 else 10.0
     assert np.isclose(out, limit, atol=1e-2).any()  # a pixel was held with one channel at its limit
+
+
+def test_a_falling_smile_takes_out_darkening_only_for_the_aus_that_fall(shipped):
+    src, tgt = np.zeros(17, np.float32), np.zeros(17, np.float32)
+    assert not np.any(shipped.fall_change(src, tgt))
+    src[AU_NAMES.index("AU12")] = 3.0
+    fall = shipped.fall_change(src, tgt)
+    assert fall.max() <= 0.0 and fall.min() < -0.02  # the smile's folds, to be lifted
+    assert not np.any(shipped.fall_change(tgt, src))  # a rising smile lifts nothing
+    tgt[AU_NAMES.index("AU12")] = 2.9  # a reader's noise
+    assert not np.any(shipped.fall_change(src, tgt))
+
+
+def test_lifting_creases_brightens_the_faces_own_dark_lines_keeps_hue_and_leaves_the_rest(shipped):
+    import cv2
+
+    points = _face(shipped)
+    img = np.zeros((340, 300, 3), np.uint8)
+    img[:] = (200, 150, 125)
+    src, tgt = np.zeros(17, np.float32), np.zeros(17, np.float32)
+    src[AU_NAMES.index("AU12")], src[AU_NAMES.index("AU06")] = 3.0, 2.0
+    darkening = shipped.fall_change(src, tgt)
+    (x0, y0, _, _), laid = change_on_frame(points, darkening, shipped, img.shape)
+    iy, ix = np.unravel_index(np.argmin(laid), laid.shape)
+    mid = np.array([ix + x0, iy + y0])  # where the smile's map darkens most: the fold beside the nose
+    cv2.line(img, (int(mid[0]) - 4, int(mid[1]) - 12), (int(mid[0]) + 4, int(mid[1]) + 12), (120, 80, 62), 3)
+    out = lift_creases(img, points, darkening, shipped)
+    before, after = img[mid[1], mid[0]].astype(float), out[mid[1], mid[0]].astype(float)
+    assert after.sum() > before.sum() + 15  # the crease lighter
+    def hue(c):  # CIELAB hue angle of one uint8 RGB colour, degrees
+        lab = cv2.cvtColor(np.uint8([[c]]), cv2.COLOR_RGB2LAB)[0, 0].astype(float) - 128.0
+        return np.degrees(np.arctan2(lab[2], lab[1]))
+
+    assert abs(hue(out[mid[1], mid[0]]) - hue(img[mid[1], mid[0]])) < 6  # lightness only
+    flat = np.all(img == (200, 150, 125), axis=2)
+    assert np.abs(out[flat].astype(int) - img[flat]).max() <= 1  # skin no darker than its surroundings stays
+    assert lift_creases(img, points, np.zeros((shipped.side, shipped.side), np.float32), shipped) is img

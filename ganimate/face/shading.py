@@ -24,6 +24,8 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
+from ganimate.face.mouth import LUMA
+from ganimate.face.ramp import smoothstep
 
 # AUs whose shading is applied: a smile's, raised and lowered brows' (AU25/26 were tried: too little, and they
 # would follow every syllable of speech; docs/edit_eval_shading.md)
@@ -32,6 +34,16 @@ BROWS = tuple(range(17, 27))
 FOREHEAD_RISE = 0.45  # forehead points: the brow points moved this share of the nose-tip-to-brow distance up
 EYE_HOLES = (tuple(range(36, 42)), tuple(range(42, 48)))
 MOUTH_HOLE = tuple(range(48, 60))  # outer lips: lips and the mouth's interior are not skin to crease
+# A falling smile's own creases lifted (lift_creases): the AUs whose darkening is undone, how far beyond the map's
+# mean darkening a face's own crease may be lifted (its folds are sharper and deeper than a mean over people), and
+# the blur, in inter-ocular distances, of the luminance a crease is darker than. Smile removal, 80 held-out pairs
+# (docs/edit_eval_session14.md): AU12 fall 0.55 -> 0.65 of the real, blurred 0.50 -> 0.62; gain 1.5 left the folds
+# plainly dark on s29, channels alike turned them orange (looked at)
+LIFT_AUS = ("AU06", "AU12")
+LIFT_FROM, LIFT_FULL = 0.15, 0.45  # falls under these fade out: a reader's AU06 / AU12 and OpenFace's differ by up to
+# 0.2 on nine in ten neutral faces, and single targets keep the photo's own as OpenFace read them
+LIFT_GAIN = 3.0
+LIFT_BASE = 0.12
 HOLE_MARGIN = 1.5  # px of the mean-shape grid the holes reach beyond their landmarks: a lip's edge drawn darker
 # (landmarks a px off on a stretched mouth) reads as a painted contour
 
@@ -68,6 +80,17 @@ class AuShading:
         off the mean map's: on a smiling portrait driven to neutral that mottled the cheeks (looked at)."""
         delta = np.maximum(np.asarray(aus_to, np.float32) - np.asarray(aus_from, np.float32), 0.0)
         return np.tensordot(delta, self.weights, axes=([0], [0])).astype(np.float32)
+
+    def fall_change(self, aus_from: np.ndarray, aus_to: np.ndarray) -> np.ndarray:
+        """float32 GxG, <= 0: the darkening that the falling LIFT_AUS put into a face by this map (what
+        lift_creases may take out of the face's own creases), each fall faded in over LIFT_FROM to LIFT_FULL;
+        zeros where none falls."""
+        fall = np.zeros(len(AU_NAMES), np.float32)
+        for au in LIFT_AUS:
+            i = AU_NAMES.index(au)
+            f = max(float(aus_from[i]) - float(aus_to[i]), 0.0)
+            fall[i] = f * float(smoothstep(f, LIFT_FROM, LIFT_FULL))
+        return np.minimum(np.tensordot(fall, self.weights, axes=([0], [0])), 0.0).astype(np.float32)
 
     def save(self, path: Path) -> None:
         np.savez(path, weights=self.weights, mean_points=self.mean_points, triangles=self.triangles,
@@ -154,17 +177,15 @@ def scale_channels(lifted: np.ndarray, change: np.ndarray, channels: np.ndarray)
     return lifted * np.exp(per * hold)
 
 
-def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
-               grid_step: float = 2.0) -> np.ndarray:
-    """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
-    log-luminance change (float32 GxG, AuShading.change): a new uint8 HxWx3 frame, pixels outside the face's
-    mesh bit-exact. The change is resampled on a grid of grid_step px (it is smooth) and scaled up."""
-    if not np.any(change):
-        return image
+def change_on_frame(points: np.ndarray, change: np.ndarray, shading: AuShading, shape: tuple[int, ...],
+                    grid_step: float = 2.0) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """A mean-shape-grid map (float32 GxG) laid onto a face (landmarks float (68, 2) frame px) in a frame of this
+    shape: ((x0, y0, x1, y1) the face's box, float32 (y1 - y0, x1 - x0) the map there, 0 outside the face's
+    mesh); None for an empty box. The map is resampled on a grid of grid_step px (it is smooth) and scaled up."""
     ext = extend_points(points)
-    x0, y0, x1, y1 = points_box(ext, image.shape, pad=1)
+    x0, y0, x1, y1 = points_box(ext, shape, pad=1)
     if x1 <= x0 or y1 <= y0:
-        return image
+        return None
     gh, gw = int(np.ceil((y1 - y0) / grid_step)) + 1, int(np.ceil((x1 - x0) / grid_step)) + 1
     coords, inside = piecewise_coords(ext, extend_points(shading.mean_points), shading.triangles, (gh, gw),
                                       (float(x0), float(y0)), grid_step)
@@ -175,8 +196,50 @@ def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shadin
     fine = cv2.remap(coarse.astype(np.float32), ((xx - x0) / grid_step).astype(np.float32),
                      ((yy - y0) / grid_step).astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return (x0, y0, x1, y1), fine
+
+
+def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
+               grid_step: float = 2.0) -> np.ndarray:
+    """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
+    log-luminance change (float32 GxG, AuShading.change): a new uint8 HxWx3 frame, pixels outside the face's
+    mesh bit-exact."""
+    if not np.any(change):
+        return image
+    laid = change_on_frame(points, change, shading, image.shape, grid_step)
+    if laid is None:
+        return image
+    (x0, y0, x1, y1), fine = laid
     region = image[y0:y1, x0:x1].astype(np.float32)
     shaded = scale_channels(region + 10.0, fine, shading.channels) - 10.0
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.round(shaded), 0, 255).astype(np.uint8)
+    return out
+
+
+def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, shading: AuShading) -> np.ndarray:
+    """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) with its own creases lifted where an
+    expression falls (darkening: float32 GxG <= 0, AuShading.fall_change): each pixel darker than the face's
+    luminance blurred over LIFT_BASE inter-ocular distances is brightened by that difference, at most LIFT_GAIN x
+    the map's darkening there, each channel by its share. Subtracting the mean map itself mottled a smiling face's
+    cheeks (its creases lie a px or two off the map's); this lifts the face's own, where the map says a smile puts
+    them. A new uint8 frame, pixels outside the face's mesh bit-exact; the same array where nothing falls."""
+    if not np.any(darkening):
+        return image
+    laid = change_on_frame(points, darkening, shading, image.shape)
+    if laid is None:
+        return image
+    (x0, y0, x1, y1), expected = laid
+    iod = float(np.linalg.norm(np.asarray(points, np.float64)[45] - np.asarray(points, np.float64)[36]))
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    lum = np.log(region @ LUMA + 10.0).astype(np.float32)
+    detail = lum - cv2.GaussianBlur(lum, (0, 0), max(LIFT_BASE * iod, 1.0))
+    lift = np.minimum(np.maximum(-detail, 0.0), -LIFT_GAIN * expected)
+    # in CIELAB, lightness only: brightening a shadow's RGB alike turned a fold orange, by the shading's channel
+    # shares turned dark stubble blue (foreign hue on held-out faces, looked at); a and b are kept
+    lab = cv2.cvtColor(region / 255.0, cv2.COLOR_RGB2LAB)
+    lab[..., 0] = np.clip(116.0 * (lab[..., 0] + 16.0) / 116.0 * np.exp(lift / 3.0) - 16.0, 0.0, 100.0)
+    lifted = np.where((lift > 0.0)[..., None], cv2.cvtColor(lab, cv2.COLOR_LAB2RGB) * 255.0, region)
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.round(lifted), 0, 255).astype(np.uint8)
     return out

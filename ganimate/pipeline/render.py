@@ -22,7 +22,7 @@ from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
-from ganimate.face.shading import shade_face
+from ganimate.face.shading import lift_creases, shade_face
 from ganimate.pipeline.stream import map_batched
 
 
@@ -42,7 +42,8 @@ class FaceTouch:
     the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
     cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop); close
     the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
-    corners' move is topped up to real faces' (face/corners.smile_fall)."""
+    corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
+    own creases may lose (float32 GxG, AuShading.fall_change; None: none)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -52,13 +53,15 @@ class FaceTouch:
     drop: float = 0.0
     close: float = 0.0
     fall: float = 0.0
+    unshade: np.ndarray | None = None
 
     @property
     def needs_points(self) -> bool:
         """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
-                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0)
+                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0
+                or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
@@ -75,7 +78,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      cheek_lift(source, target, cheeks) if cheeks > 0.0 and known else 0.0,
                      brow_drop(source, target, frown) if frown > 0.0 and known else 0.0,
                      close_share(source, target) if close_lips and known else 0.0,
-                     smile_fall(source, target) if corners and known else 0.0)
+                     smile_fall(source, target) if corners and known else 0.0,
+                     shading.fall_change(source, target) if shading is not None and known else None)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -159,7 +163,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     points = touch.points
     shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
     if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None
-                          and touch.drop <= 0.0 and touch.close <= 0.0):
+                          and touch.drop <= 0.0 and touch.close <= 0.0 and touch.unshade is None):
         return image
     fill = finish.mouth is not None and edit.flow is not None
     lips = lip_points(points) if fill else np.zeros((0, 2))
@@ -172,6 +176,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
         image = keep_brow_thickness(source, image, points, moved)
     if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
         image = lower_brows(image, moved, touch.drop)
+    if touch.unshade is not None and finish.shading is not None:  # a falling smile's own creases lifted
+        image = lift_creases(image, moved, touch.unshade, finish.shading)
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading)
     if fill:  # after the shading, which leaves the lips out
