@@ -37,11 +37,12 @@ MOUTH_HOLE = tuple(range(48, 60))  # outer lips: lips and the mouth's interior a
 # A falling smile's own creases lifted (lift_creases): the AUs whose darkening is undone, how far beyond the map's
 # mean darkening a face's own crease may be lifted (its folds are sharper and deeper than a mean over people), and
 # the blur, in inter-ocular distances, of the luminance a crease is darker than. Smile removal, 80 held-out pairs
-# (docs/edit_eval_session14.md): AU12 fall 0.55 -> 0.65 of the real, blurred 0.50 -> 0.62; gain 1.5 left the folds
-# plainly dark on s29, channels alike turned them orange (looked at)
+# (docs/edit_eval_session14.md): AU12 fall 0.55 -> 0.59 of the real, narrowing 0.68 -> 0.73; gain 1.5 left the
+# folds plainly dark on s29 (looked at)
 LIFT_AUS = ("AU06", "AU12")
-LIFT_FROM, LIFT_FULL = 0.15, 0.45  # falls under these fade out: a reader's AU06 / AU12 and OpenFace's differ by up to
-# 0.2 on nine in ten neutral faces, and single targets keep the photo's own as OpenFace read them
+LIFT_FROM, LIFT_FULL = 0.4, 0.8  # falls under these fade out: single targets keep the photo's own AU06 / AU12 as
+# OpenFace read them, 0.2-0.4 off the reader's on one face in ten, and from 0.15 the lift added foreign hue there
+# (frown 0.213 -> 0.219%, 100 faces)
 LIFT_GAIN = 3.0
 LIFT_BASE = 0.12
 HOLE_MARGIN = 1.5  # px of the mean-shape grid the holes reach beyond their landmarks: a lip's edge drawn darker
