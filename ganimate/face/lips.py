@@ -22,6 +22,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
 from ganimate.face.corner_frame import corner_curve
+from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import fit_mouth_frame
 from ganimate.face.ramp import smoothstep
 
@@ -54,7 +55,7 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     if share <= 0.0:
         return image
     p = np.asarray(points, np.float64)
-    iod = float(np.linalg.norm(p[45] - p[36]))
+    iod = float(interocular(p))
     frame = fit_mouth_frame(p)
     u = np.linspace(0.0, 1.0, 33)
     gap = corner_curve(u, frame.lower) - corner_curve(u, frame.upper)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
+from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import LUMA
 from ganimate.face.ramp import smoothstep
 
@@ -222,7 +223,7 @@ def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, s
     """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) with its own creases lifted where an
     expression falls (darkening: float32 GxG <= 0, AuShading.fall_change): each pixel darker than the face's
     luminance blurred over LIFT_BASE inter-ocular distances is brightened by that difference, at most LIFT_GAIN x
-    the map's darkening there, each channel by its share. Subtracting the mean map itself mottled a smiling face's
+    the map's darkening there, in CIELAB lightness only. Subtracting the mean map itself mottled a smiling face's
     cheeks (its creases lie a px or two off the map's); this lifts the face's own, where the map says a smile puts
     them. A new uint8 frame, pixels outside the face's mesh bit-exact; the same array where nothing falls."""
     if not np.any(darkening):
@@ -231,7 +232,7 @@ def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, s
     if laid is None:
         return image
     (x0, y0, x1, y1), expected = laid
-    iod = float(np.linalg.norm(np.asarray(points, np.float64)[45] - np.asarray(points, np.float64)[36]))
+    iod = float(interocular(points))
     region = image[y0:y1, x0:x1].astype(np.float32)
     lum = np.log(region @ LUMA + 10.0).astype(np.float32)
     detail = lum - cv2.GaussianBlur(lum, (0, 0), max(LIFT_BASE * iod, 1.0))

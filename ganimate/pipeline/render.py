@@ -148,23 +148,20 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     thickness, a frown's brows slid down by touch.drop, the expression's shading, the inside of a mouth the edit
     opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
     opening."""
-    if edit.flow is not None and touch.lift > 0.0 and touch.points is not None:
-        extra = lift_flow(transform_points(matrix, touch.points), edit.flow.shape[0], touch.lift)
-        flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
-        edit = replace(edit, flow=flow, attention=attention, colour=colour)
-    if edit.flow is not None and touch.fall > 0.0 and touch.points is not None:
-        extra = corner_flow(transform_points(matrix, touch.points), edit.flow, touch.fall)
-        flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
-        edit = replace(edit, flow=flow, attention=attention, colour=colour)
+    if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0):
+        in_crop = transform_points(matrix, touch.points)
+        if touch.lift > 0.0:
+            edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
+        if touch.fall > 0.0:
+            edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
     image = paste_edit(image, crop, matrix, edit, mask)
     points = touch.points
-    shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
-    if points is None or (touch.closure <= 0.0 and not shade and finish.mouth is None and edit.flow is None
-                          and touch.drop <= 0.0 and touch.close <= 0.0 and touch.unshade is None):
+    if points is None or (edit.flow is None and finish.mouth is None and not touch.needs_points):
         return image
+    shade = touch.change is not None and finish.shading is not None and bool(np.any(touch.change))
     fill = finish.mouth is not None and edit.flow is not None
     lips = lip_points(points) if fill else np.zeros((0, 2))
     # the 68 points and, for the mouth, the lips' tissue points, carried by the flow in one pass
@@ -189,6 +186,13 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
         image = join_lips(image, moved, touch.close)
     return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
+
+
+def _moved_after(edit, extra: np.ndarray):
+    """A warping edit (CropEdit) followed by a second backward flow extra (float32 SxSx2 crop px), as one edit
+    (face/flow.after_flow): its flow, attention and colour."""
+    flow, attention, colour = after_flow(extra, edit.flow, edit.attention, edit.colour)
+    return replace(edit, flow=flow, attention=attention, colour=colour)
 
 
 def cut_for_landmarks(image: np.ndarray, five: np.ndarray, crop: np.ndarray, matrix: np.ndarray,
