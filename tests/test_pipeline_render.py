@@ -380,3 +380,29 @@ def _still_edit(img: np.ndarray, points: np.ndarray):
     crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
     ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
     return crop, matrix, make_feather_mask(64), CropEdit(zeros, ones, zeros, np.zeros((64, 64, 2), np.float32))
+
+
+def test_edit_face_holds_a_hat_above_the_brows_still_while_the_face_below_moves():
+    from dataclasses import replace
+
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import synthetic_landmarks
+    from tests.test_face_forehead import HAT, _face
+
+    points = synthetic_landmarks(centre=(150.0, 170.0), scale=2.0)
+    iod = np.linalg.norm(points[45] - points[36])
+    img = _face(points, 0.25 * iod)
+    img[200:210, 140:160] = (120, 60, 50)  # a mark on the face below the brows, to see it move
+    crop, matrix, mask, still = _still_edit(img, points)
+    down = still.flow.copy()
+    down[..., 1] = -1.5  # backward: every crop px shows what lay 1.5 px above it, so the face moves down
+    moving = replace(still, flow=down)
+    free = edit_face(img, crop, matrix, moving, mask, FaceTouch())
+    held = edit_face(img, crop, matrix, moving, mask, FaceTouch(points))
+    def hat_rows(im):  # rows of hat colour down the middle of the forehead
+        return int((np.abs(im[:, 150].astype(int) - HAT).sum(-1) < 3).sum())
+
+    assert hat_rows(free) >= hat_rows(img) + 3  # unheld, the flow drags the hat's edge down
+    assert abs(hat_rows(held) - hat_rows(img)) <= 1  # held to a px (the hold is laid in the 64 px crop)
+    np.testing.assert_array_equal(held[195:215], free[195:215])  # below the brows the motion is whole
+    assert np.any(held[195:215] != img[195:215])

@@ -20,6 +20,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
 from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges, fit_along
+from ganimate.face.forehead import hold_at
 from ganimate.face.landmarks import eye_axes, interocular
 
 INNER = 0.6  # the outer ends' share of the drop; the inner brows take it whole
@@ -53,9 +54,10 @@ def _edge_points(image: np.ndarray, p: np.ndarray, down: np.ndarray) -> np.ndarr
     return np.concatenate(out)
 
 
-def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarray:
+def lower_brows(image: np.ndarray, points: np.ndarray, drop: float, reach=None) -> np.ndarray:
     """The frame (uint8 HxWx3 RGB) with a face's brows (landmarks float (68, 2) px, where the edit left them) slid
-    down drop inter-ocular distances over the upper lids; the same array for drop 0."""
+    down drop inter-ocular distances over the upper lids; the same array for drop 0. reach: the face's
+    face/forehead.Reach (hair or a hat above the brows, which stays), None: none."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
     if drop <= 0.0 or iod < 1e-6:
@@ -89,6 +91,8 @@ def lower_brows(image: np.ndarray, points: np.ndarray, drop: float) -> np.ndarra
              * np.clip((s - left) / fade, 0.0, 1.0) * np.clip((right - s) / fade, 0.0, 1.0))
     shift = np.minimum(shift, np.maximum(lid - ABOVE_LID * iod - edge, 0.0))  # the brows stop short of the eyes
     moved = shift * np.clip(1.0 + (v - line) / (FOREHEAD * iod), 0.0, 1.0)  # the forehead's share fades upwards
+    if reach is not None:
+        moved = moved * hold_at(reach, xx, yy)
     feather = max(FEATHER * iod, 1.0)
     cover = np.clip((edge + shift - v) / feather + 0.5, 0.0, 1.0) * (shift > 0.0)  # above the moved edge
     mx, my = (xx - moved * down[0]).astype(np.float32), (yy - moved * down[1]).astype(np.float32)

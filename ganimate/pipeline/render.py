@@ -17,6 +17,7 @@ from ganimate.face.brows import keep_brow_thickness
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, unfold_flow
+from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
@@ -142,8 +143,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, and a falling smile's corners, touch.fall, and kept from folding the
-    face, face/flow.py); then, at the face's
+    followed by the cheeks' lift, touch.lift, and a falling smile's corners, touch.fall, held below hair or a hat
+    above the brows, face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's
     68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept to their
     thickness, a frown's brows slid down by touch.drop, the expression's shading, the inside of a mouth the edit
     opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
@@ -154,6 +155,10 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
+    # hair or a hat above the brows stays where it is: the motion fades out below it
+    reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
+    if reach is not None:
+        edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
@@ -172,7 +177,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     if edit.flow is not None:  # a brow the flow raised keeps its thickness (before the shading lines the forehead)
         image = keep_brow_thickness(source, image, points, moved)
     if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
-        image = lower_brows(image, moved, touch.drop)
+        image = lower_brows(image, moved, touch.drop, reach)
     if touch.unshade is not None and finish.shading is not None:  # a falling smile's own creases lifted
         image = lift_creases(image, moved, touch.unshade, finish.shading)
     if shade:  # before the lids: their cover takes its skin from around the eye
