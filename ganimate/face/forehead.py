@@ -4,9 +4,10 @@ The generator's flow, and the frown's slide, move the forehead with the brows. R
 lying on the forehead, a hat's brim or a headband stay where they are (held-out LFW: a frown bent a headband's
 edge down at its middle and dragged its logo with it). So, read once per face on the input frame: along
 columns across the brows, going up from the brows, the first place where the forehead's colour gives way to
-something else (darker, or of another hue than the skin just above the inner brows) for a run of px is the
-forehead's reach; the edit's motion fades out below it. A face whose forehead is skin up to the search's top
-(bald, short hair, a high hairline), or whose skin cannot be read, keeps its motion as before.
+something else (darker than the skin, or of another colour; the skin sampled between the inner brows and the
+nose bridge, which hardly any fringe or hat covers) for a run of px is the forehead's reach; the edit's motion
+fades out below it. A face whose forehead is skin up to the search's top (bald, short hair, a high hairline), or
+whose hair is close to its skin's colour, keeps its motion as before.
 
 Points: float (68, 2) frame px, read on the input; "up": perpendicular to the outer eye corners' line.
 """
