@@ -231,3 +231,30 @@ def test_lifting_creases_brightens_the_faces_own_dark_lines_keeps_hue_and_leaves
     flat = np.all(img == (200, 150, 125), axis=2)
     assert np.abs(out[flat].astype(int) - img[flat]).max() <= 1  # skin no darker than its surroundings stays
     assert lift_creases(img, points, np.zeros((shipped.side, shipped.side), np.float32), shipped) is img
+
+
+def test_hair_or_a_hat_above_the_brows_is_not_shaded(shipped):
+    from ganimate.face.forehead import read_reach
+
+    points = _face(shipped)
+    iod = float(np.linalg.norm(points[45] - points[36]))
+    img = np.zeros((340, 300, 3), np.uint8)
+    img[:] = (205, 160, 140)  # skin
+    hat_edge = int(points[17:27, 1].min() - 0.15 * iod)  # the forehead's mesh reaches 0.3 above the brows
+    img[:hat_edge] = (30, 30, 40)  # a dark hat from 0.15 eye distances above the brows up
+    img[hat_edge - 6:hat_edge] = (235, 235, 235)  # its brim a light band, which darkening would show
+    reach = read_reach(img, points)
+    assert reach is not None
+    change = np.full((shipped.side, shipped.side), -0.2, np.float32)
+    free, held = shade_face(img, points, change, shipped), shade_face(img, points, change, shipped, reach=reach)
+    brim = slice(hat_edge - 6, hat_edge)
+
+    def darkened(im):
+        return float(np.abs(im[brim].astype(int) - img[brim]).mean())
+
+    assert darkened(free) > 1.0  # without the reach the brim is darkened with the forehead
+    assert darkened(held) < 0.2 * darkened(free)  # with it, at most its lowest px (the hold fades in there)
+    np.testing.assert_array_equal(held[:hat_edge - 7], img[:hat_edge - 7])  # the hat above its brim: untouched
+    face = slice(int(points[17:27, 1].max()) + 2, int(points[30, 1]))
+    np.testing.assert_array_equal(held[face], free[face])  # below the brows the shading is whole
+    assert np.any(held[face] != img[face])

@@ -24,6 +24,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
+from ganimate.face.forehead import hold_at
 from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import LUMA
 from ganimate.face.ramp import smoothstep
@@ -202,16 +203,20 @@ def change_on_frame(points: np.ndarray, change: np.ndarray, shading: AuShading, 
 
 
 def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
-               grid_step: float = 2.0) -> np.ndarray:
+               grid_step: float = 2.0, reach=None) -> np.ndarray:
     """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
     log-luminance change (float32 GxG, AuShading.change): a new uint8 HxWx3 frame, pixels outside the face's
-    mesh bit-exact."""
+    mesh bit-exact. reach: the face's face/forehead.Reach, None: none; hair or a hat above the brows is not
+    shaded (it does not furrow)."""
     if not np.any(change):
         return image
     laid = change_on_frame(points, change, shading, image.shape, grid_step)
     if laid is None:
         return image
     (x0, y0, x1, y1), fine = laid
+    if reach is not None:
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        fine = fine * hold_at(reach, xx, yy)
     region = image[y0:y1, x0:x1].astype(np.float32)
     shaded = scale_channels(region + 10.0, fine, shading.channels) - 10.0
     out = image.copy()

@@ -181,7 +181,7 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
     if touch.unshade is not None and finish.shading is not None:  # a falling smile's own creases lifted
         image = lift_creases(image, moved, touch.unshade, finish.shading)
     if shade:  # before the lids: their cover takes its skin from around the eye
-        image = shade_face(image, moved, touch.change, finish.shading)
+        image = shade_face(image, moved, touch.change, finish.shading, reach=reach)
     if fill:  # after the shading, which leaves the lips out
         weight = fill_weight(lips, opened)
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
