@@ -20,7 +20,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
 from ganimate.face.brows import BROWS, COLUMNS, along_polyline, brow_edges, fit_along
-from ganimate.face.forehead import hold_at
+from ganimate.face.forehead import Reach, hold_at
 from ganimate.face.landmarks import eye_axes, interocular
 
 INNER = 0.6  # the outer ends' share of the drop; the inner brows take it whole
@@ -54,7 +54,7 @@ def _edge_points(image: np.ndarray, p: np.ndarray, down: np.ndarray) -> np.ndarr
     return np.concatenate(out)
 
 
-def lower_brows(image: np.ndarray, points: np.ndarray, drop: float, reach=None) -> np.ndarray:
+def lower_brows(image: np.ndarray, points: np.ndarray, drop: float, reach: Reach | None = None) -> np.ndarray:
     """The frame (uint8 HxWx3 RGB) with a face's brows (landmarks float (68, 2) px, where the edit left them) slid
     down drop inter-ocular distances over the upper lids; the same array for drop 0. reach: the face's
     face/forehead.Reach (hair or a hat above the brows, which stays), None: none."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
-from ganimate.face.forehead import hold_at
+from ganimate.face.forehead import Reach, hold_at
 from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import LUMA
 from ganimate.face.ramp import smoothstep
@@ -203,7 +203,7 @@ def change_on_frame(points: np.ndarray, change: np.ndarray, shading: AuShading, 
 
 
 def shade_face(image: np.ndarray, points: np.ndarray, change: np.ndarray, shading: AuShading,
-               grid_step: float = 2.0, reach=None) -> np.ndarray:
+               grid_step: float = 2.0, reach: Reach | None = None) -> np.ndarray:
     """The face (landmarks float (68, 2) frame px) of a frame (uint8 HxWx3 RGB) shaded by a mean-shape-grid
     log-luminance change (float32 GxG, AuShading.change): a new uint8 HxWx3 frame, pixels outside the face's
     mesh bit-exact. reach: the face's face/forehead.Reach, None: none; hair or a hat above the brows is not
