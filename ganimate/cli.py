@@ -126,6 +126,20 @@ def _check_input(path: Path, what: str) -> Path:
     return path
 
 
+def _check_outputs(outputs: list[Path | None], inputs: list[Path | None]) -> None:
+    """Refuse, before any work, an output (None: not written) that would overwrite one of the command's inputs
+    (None: not given), or that cannot be written (atomic.check_output_path)."""
+    from ganimate.atomic import check_output_path
+
+    for target in outputs:
+        if target is not None:
+            check_output_path(target, [p for p in inputs if p is not None])
+
+
+def _preview_of(output: Path, preview: bool) -> Path | None:
+    return output.with_name(output.stem + ".preview.mp4") if preview else None
+
+
 def _crop_size_from_model(run: RunConfig) -> RunConfig:
     """Crops are cut at the generator's own image size (from its ONNX metadata)."""
     from ganimate.infer.backend import read_model_info
@@ -172,6 +186,7 @@ def transfer(
         return
     _check_input(src, "source video")
     reference = _check_input(aus if aus is not None else ref, "reference")
+    _check_outputs([output, _preview_of(output, preview)], [src, reference])
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
                                                  mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips)))
@@ -222,6 +237,7 @@ def keyframes(
         if source is None:
             source = _default_portrait(Path(tmp))
         _check_input(source, "source")
+        _check_outputs([output, _preview_of(output, preview), plot], [curves, source])
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
                                                      mouth, drive, cheeks, frown, close_lips is not False))

@@ -53,6 +53,37 @@ def test_output_equal_to_input_is_refused_and_input_untouched(clip_path, tmp_pat
     assert clip_path.read_bytes() == before
 
 
+def test_output_equal_to_the_reference_is_refused_before_any_work_and_the_reference_untouched(clip_path, tmp_path,
+                                                                                              models):
+    ref = tmp_path / "ref.mp4"
+    ref.write_bytes(clip_path.read_bytes())
+    proc = ganimate("transfer", clip_path, ref, "-o", ref, *models)
+    _one_line_error(proc, "would overwrite the input")
+    assert ref.read_bytes() == clip_path.read_bytes()
+    aus = tmp_path / "ref.csv"
+    aus.write_text("frame, AU01_r\n1, 0.0\n")
+    _one_line_error(ganimate("transfer", clip_path, "--aus", aus, "-o", aus, *models), "would overwrite the input")
+    assert aus.read_text() == "frame, AU01_r\n1, 0.0\n"
+
+
+def test_keyframes_refuses_outputs_over_its_curves_or_its_still(tmp_path, models):
+    import cv2
+    import numpy as np
+
+    curves = tmp_path / "c.json"
+    text = '{"curves": {"AU12": [[0, 1]]}}'
+    curves.write_text(text)
+    still = tmp_path / "face.png"
+    cv2.imwrite(str(still), np.full((64, 64, 3), 128, np.uint8))
+    before = still.read_bytes()
+    _one_line_error(ganimate("keyframes", curves, "--source", still, "-o", curves, *models), "would overwrite")
+    _one_line_error(ganimate("keyframes", curves, "--source", still, "-o", still, *models), "would overwrite")
+    _one_line_error(ganimate("keyframes", curves, "--source", still, "-o", tmp_path / "o.mp4", "--plot", curves,
+                             *models), "would overwrite")
+    assert curves.read_text() == text and still.read_bytes() == before
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_unwritable_output_folder(clip_path, tmp_path, models):
     _one_line_error(ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "no" / "such" / "o.mp4", *models),
                     "")

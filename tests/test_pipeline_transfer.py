@@ -84,6 +84,11 @@ def test_transfer_errors(clip_path, tmp_path):
             run_transfer(clip_path, clip_path, tmp_path / "o.mp4", run, TransferOptions(mode="sideways"), p)
         with pytest.raises(GanimateError):
             run_transfer(clip_path, clip_path, clip_path, run, TransferOptions(), p)  # OUT == input
+        ref = tmp_path / "ref.mp4"  # OUT == the reference (a batch job calls this without the CLI's own check)
+        ref.write_bytes(clip_path.read_bytes())
+        with pytest.raises(GanimateError, match="would overwrite the input"):
+            run_transfer(clip_path, ref, ref, run, TransferOptions(), p)
+        assert ref.read_bytes() == clip_path.read_bytes()
     assert not (tmp_path / "o.mp4").exists()
 
 

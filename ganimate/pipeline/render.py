@@ -233,14 +233,15 @@ def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, ma
 
 
 def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
-                 stats: dict) -> None:
+                 stats: dict, inputs: tuple[Path, ...] = ()) -> None:
     """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the
-    command's Models (generator, and landmarks for the outline mask and the lids)."""
+    command's Models (generator, and landmarks for the outline mask and the lids). inputs: the command's other
+    input files (a reference, a still), which, like src, the outputs must not overwrite."""
     from contextlib import ExitStack
 
     from ganimate.video.writer import VideoWriter
 
-    inputs = [p for p in (src,) if p is not None]
+    inputs = [p for p in (src, *inputs) if p is not None]
     with ExitStack() as stack:
         writer = stack.enter_context(
             VideoWriter(out, info, run.encode, audio_from=src, inputs=inputs, encode_in_thread=True)

@@ -111,7 +111,7 @@ def run_transfer(
         targeted = with_neutral_targets(own, opts.neutral_frames, target_for)
         stats = {"frames": 0, "faces": 0}
         preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
-        render_edits(targeted, models, run, info, src, out, preview, stats)
+        render_edits(targeted, models, run, info, src, out, preview, stats, inputs=(ref,))
     finally:
         reference.close()  # stops the reference's decode and tracking threads where the source ended
     if stats["faces"] == 0:
