@@ -190,3 +190,18 @@ def test_row_parsers_read_aus_and_landmarks_and_refuse_empty_cells():
     assert pts.shape == (68, 2) and tuple(pts[5]) == (5.0, 73.0)  # x_5 is column 5, y_5 column 68 + 5
     assert aus_from_row({**row, "AU12_r": ""}) is None and aus_from_row({**row, "AU01_r": "nan"}) is None
     assert landmarks_from_row({**row, "y_67": ""}) is None and landmarks_from_row({"x_0": "1"}) is None
+
+
+def test_a_temp_file_that_cannot_be_opened_raises_its_own_error_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    real_open = Path.open
+
+    def failing_open(self, *args, **kwargs):
+        if ".ganimate-tmp-" in self.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", failing_open)
+    with pytest.raises(PermissionError):
+        with OpenFaceCsvWriter(tmp_path / "out.csv"):
+            pass
+    assert list(tmp_path.iterdir()) == []

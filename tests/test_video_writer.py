@@ -366,3 +366,11 @@ def test_shared_quality_at_the_default_crf(shared_dir, tmp_path, name):
     a = [f.image for f in itertools.islice(read_frames(src), 60)]
     b = [f.image for f in read_frames(out)]
     assert min(psnr(x, y) for x, y in zip(a, b, strict=True)) >= 40.0
+
+
+def test_an_output_extension_with_no_video_format_says_so_and_leaves_nothing(clip_path, tmp_path):
+    # the container cannot be opened: that error is the one raised (not the temp file's "nothing was written")
+    with pytest.raises(GanimateError, match="cannot write a video file with this extension"):
+        with VideoWriter(tmp_path / "out.txt", probe_video(clip_path)):
+            pass
+    assert not (tmp_path / "out.txt").exists() and temps(tmp_path) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -225,7 +226,7 @@ class OpenFaceCsvWriter:
             tmp = stack.enter_context(atomic_output(self.path, self._inputs))
             self._file = stack.enter_context(Path(tmp).open("w", newline="", encoding="utf-8"))
         except BaseException:
-            stack.close()
+            stack.__exit__(*sys.exc_info())  # as a failure: the temp file goes, and this error is the one raised
             raise
         self._stack = stack
         # OpenFace separates fields with ", "; csv would quote a multi-char delimiter, so join ourselves.

@@ -39,6 +39,7 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -288,7 +289,7 @@ class VideoWriter:
             except (av.error.FFmpegError, ValueError) as e:
                 raise GanimateError(f"{self.path}: cannot write a video file with this extension ({_reason(e)})") from e
         except BaseException:
-            stack.close()
+            stack.__exit__(*sys.exc_info())  # as a failure: the temp file goes, and this error is the one raised
             raise
         self._stack = stack
         if self.pix_fmt != self.encode_config.pix_fmt:
