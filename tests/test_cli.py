@@ -120,3 +120,9 @@ def test_transfer_runs_from_the_command_line(clip_path, tmp_path, models):
     assert proc.returncode == 0, proc.stderr
     assert out.exists() and "wrote" in proc.stdout
     assert "generator on OpenVINO CPU f32" in proc.stdout  # the precision in use is visible
+
+
+def test_a_face_number_that_never_appears_is_named_as_such(clip_path, tmp_path, models):
+    proc = ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--face", "7", *models)
+    _one_line_error(proc, "face 7 never appears")
+    assert not (tmp_path / "o.mp4").exists()

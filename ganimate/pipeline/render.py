@@ -262,7 +262,11 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
         if stats.get("faces", 0) == 0:  # raised inside the writers' block, so no output is left behind
-            raise GanimateError(f"no face found in any frame of {src if src is not None else out}")
+            where = src if src is not None else out
+            if run.face.strip().isdigit():  # a face was asked for by its number
+                raise GanimateError(f"face {run.face.strip()} never appears in {where} (faces are numbered from 0 in "
+                                    "order of first appearance; --face largest or all takes whichever there are)")
+            raise GanimateError(f"no face found in any frame of {where}")
 
 
 def _side_info(info):
