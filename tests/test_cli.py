@@ -126,3 +126,9 @@ def test_a_face_number_that_never_appears_is_named_as_such(clip_path, tmp_path, 
     proc = ganimate("transfer", clip_path, clip_path, "-o", tmp_path / "o.mp4", "--face", "7", *models)
     _one_line_error(proc, "face 7 never appears")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_aus_names_a_face_number_that_never_appears(clip_path, tmp_path, models):
+    proc = ganimate("aus", clip_path, "-o", tmp_path / "a.csv", "--face", "4", "--au-model", models[3])
+    _one_line_error(proc, "face 4 never appears")
+    assert not (tmp_path / "a.csv").exists()

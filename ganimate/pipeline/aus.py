@@ -11,7 +11,7 @@ from ganimate.au.names import N_AUS
 from ganimate.au.openface_csv import OpenFaceCsvWriter
 from ganimate.config import RunConfig
 from ganimate.pipeline.context import Models, load_landmarks, load_models
-from ganimate.pipeline.faces import parse_face_choice
+from ganimate.pipeline.faces import no_face_error, parse_face_choice
 from ganimate.pipeline.source import faces_with_aus
 
 
@@ -27,7 +27,6 @@ def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | N
             landmarks: bool = False) -> AusReport:
     """One row per (frame, face); a frame without a face gets one row with success 0. landmarks: also the
     68 points in frame px (OpenFace's x_0 ... y_67 columns)."""
-    from ganimate.errors import GanimateError
     from ganimate.video.probe import probe_video
 
     info = probe_video(video)
@@ -51,5 +50,5 @@ def run_aus(video: Path, out: Path, run: RunConfig, progress, models: Models | N
                 writer.write_row(frame.index + 1, c.track_id, frame.time, c.face.score, True, a, p)
                 rows += 1
         if with_face == 0:
-            raise GanimateError(f"no face found in any frame of {video}")
+            raise no_face_error(video, run.face)
     return AusReport(n_frames, rows, with_face, out)

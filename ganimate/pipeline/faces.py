@@ -42,6 +42,16 @@ def parse_face_choice(value: str) -> str | int:
     raise GanimateError(f"--face must be 'all', 'largest' or a face index (0, 1, ...), not {value!r}")
 
 
+def no_face_error(where, choice: str) -> GanimateError:
+    """The error for a run that edited or read no face in `where` (a path or words), with --face `choice` (its
+    text): a face asked for by its number is named as never appearing."""
+    number = choice.strip()
+    if number.isdigit():
+        return GanimateError(f"face {number} never appears in {where} (faces are numbered from 0 in order of first "
+                             "appearance; --face largest or all takes whichever there are)")
+    return GanimateError(f"no face found in any frame of {where}")
+
+
 def select_faces(tracked: list, choice: str | int) -> list:
     """The tracked faces to process in a frame, per --face."""
     if choice == "all" or not tracked:

@@ -11,7 +11,6 @@ import numpy as np
 from ganimate.au.drive import drive_targets, gain_vector
 from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
-from ganimate.errors import GanimateError
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.brows import keep_brow_thickness
 from ganimate.face.cheeks import cheek_lift, lift_flow
@@ -24,6 +23,7 @@ from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import lift_creases, shade_face
+from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.stream import map_batched
 
 
@@ -262,11 +262,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
         if stats.get("faces", 0) == 0:  # raised inside the writers' block, so no output is left behind
-            where = src if src is not None else out
-            if run.face.strip().isdigit():  # a face was asked for by its number
-                raise GanimateError(f"face {run.face.strip()} never appears in {where} (faces are numbered from 0 in "
-                                    "order of first appearance; --face largest or all takes whichever there are)")
-            raise GanimateError(f"no face found in any frame of {where}")
+            raise no_face_error(src if src is not None else out, run.face)
 
 
 def _side_info(info):

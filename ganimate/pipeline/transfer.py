@@ -114,8 +114,10 @@ def run_transfer(
         render_edits(targeted, models, run, info, src, out, preview, stats, inputs=(ref,))
     finally:
         reference.close()  # stops the reference's decode and tracking threads where the source ended
-    if stats["faces"] == 0:
-        raise GanimateError(f"no face found in any frame of {src}")
+    if stats["faces"] == 0:  # render_edits raises first; kept for a stream that yields no frame at all
+        from ganimate.pipeline.faces import no_face_error
+
+        raise no_face_error(src, run.face)
     return TransferReport(stats["frames"], stats["faces"], reference.frames_read, out, preview,
                           models.generator.session.description)
 
