@@ -94,3 +94,13 @@ def test_the_frown_slides_the_brows_but_not_a_hat_above_them():
     assert hat_rows(held) == hat_rows(img)
     for c in (int(round(p[20, 0])), int(round(p[23, 0]))):  # the brows still come down
         assert brow_top(held, c) > brow_top(img, c)
+
+
+def test_a_face_cut_off_at_the_frames_top_or_too_small_is_read_without_error():
+    p = synthetic_landmarks(centre=(150.0, 60.0), scale=2.0)  # brows ~ 8 px from the top: the search runs off it
+    img = _face(p, None)
+    reach = fh.read_reach(img, p)
+    if reach is not None:  # the frame's edge, replicated, may read as the forehead's end; the brows still move
+        assert np.all(fh.hold_at(reach, p[17:27, 0], p[17:27, 1]) == 1.0)
+    tiny = synthetic_landmarks(centre=(20.0, 20.0), scale=0.1)  # eyes ~ 5 px apart
+    assert fh.read_reach(np.zeros((40, 40, 3), np.uint8), tiny) is None
