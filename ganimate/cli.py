@@ -137,7 +137,9 @@ def _check_outputs(outputs: list[Path | None], inputs: list[Path | None]) -> Non
 
 
 def _preview_of(output: Path, preview: bool) -> Path | None:
-    return output.with_name(output.stem + ".preview.mp4") if preview else None
+    from ganimate.pipeline.render import preview_path
+
+    return preview_path(output) if preview else None
 
 
 def _crop_size_from_model(run: RunConfig) -> RunConfig:

@@ -381,15 +381,13 @@ def removal_table(res: Reenactment) -> str:
     input, and a user animating it to anything else asks for this first."""
     editors = list(res.summary)
     primary = res.primary
-    rows = (("estimated AU12 fall / real's", lambda m: m["rise_AU12"], "rise_AU12"),
-            ("the same, blurred", lambda m: m["rise_blurred_AU12"], "rise_blurred_AU12"),
-            ("estimated AU25 fall / real's", lambda m: m["rise_AU25"], "rise_AU25"),
-            ("inner lips' gap closed / real's", lambda m: m[f"d_lip_gap/{primary}"], f"d_lip_gap/{primary}"),
-            ("mouth narrowing / real's", lambda m: m[f"d_mouth_width/{primary}"], f"d_mouth_width/{primary}"))
+    rows = (("estimated AU12 fall / real's", "rise_AU12"), ("the same, blurred", "rise_blurred_AU12"),
+            ("estimated AU25 fall / real's", "rise_AU25"), ("inner lips' gap closed / real's", f"d_lip_gap/{primary}"),
+            ("mouth narrowing / real's", f"d_mouth_width/{primary}"))
     lines = ["| measure | " + " | ".join(editors) + " | real neutral |", "|---|" + "---|" * (len(editors) + 1)]
-    for label, value, key in rows:
+    for label, key in rows:
         real = res.real[key]
-        lines.append(f"| {label} | " + " | ".join(f"{value(res.means[e]) / real:.2f}" if real else "—"
+        lines.append(f"| {label} | " + " | ".join(f"{res.means[e][key] / real:.2f}" if real else "—"
                                                   for e in editors) + f" | ({real:+.3f}) |")
     lines.append("| mouth: fraction of the way to the real neutral (pooled) | "
                  + " | ".join(f"{res.summary[e]['way_fraction']:.2f}" for e in editors) + " | |")

@@ -68,7 +68,9 @@ class Job:
         """Every file the job writes: the output, and the preview / plot when asked for."""
         paths = [self.out]
         if self.option("preview"):
-            paths.append(self.out.with_name(self.out.stem + ".preview.mp4"))
+            from ganimate.pipeline.render import preview_path
+
+            paths.append(preview_path(self.out))
         if self.option("plot") is not None:
             paths.append(Path(self.option("plot")))
         return paths

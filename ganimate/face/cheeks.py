@@ -19,6 +19,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.ramp import bump
 
 SPREAD = 0.22  # the bump's sigma, inter-ocular distances: the cheek from the lid to the mouth corner
 # each apple: the lower lid's middle points, the mouth corner and the jaw point beside them, and their shares
@@ -60,8 +61,8 @@ def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWA
     nose = NOSE_GUARD * iod
     # the outward move spares the nose: the two apples' pulls apart would stretch it wide (looked at: Obama's and
     # a toddler's noses flattened)
-    spare = 1.0 - np.exp(-((xx - nx) ** 2 + (yy - ny) ** 2) / (2.0 * nose * nose))
-    left, right = (np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2.0 * sigma * sigma)) for cx, cy in apples(p))
+    spare = 1.0 - bump(xx, yy, (nx, ny), nose)
+    left, right = (bump(xx, yy, apple, sigma) for apple in apples(p))
     up = np.minimum(left + right, 1.0)  # where the bumps meet (a narrow face) no more than the lift
     apart = outward * spare * (left - right)  # left apple out to the left, right to the right
     # backward: each output px shows the skin below it and nearer the nose (the apple moves up and out)

@@ -18,7 +18,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.paste import advect_points
-from ganimate.face.ramp import smoothstep
+from ganimate.face.ramp import bump, smoothstep
 
 DOWN_PER_UNIT = 0.050  # inter-ocular distances a real corner comes down per unit of AU12 that falls
 IN_PER_UNIT = 0.042  # and moves in towards the mouth's middle
@@ -66,8 +66,7 @@ def corner_flow(points: np.ndarray, flow: np.ndarray, fall: float) -> np.ndarray
             continue
         shift = need_down * down + need_in * inward
         # centred where the corner is to end up (past the generator's own move), so it lands there whole
-        cx, cy = corner + move + shift
-        bump = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2.0 * (SPREAD * iod) ** 2))
+        around = bump(xx, yy, corner + move + shift, SPREAD * iod)
         # backward: each output px shows what lay above it and farther out (the corner moved down and in)
-        extra -= (bump[..., None] * shift).astype(np.float32)
+        extra -= (around[..., None] * shift).astype(np.float32)
     return extra

@@ -1,4 +1,4 @@
-"""The smooth ramp the face finishes fade and blend by."""
+"""The smooth ramp the face finishes fade and blend by, and the Gaussian bump their flows move by."""
 
 from __future__ import annotations
 
@@ -10,3 +10,9 @@ def smoothstep(x, lo: float = 0.0, hi: float = 1.0):
     equal lo: a step)."""
     t = np.clip((x - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+def bump(xx: np.ndarray, yy: np.ndarray, centre, sigma: float) -> np.ndarray:
+    """float64, xx's shape: a Gaussian of the px (xx, yy) about centre (x, y), 1 there, sigma px wide."""
+    cx, cy = centre
+    return np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2.0 * sigma * sigma))

@@ -15,7 +15,7 @@ from ganimate.errors import GanimateError
 from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces
 from ganimate.pipeline.neutral import with_neutral_targets
-from ganimate.pipeline.render import render_edits
+from ganimate.pipeline.render import preview_path, render_edits
 from ganimate.pipeline.source import faces_with_aus
 
 DEFAULT_FPS = 25.0
@@ -43,7 +43,7 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
     from ganimate.video.probe import is_image, probe_video
 
     models = models or load_models(run, need_generator=True)  # batch workers pass theirs, loaded once
-    preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
+    preview = preview_path(out) if opts.preview else None
     stats: dict = {"frames": 0, "faces": 0}
     log: list[tuple[float, np.ndarray]] = []
     if is_image(source):
@@ -55,8 +55,6 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
         curves = curves.with_timing(fps=float(info.fps), duration=info.duration)
         stream = _video_stream(curves, source, info, run, models, opts, progress, log)
         render_edits(stream, models, run, info, source, out, preview, stats)
-    if stats["faces"] == 0:
-        raise GanimateError(f"no face found in {source}")
     times = np.array([t for t, _ in log], dtype=np.float64)
     targets = np.stack([a for _, a in log]) if log else np.zeros((0, 17), np.float32)
     return KeyframesReport(stats["frames"], stats["faces"], out, preview, times, targets,

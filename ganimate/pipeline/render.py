@@ -232,6 +232,11 @@ def paste_edit(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, ma
     return paste_back(image, crop, edit.output, matrix, mask)
 
 
+def preview_path(out: Path) -> Path:
+    """The side-by-side preview's file beside an output: OUT.preview.mp4."""
+    return out.with_name(out.stem + ".preview.mp4")
+
+
 def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
                  stats: dict, inputs: tuple[Path, ...] = ()) -> None:
     """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the

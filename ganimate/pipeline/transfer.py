@@ -20,7 +20,7 @@ from ganimate.errors import GanimateError
 from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.reference import StreamedReference
-from ganimate.pipeline.render import render_edits
+from ganimate.pipeline.render import preview_path, render_edits
 from ganimate.pipeline.source import faces_with_aus
 from ganimate.pipeline.targets import relative_target
 
@@ -110,14 +110,10 @@ def run_transfer(
 
         targeted = with_neutral_targets(own, opts.neutral_frames, target_for)
         stats = {"frames": 0, "faces": 0}
-        preview = out.with_name(out.stem + ".preview.mp4") if opts.preview else None
+        preview = preview_path(out) if opts.preview else None
         render_edits(targeted, models, run, info, src, out, preview, stats, inputs=(ref,))
     finally:
         reference.close()  # stops the reference's decode and tracking threads where the source ended
-    if stats["faces"] == 0:  # render_edits raises first; kept for a stream that yields no frame at all
-        from ganimate.pipeline.faces import no_face_error
-
-        raise no_face_error(src, run.face)
     return TransferReport(stats["frames"], stats["faces"], reference.frames_read, out, preview,
                           models.generator.session.description)
 
