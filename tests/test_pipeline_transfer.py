@@ -281,3 +281,30 @@ def test_a_transfer_closes_lips_in_absolute_mode_or_when_asked():
     assert lips_for_mode("absolute", None) is True
     assert lips_for_mode("relative", None) is False  # a talking source keeps its speech
     assert lips_for_mode("relative", True) is True and lips_for_mode("absolute", False) is False
+
+
+def test_keyframes_keeps_glasses_still_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
+    """A still's frames all read alike; a video's glasses would be found in some frames and not in others."""
+    import cv2
+
+    from ganimate.pipeline import render
+
+    asked: dict[str, set] = {"still": set(), "video": set()}
+    seen = render.edit_face
+    kind = "still"
+
+    def recorded(image, crop, matrix, edit, mask, touch, finish):
+        asked[kind].add(finish.glasses)
+        return seen(image, crop, matrix, edit, mask, touch, finish)
+
+    monkeypatch.setattr(render, "edit_face", recorded)
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves = tmp_path / "c.json"
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.5, "curves": {"AU12": [[0, 0], [0.5, 3]]}}))
+    with frame_progress(False) as p:
+        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
+        kind = "video"
+        run_keyframes(load_curves(curves), clip_path, tmp_path / "v.mp4", _run(identity_generator()),
+                      KeyframesOptions(), p)
+    assert asked == {"still": {True}, "video": {False}}

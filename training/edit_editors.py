@@ -74,6 +74,7 @@ class RuntimeEditor:
     frown: float = 0.0
     # (needs landmarks and estimator) bring parted lips together where AU25 falls, as --close-lips (face/lips.py)
     close_lips: bool = False
+    glasses: bool = False  # (needs landmarks) keep a face's glasses still, as the run time does for a still portrait
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,12 +111,13 @@ class RuntimeEditor:
                 mask = face_mask(points, matrix, self.mask)
             touch = replace(touch, points=points)
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
-                          Finish(self.shading if self.estimator is not None else None, self.mouth))
+                          Finish(self.shading if self.estimator is not None else None, self.mouth, self.glasses))
 
 
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
-    mouth interior, drive, cheeks, frown and closing lips, the shipped estimator reading each photo's own AUs."""
+    mouth interior, drive, cheeks, frown, closing lips and glasses kept still (as for a still portrait), the
+    shipped estimator reading each photo's own AUs."""
     from ganimate.au.drive import gain_vector
     from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
@@ -131,7 +133,7 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
                          mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT, frown=FROWN_DROP,
-                         close_lips=True)
+                         close_lips=True, glasses=True)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

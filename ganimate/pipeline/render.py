@@ -18,6 +18,7 @@ from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
+from ganimate.face.glasses import hide_rims, read_rims, restore_rims
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
@@ -30,10 +31,13 @@ from ganimate.pipeline.stream import map_batched
 @dataclass(frozen=True)
 class Finish:
     """What a run lays on its edited faces from their landmarks: shading (an AuShading, face/shading.py) and
-    mouth (a MouthInterior, face/mouth.py); None = not laid."""
+    mouth (a MouthInterior, face/mouth.py), None = not laid; glasses: keep the glasses a face wears still
+    (face/glasses.py). Only for a still portrait, whose frames all read alike: on video they are found in some
+    frames and missed in others (59% of d9's), and their rims would jump between held and moved."""
 
     shading: object | None = None
     mouth: object | None = None
+    glasses: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,19 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
+    """One face's edit into its frame (uint8 HxWx3 RGB), as edit_moved_face; with finish.glasses, the glasses it
+    wears (found on the input from its points, face/glasses.py) are painted out before and laid back after:
+    frames stay still while the face behind them moves."""
+    found = finish.glasses and edit.flow is not None and touch.points is not None
+    rims = read_rims(image, touch.points) if found else None
+    if rims is None:
+        return edit_moved_face(image, crop, matrix, edit, mask, touch, finish)
+    edited = edit_moved_face(hide_rims(image, rims), crop, matrix, edit, mask, touch, finish)
+    return restore_rims(edited, image, rims)
+
+
+def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
+                    touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, and a falling smile's corners, touch.fall, held below hair or a hat
     above the brows, face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's
@@ -238,10 +255,11 @@ def preview_path(out: Path) -> Path:
 
 
 def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
-                 stats: dict, inputs: tuple[Path, ...] = ()) -> None:
+                 stats: dict, inputs: tuple[Path, ...] = (), still: bool = False) -> None:
     """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the
     command's Models (generator, and landmarks for the outline mask and the lids). inputs: the command's other
-    input files (a reference, a still), which, like src, the outputs must not overwrite."""
+    input files (a reference, a still), which, like src, the outputs must not overwrite. still: the frames are
+    one portrait's, so the glasses its faces wear are kept still (Finish.glasses)."""
     from contextlib import ExitStack
 
     from ganimate.video.writer import VideoWriter
@@ -260,7 +278,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
         for frame, image in edited_frames(stream, models.generator, inf.batch_size, stats, landmarks,
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           finish=Finish(models.shading if inf.shading else None,
-                                                        models.mouth if inf.mouth else None),
+                                                        models.mouth if inf.mouth else None, glasses=still),
                                           drive=gain_vector(inf.drive) if inf.drive else None,
                                           cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips):
             writer.write(frame.replace_image(image))

@@ -1,0 +1,295 @@
+"""Glasses kept still while the face behind them moves: their rims found, the face edited without them, laid back.
+
+Glasses rest on the nose and ears; raised brows and a smile's cheeks move the skin behind them, not the frames.
+The warping edit moved the face's pixels, rims included: raised brows bent the top rims up into the brows, a
+smile's cheeks pushed the bottom rims up (looked at: d9's round metal rims, a bald man with gold frames at
+portrait size). So a face that wears glasses has its rims found on the input, painted out (inpainting), edited,
+and the input's rim pixels laid back over the edit: the frames stay where they were and as they were.
+
+Finding them, on the input frame (points: 68 landmarks, frame px):
+- thin lines, dark or bright (a metal rim shines): the luminance against its morphological closing and opening
+  over 0.015 inter-ocular distances, thinner than a brow, so a brow's edge does not pass for a rim;
+- a bridge across the nose between the inner eye corners: the row whose weakest column is strongest;
+- a lens about each eye: the superellipse (centre, half width and height, squareness), one shape mirrored for
+  both eyes, along which the lines are strongest (their 40th percentile, so most of the outline must be there),
+  the eyes themselves left out;
+- the rims traced along that outline, each point moved across it to the strongest line within 0.05 inter-ocular
+  distances, smoothed along it, kept where the line is strong, and the bridge between the two lenses.
+A face counts as wearing glasses when the bridge scores at least BRIDGE_FROM grey levels and the lenses
+LENSES_FROM (docs/glasses.md: the wearers found and missed). Faces under MIN_IOD are left as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ganimate.face.box import points_box
+from ganimate.face.landmarks import eye_axes, interocular
+
+LINE = 0.015  # inter-ocular distances: the widest line (half) the ridge filter answers to; a brow is wider
+EYE_GUARD = 0.04  # the eyes (their six points) grown by this are no lens
+BRIDGE_FROM, LENSES_FROM = 4.5, 5.0  # grey levels the bridge and the lenses must reach
+# faces smaller than this (inter-ocular px) are left as they are: their rims are a px wide, under the traced
+# mask's 3 px, and a frown's brows slid under the held rims left a step (LFW at 51-56 px, looked at)
+MIN_IOD = 60.0
+SHAPES = (2.0, 3.0, 5.0)  # superellipse exponents: an ellipse to a rounded rectangle
+HALF_WIDTH = (0.20, 0.36)  # a lens's half width, inter-ocular distances
+HALF_HEIGHT = (0.13, 0.29)
+OUTWARD = (-0.02, 0.08)  # its centre beyond the eye's, away from the nose
+DOWNWARD = (-0.02, 0.10)  # and below it
+FIT_SAMPLES = 64  # points along each lens the fit reads
+SHARE = 40.0  # the percentile of the lines along both lenses that scores a fit
+TRACE_SAMPLES = 180  # points along each lens the rims are traced at
+REACH = 0.05  # inter-ocular distances across the outline a rim is looked for
+STEP_COST = 2.0  # grey levels a traced rim pays per px it moves across the outline between neighbouring points
+ANCHOR = 0.5  # grey levels a traced rim pays per px it lies off the fitted outline
+GAP = 1.0 / 6.0  # share of an outline a weak stretch may span and still be bridged
+KEEP = 0.35  # of the traced lines' 75th percentile: weaker stretches are no rim (a rimless lens's edge)
+RIM = 0.01  # inter-ocular distances: the traced rim's half thickness (at least 1 px)
+
+
+@dataclass(frozen=True)
+class Rims:
+    """A face's glasses: mask uint8 (y1 - y0, x1 - x0), 1 on the rims and bridge, over box (x0, y0, x1, y1) of
+    the frame; thickness: the rims' half thickness in px."""
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+    thickness: int
+
+
+def ridge_map(luminance: np.ndarray, radius: int) -> np.ndarray:
+    """float32 HxW: how much darker or brighter each px of luminance (float32 HxW) is than its surroundings, for
+    lines up to 2 radius + 1 px wide (the larger of black-hat and white-hat); 0 on flat skin."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    dark = cv2.morphologyEx(luminance, cv2.MORPH_CLOSE, k) - luminance
+    bright = luminance - cv2.morphologyEx(luminance, cv2.MORPH_OPEN, k)
+    return np.maximum(dark, bright).astype(np.float32)
+
+
+def _read(ridges: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """float32 (...,): ridges read at float (..., 2) px (bilinear, 0 outside)."""
+    flat = xy.reshape(-1, 2).astype(np.float32)
+    n = len(flat)
+    cols = min(n, 4096)  # remap's maps must stay under 32767 px a side
+    grid = np.zeros((-(-n // cols) * cols, 2), np.float32)
+    grid[:n] = flat
+    grid = grid.reshape(-1, cols, 2)
+    v = cv2.remap(np.ascontiguousarray(ridges, np.float32), grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
+                  borderMode=cv2.BORDER_CONSTANT)
+    return v.reshape(-1)[:n].reshape(xy.shape[:-1])
+
+
+def bridge_strength(ridges: np.ndarray, points: np.ndarray) -> tuple[float, float]:
+    """(grey levels, y px): the strongest line crossing the nose between the inner eye corners (points 39, 42),
+    from above the bridge (0.25 inter-ocular distances over point 27) to point 29: per row, its weakest of nine
+    columns over the middle 40% between the corners; the best row."""
+    p = np.asarray(points, np.float64)
+    iod = float(interocular(p))
+    a, b = p[39], p[42]
+    xs = a[0] + np.linspace(0.3, 0.7, 9) * (b[0] - a[0])
+    ys = np.arange(p[27, 1] - 0.25 * iod, max(p[29, 1], p[27, 1] - 0.25 * iod + 1.0), 1.0)
+    v = _read(ridges, np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)).min(axis=1)
+    i = int(np.argmax(v))
+    return float(v[i]), float(ys[i])
+
+
+@dataclass(frozen=True)
+class Lenses:
+    """Each lens's shape (float64 (2, 5), left eye first: exponent, half width, half height, and its centre beyond
+    the eye's, outward and downward, all but the exponent in inter-ocular distances); score: the lines' SHARE
+    percentile along both, grey levels."""
+
+    params: np.ndarray
+    score: float
+
+
+def lens_outlines(points: np.ndarray, params: np.ndarray, samples: int) -> np.ndarray:
+    """float64 (L, 2, samples, 2) px: the outlines of L candidate lens pairs about the two eyes of a face (points
+    float (68, 2) px), left eye first; params float (L, 5) one shape mirrored for both eyes, or (L, 2, 5) one per
+    eye (exponent, half width, half height, outward, downward)."""
+    p = np.asarray(points, np.float64)
+    along, down = eye_axes(p)
+    iod = float(interocular(p))
+    t = np.linspace(0.0, 2.0 * np.pi, samples, endpoint=False)
+    lz = np.asarray(params, np.float64)
+    if lz.ndim == 2:
+        lz = np.repeat(lz[:, None, :], 2, axis=1)
+    out = []
+    for side, (eye, away) in enumerate(((p[36:42].mean(0), -along), (p[42:48].mean(0), along))):
+        q = lz[:, side]
+        e = 2.0 / q[:, 0:1]
+        ux = np.sign(np.cos(t)) * np.abs(np.cos(t)) ** e  # (L, samples)
+        uy = np.sign(np.sin(t)) * np.abs(np.sin(t)) ** e
+        centre = eye + iod * (q[:, 3:4, None] * away + q[:, 4:5, None] * down)  # (L, 1, 2)
+        out.append(centre + iod * ((q[:, 1:2] * ux)[..., None] * away + (q[:, 2:3] * uy)[..., None] * down))
+    return np.stack(out, axis=1)
+
+
+def _scores(ridges: np.ndarray, points: np.ndarray, params: np.ndarray, side: int | None = None) -> np.ndarray:
+    """float (L,): the lines' SHARE percentile along each candidate lens pair (lens_outlines' params), or along
+    one lens of it (side 0 left, 1 right)."""
+    lines = _read(ridges, lens_outlines(points, params, FIT_SAMPLES))
+    if side is not None:
+        lines = lines[:, side]
+    return np.percentile(lines.reshape(len(params), -1), SHARE, axis=1)
+
+
+def fit_lenses(ridges: np.ndarray, points: np.ndarray) -> Lenses:
+    """The lenses along which the lines (ridges float32 HxW, the eyes zeroed) are strongest, for a face (points
+    float (68, 2) px): one shape mirrored on a coarse grid, then each lens on two finer grids about it (a head
+    turned shows one lens narrower)."""
+    ranges = (HALF_WIDTH, HALF_HEIGHT, OUTWARD, DOWNWARD)
+    steps = np.array([(hi - lo) / 4.0 for lo, hi in ranges])
+    axes = [np.linspace(lo, hi, 5) for lo, hi in ranges]
+    cand = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
+    cand = cand[cand[:, 1] <= cand[:, 0]]
+    grid = np.concatenate([np.repeat(SHAPES, len(cand))[:, None], np.tile(cand, (len(SHAPES), 1))], axis=1)
+    best = np.repeat(grid[int(np.argmax(_scores(ridges, points, grid)))][None], 2, axis=0)
+    shifts = np.stack(np.meshgrid(*[np.array([-1.0, 0.0, 1.0])] * 4, indexing="ij"), axis=-1).reshape(-1, 4)
+    for scale in (0.5, 0.25, 0.125):
+        for side in (0, 1):
+            trial = np.repeat(best[None], len(shifts), axis=0)
+            trial[:, side, 1:] += shifts * steps * scale
+            best = trial[int(np.argmax(_scores(ridges, points, trial, side)))]
+    return Lenses(best, float(_scores(ridges, points, best[None])[0]))
+
+
+def _best_path(values: np.ndarray, step_cost: float, reach: int) -> np.ndarray:
+    """int (n,): one column per row of values (float (n, K)) maximising their sum less step_cost per column moved
+    between neighbouring rows, at most reach columns (dynamic programming)."""
+    n, k = values.shape
+    score = values[0].astype(np.float64).copy()
+    back = np.zeros((n, k), np.int64)
+    cols = np.arange(k)
+    for i in range(1, n):
+        best = np.full(k, -np.inf)
+        arg = np.zeros(k, np.int64)
+        for d in range(-reach, reach + 1):
+            src = cols - d
+            ok = (src >= 0) & (src < k)
+            cand = np.full(k, -np.inf)
+            cand[ok] = score[src[ok]] - step_cost * abs(d)
+            better = cand > best
+            best[better], arg[better] = cand[better], src[better]
+        score = best + values[i]
+        back[i] = arg
+    path = np.zeros(n, np.int64)
+    path[-1] = int(np.argmax(score))
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+    return path
+
+
+def _fill_gaps(keep: np.ndarray, longest: int) -> np.ndarray:
+    """bool (n,) around a closed outline: keep with every run of False no longer than longest set True (a rim
+    under a glint or a hair is still there; a rimless lens's long edge is not)."""
+    if keep.all() or not keep.any():
+        return keep.copy()
+    start = int(np.argmax(keep))  # roll so the outline starts on a kept point
+    rolled = np.roll(keep, -start)
+    out = rolled.copy()
+    i = 0
+    while i < len(rolled):
+        if not rolled[i]:
+            j = i
+            while j < len(rolled) and not rolled[j]:
+                j += 1
+            if j - i <= longest:
+                out[i:j] = True
+            i = j
+        else:
+            i += 1
+    return np.roll(out, start)
+
+
+def trace_rims(ridges: np.ndarray, points: np.ndarray, lenses: Lenses, bridge_y: float) -> np.ndarray:
+    """uint8 HxW (ridges' shape), 1 on the rims: each lens's outline moved across itself onto the lines within
+    REACH along one smooth path (a px moved across costs STEP_COST grey levels), kept where the line is strong
+    (KEEP) with short weak stretches bridged (GAP), drawn RIM thick; and the bridge, a bar at bridge_y (px)
+    between the two lenses' points nearest the top of the nose (point 27)."""
+    p = np.asarray(points, np.float64)
+    iod = float(interocular(p))
+    outlines = lens_outlines(p, lenses.params[None], TRACE_SAMPLES)[0]  # (2, n, 2)
+    offsets = np.arange(-REACH * iod, REACH * iod + 1e-6, 0.5)
+    traced, strength = [], []
+    for outline in outlines:
+        tangent = np.roll(outline, -1, axis=0) - np.roll(outline, 1, axis=0)
+        normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+        across = _read(ridges, outline[:, None, :] + offsets[None, :, None] * normal[:, None, :])
+        # a line away from the fitted outline must be stronger to be taken (the lids' creases run beside it)
+        off = offsets[_best_path(across - ANCHOR * np.abs(offsets)[None, :], STEP_COST * 0.5, 4)]
+        path = outline + off[:, None] * normal
+        traced.append(path)
+        strength.append(_read(ridges, path))
+    floor = KEEP * float(np.percentile(np.concatenate(strength), 75))
+    mask = np.zeros(ridges.shape[:2], np.uint8)
+    thick = 2 * max(int(round(RIM * iod)), 1) + 1
+    for path, s in zip(traced, strength, strict=True):
+        keep = _fill_gaps(s >= floor, int(GAP * len(path)))
+        for i in np.flatnonzero(keep & np.roll(keep, -1)):
+            a, b = np.round(path[i]).astype(int), np.round(path[(i + 1) % len(path)]).astype(int)
+            cv2.line(mask, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, thick)
+    ends = [path[np.argmin(((path - p[27]) ** 2).sum(axis=1))] for path in traced]
+    cv2.line(mask, (int(round(ends[0][0])), int(round(bridge_y))), (int(round(ends[1][0])), int(round(bridge_y))),
+             1, thick)
+    return mask
+
+
+def read_rims(image: np.ndarray, points: np.ndarray) -> Rims | None:
+    """A face's glasses (Rims) in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on it; None
+    when it wears none (bridge under BRIDGE_FROM or lenses under LENSES_FROM), is smaller than MIN_IOD or its eyes
+    lie outside the image."""
+    p = np.asarray(points, np.float64)
+    iod = float(interocular(p))
+    if iod < MIN_IOD:
+        return None
+    eyes = p[36:48]
+    pad = (max(HALF_WIDTH[1] + OUTWARD[1], HALF_HEIGHT[1] + DOWNWARD[1]) + REACH + 0.05) * iod
+    x0, y0, x1, y1 = points_box(np.concatenate([eyes - pad, eyes + pad, p[27:30]]), image.shape)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    local = p - (x0, y0)
+    lum = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    ridges = ridge_map(lum, max(int(round(LINE * iod)), 1))
+    bridge, bridge_y = bridge_strength(ridges, local)
+    if bridge < BRIDGE_FROM:
+        return None
+    guard = np.zeros(ridges.shape, np.uint8)
+    for eye in (local[36:42], local[42:48]):
+        cv2.fillConvexPoly(guard, np.round(eye).astype(np.int32), 1)
+    r = max(int(round(EYE_GUARD * iod)), 1)
+    guard = cv2.dilate(guard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    lenses = fit_lenses(ridges * (1 - guard), local)
+    if lenses.score < LENSES_FROM:
+        return None
+    mask = trace_rims(ridges, local, lenses, bridge_y)
+    if not mask.any():
+        return None
+    return Rims((x0, y0, x1, y1), mask, max(int(round(RIM * iod)), 1))
+
+
+def hide_rims(image: np.ndarray, rims: Rims) -> np.ndarray:
+    """A new frame (uint8 HxWx3 RGB) with the rims painted out from what surrounds them (Telea inpainting)."""
+    x0, y0, x1, y1 = rims.box
+    out = image.copy()
+    out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(image[y0:y1, x0:x1]), rims.mask,
+                                    max(2 * rims.thickness, 2), cv2.INPAINT_TELEA)
+    return out
+
+
+def restore_rims(image: np.ndarray, source: np.ndarray, rims: Rims) -> np.ndarray:
+    """A new frame (uint8 HxWx3 RGB): image with the source's (the input frame's) rim pixels laid back over it,
+    whole on the rims (where hide_rims painted), feathered over a px beyond them; bit-exact outside the rims' box."""
+    x0, y0, x1, y1 = rims.box
+    mask = rims.mask.astype(np.float32)
+    alpha = np.maximum(mask, cv2.GaussianBlur(mask, (0, 0), 0.7))[..., None]
+    out = image.copy()
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(np.round(region + alpha * (source[y0:y1, x0:x1].astype(np.float32) - region)),
+                                0, 255).astype(np.uint8)
+    return out

@@ -1,0 +1,124 @@
+"""Glasses kept still while the face behind them moves (ganimate/face/glasses.py, render.edit_face)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ganimate.face import glasses as gl
+from ganimate.face.landmarks import interocular
+from tests.edit_faces import synthetic_landmarks
+
+SKIN, DARK, RIM = (205, 150, 120), (60, 45, 40), (40, 40, 45)
+
+
+def _face(scale: float = 2.0, wears: bool = True, size: int = 320) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(uint8 RGB face with eyes, brows and, if wears, round glasses drawn a px thick; its 68 points; bool HxW the
+    drawn rims and bridge)."""
+    rng = np.random.default_rng(0)
+    c = size / 2.0
+    p = synthetic_landmarks(centre=(c, c + 4 * scale), scale=scale)
+    img = np.full((size, size, 3), 90, np.uint8)
+    cv2.ellipse(img, (int(c), int(c + 4 * scale)), (int(44 * scale), int(56 * scale)), 0, 0, 360, SKIN, -1)
+    for eye in (p[36:42], p[42:48]):
+        cv2.fillConvexPoly(img, np.round(eye).astype(np.int32), DARK)
+    for brow in (p[17:22], p[22:27]):
+        cv2.polylines(img, [np.round(brow).astype(np.int32)], False, DARK, max(int(3 * scale), 1))
+    drawn = np.zeros((size, size), np.uint8)
+    if wears:
+        iod = interocular(p)
+        ends = []
+        for eye in (p[36:42], p[42:48]):
+            centre = eye.mean(0) + (0.0, 0.04 * iod)
+            axes = (int(0.27 * iod), int(0.19 * iod))
+            cv2.ellipse(drawn, (int(centre[0]), int(centre[1])), axes, 0, 0, 360, 1, 1)
+            ends.append(centre[0] + (axes[0] if centre[0] < c else -axes[0]))
+        y = int(round(p[27, 1] + 0.02 * iod))
+        cv2.line(drawn, (int(ends[0]), y), (int(ends[1]), y), 1, 1)
+        img[drawn > 0] = RIM
+    noisy = np.clip(img.astype(np.float64) + rng.normal(0, 2.0, img.shape), 0, 255)
+    return noisy.astype(np.uint8), p, drawn > 0
+
+
+def _rims_in_frame(rims: gl.Rims, shape: tuple[int, ...]) -> np.ndarray:
+    full = np.zeros(shape[:2], bool)
+    x0, y0, x1, y1 = rims.box
+    full[y0:y1, x0:x1] = rims.mask > 0
+    return full
+
+
+def test_glasses_are_found_where_they_are_drawn_and_not_on_a_bare_face():
+    img, p, drawn = _face()
+    rims = gl.read_rims(img, p)
+    assert rims is not None
+    mask = _rims_in_frame(rims, img.shape)
+    assert mask[drawn].mean() > 0.85  # the rims and the bridge are covered
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert mask[~near].sum() < 0.2 * mask.sum()  # and little else: no eye, no brow
+    bare, q, _ = _face(wears=False)
+    assert gl.read_rims(bare, q) is None
+
+
+def test_a_face_too_small_for_its_rims_is_left_alone():
+    img, p, _ = _face(scale=1.2, size=200)
+    assert interocular(p) < gl.MIN_IOD
+    assert gl.read_rims(img, p) is None
+
+
+def test_hidden_rims_are_painted_out_and_restored_exactly_over_an_edit():
+    img, p, drawn = _face()
+    rims = gl.read_rims(img, p)
+    hidden = gl.hide_rims(img, rims)
+    mask = _rims_in_frame(rims, img.shape)
+    assert np.array_equal(hidden[~mask], img[~mask])  # only the rims are painted
+    lum = hidden.astype(np.float64) @ (0.299, 0.587, 0.114)
+    assert lum[drawn & mask].mean() > 100  # skin, not the dark rim
+    edited = hidden.copy()
+    edited[::2] = 255  # any edit
+    back = gl.restore_rims(edited, img, rims)
+    assert np.array_equal(back[mask], img[mask])
+    x0, y0, x1, y1 = rims.box
+    outside = np.ones(img.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(back[outside], edited[outside])
+
+
+def _lifting_edit(points: np.ndarray, matrix: np.ndarray, size: int = 128, px: float = 4.0):
+    """A CropEdit whose backward flow lifts everything above the nose's tip by px crop px (raised brows)."""
+    from ganimate.face.align import transform_points
+    from ganimate.infer.generator import CropEdit
+
+    tip = transform_points(matrix, points[[30]])[0]
+    yy, _ = np.mgrid[0:size, 0:size].astype(np.float32)
+    up = np.clip((tip[1] - yy) / 8.0, 0.0, 1.0) * px
+    flow = np.dstack([np.zeros_like(up), up]).astype(np.float32)
+    ones = np.ones((size, size), np.float32)
+    return CropEdit(np.zeros((size, size, 3), np.float32), ones, np.zeros((size, size, 3), np.float32), flow)
+
+
+def test_edit_face_keeps_glasses_still_only_when_asked_and_only_on_a_face_that_wears_them():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
+
+    img, p, drawn = _face()
+    crop, matrix = warp_face_by_landmarks(img, five_points(p), 128)
+    mask = np.ones((128, 128), np.float32)
+    edit = _lifting_edit(p, matrix)
+    moved = edit_face(img, crop, matrix, edit, mask, FaceTouch(p))
+    kept = edit_face(img, crop, matrix, edit, mask, FaceTouch(p), Finish(glasses=True))
+    assert np.abs(moved[drawn].astype(int) - img[drawn]).mean() > 20  # the flow moved the rims
+    assert np.array_equal(kept[drawn], img[drawn])  # held, they stay as they were
+    # farther from the rims than the flow carries (what it carries from them was painted out) the face moves as
+    # without them: the brows still rise
+    reach = 2 * int(np.ceil(4.0 * abs(matrix[0, 0]) ** -1)) + 7  # the flow's 4 crop px in frame px, and a margin
+    near = cv2.dilate(drawn.astype(np.uint8), np.ones((reach, reach), np.uint8)) > 0
+    above = np.zeros(img.shape[:2], bool)
+    above[: int(p[17:27, 1].max()) + 2] = True
+    assert np.abs(moved[above].astype(int) - img[above]).max() > 100  # the flow moved the brows
+    assert np.array_equal(kept[above & ~near], moved[above & ~near])
+    bare, q, _ = _face(wears=False)
+    crop, matrix = warp_face_by_landmarks(bare, five_points(q), 128)
+    edit = _lifting_edit(q, matrix)
+    np.testing.assert_array_equal(edit_face(bare, crop, matrix, edit, mask, FaceTouch(q), Finish(glasses=True)),
+                                  edit_face(bare, crop, matrix, edit, mask, FaceTouch(q)))
