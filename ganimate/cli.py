@@ -84,6 +84,9 @@ CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", h
                                                    "where the target's AU25 falls (a grin driven to a closed "
                                                    "mouth). transfer: on in absolute mode, off in relative mode, "
                                                    "which keeps the source's own speech.")]
+GlassesOpt = Annotated[bool, typer.Option("--glasses/--no-glasses", help="Keep glasses still while the face "
+                                          "behind them moves: their rims are found, painted out for the edit and "
+                                          "laid back.")]
 
 
 def build_run_config(
@@ -91,7 +94,7 @@ def build_run_config(
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
     shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
-    close_lips: bool = True,
+    close_lips: bool = True, glasses: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -104,7 +107,7 @@ def build_run_config(
                           threads=threads, precision=precision, mask=mask,
                           lids=LidConfig() if lids else None, shading=shading,
                           mouth=mouth, drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
-                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips),
+                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses),
         face=face,
         show_progress=not quiet,
     )
@@ -168,6 +171,7 @@ def transfer(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
+    glasses: GlassesOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -182,7 +186,8 @@ def transfer(
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
-                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips)
+                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips,
+                       glasses=glasses)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -191,7 +196,8 @@ def transfer(
     _check_outputs([output, _preview_of(output, preview)], [src, reference])
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
-                                                 mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips)))
+                                                 mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips),
+                                                 glasses))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -214,6 +220,7 @@ def keyframes(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
+    glasses: GlassesOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -231,7 +238,7 @@ def keyframes(
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
                        mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
-                       frown=frown, close_lips=close_lips)
+                       frown=frown, close_lips=close_lips, glasses=glasses)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -242,7 +249,8 @@ def keyframes(
         _check_outputs([output, _preview_of(output, preview), plot], [curves, source])
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
-                                                     mouth, drive, cheeks, frown, close_lips is not False))
+                                                     mouth, drive, cheeks, frown, close_lips is not False,
+                                                     glasses))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -147,13 +147,16 @@ class InferConfig:
     # `ganimate transfer` in relative mode turns it off unless asked: there the source's own speech is kept.
     # Needs the landmark model
     close_lips: bool = True
+    # glasses stay still while the face behind them moves: their rims found on each frame (ganimate/face/glasses.py),
+    # painted out for the edit and laid back. Needs the landmark model
+    glasses: bool = True
 
     @property
     def reads_landmarks(self) -> bool:
         """Whether edits read each face's landmarks: for the outline mask, the lids, the shading, the mouth, the
-        cheeks, the frown or closing lips."""
+        cheeks, the frown, closing lips or glasses."""
         return (self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth or self.cheeks > 0.0
-                or self.frown > 0.0 or self.close_lips)
+                or self.frown > 0.0 or self.close_lips or self.glasses)
 
 
 @dataclass(frozen=True)

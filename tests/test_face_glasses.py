@@ -49,25 +49,25 @@ def _rims_in_frame(rims: gl.Rims, shape: tuple[int, ...]) -> np.ndarray:
 
 def test_glasses_are_found_where_they_are_drawn_and_not_on_a_bare_face():
     img, p, drawn = _face()
-    rims = gl.read_rims(img, p)
+    rims, _ = gl.read_rims(img, p)
     assert rims is not None
     mask = _rims_in_frame(rims, img.shape)
     assert mask[drawn].mean() > 0.85  # the rims and the bridge are covered
     near = cv2.dilate(drawn.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert mask[~near].sum() < 0.2 * mask.sum()  # and little else: no eye, no brow
     bare, q, _ = _face(wears=False)
-    assert gl.read_rims(bare, q) is None
+    assert gl.read_rims(bare, q) == (None, None)
 
 
 def test_a_face_too_small_for_its_rims_is_left_alone():
     img, p, _ = _face(scale=1.2, size=200)
     assert interocular(p) < gl.MIN_IOD
-    assert gl.read_rims(img, p) is None
+    assert gl.read_rims(img, p) == (None, None)
 
 
 def test_hidden_rims_are_painted_out_and_restored_exactly_over_an_edit():
     img, p, drawn = _face()
-    rims = gl.read_rims(img, p)
+    rims, _ = gl.read_rims(img, p)
     hidden = gl.hide_rims(img, rims)
     mask = _rims_in_frame(rims, img.shape)
     assert np.array_equal(hidden[~mask], img[~mask])  # only the rims are painted
@@ -96,17 +96,17 @@ def _lifting_edit(points: np.ndarray, matrix: np.ndarray, size: int = 128, px: f
     return CropEdit(np.zeros((size, size, 3), np.float32), ones, np.zeros((size, size, 3), np.float32), flow)
 
 
-def test_edit_face_keeps_glasses_still_only_when_asked_and_only_on_a_face_that_wears_them():
+def test_edit_face_keeps_the_rims_it_is_given_still_and_moves_the_rest():
     from ganimate.face.align import warp_face_by_landmarks
     from ganimate.face.landmarks import five_points
-    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
+    from ganimate.pipeline.render import FaceTouch, edit_face
 
     img, p, drawn = _face()
     crop, matrix = warp_face_by_landmarks(img, five_points(p), 128)
     mask = np.ones((128, 128), np.float32)
     edit = _lifting_edit(p, matrix)
     moved = edit_face(img, crop, matrix, edit, mask, FaceTouch(p))
-    kept = edit_face(img, crop, matrix, edit, mask, FaceTouch(p), Finish(glasses=True))
+    kept = edit_face(img, crop, matrix, edit, mask, FaceTouch(p, rims=gl.read_rims(img, p)[0]))
     assert np.abs(moved[drawn].astype(int) - img[drawn]).mean() > 20  # the flow moved the rims
     assert np.array_equal(kept[drawn], img[drawn])  # held, they stay as they were
     # farther from the rims than the flow carries (what it carries from them was painted out) the face moves as
@@ -117,8 +117,84 @@ def test_edit_face_keeps_glasses_still_only_when_asked_and_only_on_a_face_that_w
     above[: int(p[17:27, 1].max()) + 2] = True
     assert np.abs(moved[above].astype(int) - img[above]).max() > 100  # the flow moved the brows
     assert np.array_equal(kept[above & ~near], moved[above & ~near])
+
+
+def _without_bridge(img: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The face with its glasses' bridge painted over with skin (a bowed head hides it)."""
+    out = img.copy()
+    iod = interocular(p)
+    x0, x1 = int(p[27, 0] - 0.05 * iod), int(p[27, 0] + 0.05 * iod) + 1  # between the lenses
+    y0, y1 = int(p[27, 1] - 0.3 * iod), int(p[29, 1] + 2)
+    out[y0:y1, x0:x1] = SKIN
+    return out
+
+
+def test_a_face_found_wearing_glasses_keeps_them_where_its_bridge_is_hidden():
+    img, p, drawn = _face()
+    rims, lenses = gl.read_rims(img, p)
+    assert rims is not None
+    hidden = _without_bridge(img, p)
+    assert gl.read_rims(hidden, p) == (None, None)  # on its own, no bridge: no glasses
+    again, kept = gl.read_rims(hidden, p, lenses)
+    assert again is not None and kept is not None
+    full = _rims_in_frame(again, img.shape)
+    lens_px = drawn & (_without_bridge(drawn.astype(np.uint8)[..., None].repeat(3, 2) * 255, p)[..., 0] > 0)
+    assert full[lens_px].mean() > 0.8  # the lenses are still traced
     bare, q, _ = _face(wears=False)
-    crop, matrix = warp_face_by_landmarks(bare, five_points(q), 128)
-    edit = _lifting_edit(q, matrix)
-    np.testing.assert_array_equal(edit_face(bare, crop, matrix, edit, mask, FaceTouch(q), Finish(glasses=True)),
-                                  edit_face(bare, crop, matrix, edit, mask, FaceTouch(q)))
+    assert gl.read_rims(bare, q, lenses) == (None, None)  # a face without them is not given any
+
+
+def test_edited_frames_keeps_each_tracks_glasses_from_frame_to_frame():
+    """Frame 1 shows the bridge, frame 2 hides it: the track found wearing glasses keeps them; with --no-glasses
+    nothing is looked for."""
+    from ganimate.config import CropConfig
+    from ganimate.face.align import transform_points
+    from ganimate.face.landmarks import five_points
+    from ganimate.face.types import Face
+    from ganimate.pipeline import render
+    from ganimate.pipeline.faces import cut_face
+    from ganimate.video.reader import VideoFrame
+
+    img, p, _ = _face()
+    five = five_points(p).astype(np.float32)
+    face = Face(np.array([0, 0, 320, 320], np.float32), five, 1.0)
+    frames = [img, _without_bridge(img, p)]
+    crops = [cut_face(f, 3, face, CropConfig(size=128), None) for f in frames]
+    lm_matrix = render.cut_for_landmarks(img, five, crops[0].crop, crops[0].matrix, 128)[1]
+
+    class Marks:  # the landmark model, reading the drawn face's own points
+        size = 128
+
+        def locate(self, batch, mirror=False):
+            return np.repeat(transform_points(lm_matrix, p)[None], len(batch), axis=0)
+
+    class Lifting:  # a warping generator that lifts the whole crop by 3 px
+        size = 128
+
+        def edit_maps(self, batch, targets):
+            flow = np.zeros((128, 128, 2), np.float32)
+            flow[..., 1] = 3.0
+            ones = np.ones((128, 128), np.float32)
+            return [CropEdit(np.zeros((128, 128, 3), np.float32), ones, np.zeros((128, 128, 3), np.float32), flow)
+                    for _ in batch]
+
+    from ganimate.infer.generator import CropEdit
+
+    seen, original = [], render.edit_face
+
+    def recorded(image, crop, matrix, edit, mask, touch, finish):
+        seen.append(touch.rims is not None)
+        return original(image, crop, matrix, edit, mask, touch, finish)
+
+    zeros = np.zeros((1, 17), np.float32)
+    stream = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=f), [c], zeros, zeros)
+              for i, (f, c) in enumerate(zip(frames, crops, strict=True))]
+    render.edit_face, saved = recorded, render.edit_face
+    try:
+        list(render.edited_frames(stream, Lifting(), 1, {}, Marks(), glasses=True))
+        assert seen == [True, True]
+        seen.clear()
+        list(render.edited_frames(stream, Lifting(), 1, {}, Marks(), glasses=False))
+        assert seen == [False, False]
+    finally:
+        render.edit_face = saved

@@ -283,28 +283,26 @@ def test_a_transfer_closes_lips_in_absolute_mode_or_when_asked():
     assert lips_for_mode("relative", True) is True and lips_for_mode("absolute", False) is False
 
 
-def test_keyframes_keeps_glasses_still_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
-    """A still's frames all read alike; a video's glasses would be found in some frames and not in others."""
+@pytest.mark.parametrize("glasses", [True, False])
+def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, glasses):
+    """--glasses/--no-glasses (InferConfig.glasses) is what edited_frames is asked for."""
     import cv2
 
     from ganimate.pipeline import render
 
-    asked: dict[str, set] = {"still": set(), "video": set()}
-    seen = render.edit_face
-    kind = "still"
+    asked = []
+    original = render.edited_frames
 
-    def recorded(image, crop, matrix, edit, mask, touch, finish):
-        asked[kind].add(finish.glasses)
-        return seen(image, crop, matrix, edit, mask, touch, finish)
+    def recorded(*args, **kwargs):
+        asked.append(kwargs.get("glasses"))
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(render, "edit_face", recorded)
+    monkeypatch.setattr(render, "edited_frames", recorded)
     img = tmp_path / "face.png"
     cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
     curves = tmp_path / "c.json"
-    curves.write_text(json.dumps({"fps": 10, "duration": 0.5, "curves": {"AU12": [[0, 0], [0.5, 3]]}}))
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.3, "curves": {"AU12": [[0, 0], [0.3, 3]]}}))
+    run = _run(identity_generator(), glasses=glasses)
     with frame_progress(False) as p:
-        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
-        kind = "video"
-        run_keyframes(load_curves(curves), clip_path, tmp_path / "v.mp4", _run(identity_generator()),
-                      KeyframesOptions(), p)
-    assert asked == {"still": {True}, "video": {False}}
+        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", run, KeyframesOptions(), p)
+    assert asked == [glasses]

@@ -74,7 +74,7 @@ class RuntimeEditor:
     frown: float = 0.0
     # (needs landmarks and estimator) bring parted lips together where AU25 falls, as --close-lips (face/lips.py)
     close_lips: bool = False
-    glasses: bool = False  # (needs landmarks) keep a face's glasses still, as the run time does for a still portrait
+    glasses: bool = False  # (needs landmarks) keep a face's glasses still, as the run time's --glasses
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -110,14 +110,18 @@ class RuntimeEditor:
             if self.outline:
                 mask = face_mask(points, matrix, self.mask)
             touch = replace(touch, points=points)
+            if self.glasses:
+                from ganimate.face.glasses import read_rims
+
+                touch = replace(touch, rims=read_rims(photo.image, points)[0])
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
-                          Finish(self.shading if self.estimator is not None else None, self.mouth, self.glasses))
+                          Finish(self.shading if self.estimator is not None else None, self.mouth))
 
 
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
-    mouth interior, drive, cheeks, frown, closing lips and glasses kept still (as for a still portrait), the
-    shipped estimator reading each photo's own AUs."""
+    mouth interior, drive, cheeks, frown, closing lips and glasses kept still, the shipped estimator reading each
+    photo's own AUs."""
     from ganimate.au.drive import gain_vector
     from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector

@@ -3,8 +3,9 @@
 Glasses rest on the nose and ears; raised brows and a smile's cheeks move the skin behind them, not the frames.
 The warping edit moved the face's pixels, rims included: raised brows bent the top rims up into the brows, a
 smile's cheeks pushed the bottom rims up (looked at: d9's round metal rims, a bald man with gold frames at
-portrait size). So a face that wears glasses has its rims found on the input, painted out (inpainting), edited,
-and the input's rim pixels laid back over the edit: the frames stay where they were and as they were.
+portrait size). So a face that wears glasses has its rims found on the input, painted out (filled from the skin
+about them), edited, and the input's rim pixels laid back over the edit: the frames stay where they were and as
+they were.
 
 Finding them, on the input frame (points: 68 landmarks, frame px):
 - thin lines, dark or bright (a metal rim shines): the luminance against its morphological closing and opening
@@ -32,6 +33,7 @@ from ganimate.face.landmarks import eye_axes, interocular
 LINE = 0.015  # inter-ocular distances: the widest line (half) the ridge filter answers to; a brow is wider
 EYE_GUARD = 0.04  # the eyes (their six points) grown by this are no lens
 BRIDGE_FROM, LENSES_FROM = 4.5, 5.0  # grey levels the bridge and the lenses must reach
+KNOWN_FROM = 3.0  # and the lenses a face was already found wearing
 # faces smaller than this (inter-ocular px) are left as they are: their rims are a px wide, under the traced
 # mask's 3 px, and a frown's brows slid under the held rims left a step (LFW at 51-56 px, looked at)
 MIN_IOD = 60.0
@@ -138,17 +140,20 @@ def _scores(ridges: np.ndarray, points: np.ndarray, params: np.ndarray, side: in
     return np.percentile(lines.reshape(len(params), -1), SHARE, axis=1)
 
 
-def fit_lenses(ridges: np.ndarray, points: np.ndarray) -> Lenses:
+def fit_lenses(ridges: np.ndarray, points: np.ndarray, start: np.ndarray | None = None) -> Lenses:
     """The lenses along which the lines (ridges float32 HxW, the eyes zeroed) are strongest, for a face (points
-    float (68, 2) px): one shape mirrored on a coarse grid, then each lens on two finer grids about it (a head
-    turned shows one lens narrower)."""
+    float (68, 2) px): one shape mirrored on a coarse grid, then each lens on finer grids about it (a head turned
+    shows one lens narrower); from start (Lenses.params of an earlier frame) the finer grids only."""
     ranges = (HALF_WIDTH, HALF_HEIGHT, OUTWARD, DOWNWARD)
     steps = np.array([(hi - lo) / 4.0 for lo, hi in ranges])
-    axes = [np.linspace(lo, hi, 5) for lo, hi in ranges]
-    cand = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
-    cand = cand[cand[:, 1] <= cand[:, 0]]
-    grid = np.concatenate([np.repeat(SHAPES, len(cand))[:, None], np.tile(cand, (len(SHAPES), 1))], axis=1)
-    best = np.repeat(grid[int(np.argmax(_scores(ridges, points, grid)))][None], 2, axis=0)
+    if start is None:
+        axes = [np.linspace(lo, hi, 5) for lo, hi in ranges]
+        cand = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 4)
+        cand = cand[cand[:, 1] <= cand[:, 0]]
+        grid = np.concatenate([np.repeat(SHAPES, len(cand))[:, None], np.tile(cand, (len(SHAPES), 1))], axis=1)
+        best = np.repeat(grid[int(np.argmax(_scores(ridges, points, grid)))][None], 2, axis=0)
+    else:
+        best = np.array(start, np.float64)
     shifts = np.stack(np.meshgrid(*[np.array([-1.0, 0.0, 1.0])] * 4, indexing="ij"), axis=-1).reshape(-1, 4)
     for scale in (0.5, 0.25, 0.125):
         for side in (0, 1):
@@ -158,29 +163,26 @@ def fit_lenses(ridges: np.ndarray, points: np.ndarray) -> Lenses:
     return Lenses(best, float(_scores(ridges, points, best[None])[0]))
 
 
-def _best_path(values: np.ndarray, step_cost: float, reach: int) -> np.ndarray:
-    """int (n,): one column per row of values (float (n, K)) maximising their sum less step_cost per column moved
-    between neighbouring rows, at most reach columns (dynamic programming)."""
-    n, k = values.shape
-    score = values[0].astype(np.float64).copy()
-    back = np.zeros((n, k), np.int64)
-    cols = np.arange(k)
+def _best_paths(values: np.ndarray, step_cost: float, reach: int) -> np.ndarray:
+    """int (L, n): for each of L tables (values float (L, n, K)) one column per row maximising their sum less
+    step_cost per column moved between neighbouring rows, at most reach columns (dynamic programming)."""
+    count, n, k = values.shape
+    penalty = step_cost * np.abs(reach - np.arange(2 * reach + 1))[:, None]  # window j reads column c + j - reach
+    score = values[:, 0].astype(np.float64)
+    back = np.zeros((count, n, k), np.int64)
+    padded = np.full((count, k + 2 * reach), -np.inf)
+    cols, rows = np.arange(k), np.arange(count)[:, None]
+    window = np.arange(2 * reach + 1)[:, None] + cols[None, :]  # (2 reach + 1, k) into padded
     for i in range(1, n):
-        best = np.full(k, -np.inf)
-        arg = np.zeros(k, np.int64)
-        for d in range(-reach, reach + 1):
-            src = cols - d
-            ok = (src >= 0) & (src < k)
-            cand = np.full(k, -np.inf)
-            cand[ok] = score[src[ok]] - step_cost * abs(d)
-            better = cand > best
-            best[better], arg[better] = cand[better], src[better]
-        score = best + values[i]
-        back[i] = arg
-    path = np.zeros(n, np.int64)
-    path[-1] = int(np.argmax(score))
+        padded[:, reach:reach + k] = score
+        cand = padded[:, window] - penalty  # (L, 2 reach + 1, k)
+        j = np.argmax(cand, axis=1)
+        back[:, i] = cols + j - reach
+        score = cand[rows, j, cols] + values[:, i]
+    path = np.zeros((count, n), np.int64)
+    path[:, -1] = np.argmax(score, axis=1)
     for i in range(n - 1, 0, -1):
-        path[i - 1] = back[i, path[i]]
+        path[:, i - 1] = back[rows[:, 0], i, path[:, i]]
     return path
 
 
@@ -215,70 +217,76 @@ def trace_rims(ridges: np.ndarray, points: np.ndarray, lenses: Lenses, bridge_y:
     iod = float(interocular(p))
     outlines = lens_outlines(p, lenses.params[None], TRACE_SAMPLES)[0]  # (2, n, 2)
     offsets = np.arange(-REACH * iod, REACH * iod + 1e-6, 0.5)
-    traced, strength = [], []
-    for outline in outlines:
-        tangent = np.roll(outline, -1, axis=0) - np.roll(outline, 1, axis=0)
-        normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
-        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
-        across = _read(ridges, outline[:, None, :] + offsets[None, :, None] * normal[:, None, :])
-        # a line away from the fitted outline must be stronger to be taken (the lids' creases run beside it)
-        off = offsets[_best_path(across - ANCHOR * np.abs(offsets)[None, :], STEP_COST * 0.5, 4)]
-        path = outline + off[:, None] * normal
-        traced.append(path)
-        strength.append(_read(ridges, path))
-    floor = KEEP * float(np.percentile(np.concatenate(strength), 75))
+    tangent = np.roll(outlines, -1, axis=1) - np.roll(outlines, 1, axis=1)
+    normal = np.stack([tangent[..., 1], -tangent[..., 0]], axis=-1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-9)
+    across = _read(ridges, outlines[:, :, None, :] + offsets[None, None, :, None] * normal[:, :, None, :])
+    # a line away from the fitted outline must be stronger to be taken (the lids' creases run beside it)
+    steps = _best_paths(across - ANCHOR * np.abs(offsets), STEP_COST * 0.5, 4)
+    traced = outlines + offsets[steps][..., None] * normal  # (2, n, 2)
+    strength = _read(ridges, traced)
+    floor = KEEP * float(np.percentile(strength, 75))
     mask = np.zeros(ridges.shape[:2], np.uint8)
     thick = 2 * max(int(round(RIM * iod)), 1) + 1
-    for path, s in zip(traced, strength, strict=True):
-        keep = _fill_gaps(s >= floor, int(GAP * len(path)))
-        for i in np.flatnonzero(keep & np.roll(keep, -1)):
-            a, b = np.round(path[i]).astype(int), np.round(path[(i + 1) % len(path)]).astype(int)
-            cv2.line(mask, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, thick)
+    for path, line in zip(traced, strength, strict=True):
+        keep = _fill_gaps(line >= floor, int(GAP * len(path)))
+        joined = np.flatnonzero(keep & np.roll(keep, -1))  # point i joined to i + 1
+        if len(joined):
+            px = np.round(path).astype(np.int32)
+            cv2.polylines(mask, list(np.stack([px[joined], px[(joined + 1) % len(px)]], axis=1)), False, 1, thick)
     ends = [path[np.argmin(((path - p[27]) ** 2).sum(axis=1))] for path in traced]
     cv2.line(mask, (int(round(ends[0][0])), int(round(bridge_y))), (int(round(ends[1][0])), int(round(bridge_y))),
              1, thick)
     return mask
 
 
-def read_rims(image: np.ndarray, points: np.ndarray) -> Rims | None:
-    """A face's glasses (Rims) in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on it; None
-    when it wears none (bridge under BRIDGE_FROM or lenses under LENSES_FROM), is smaller than MIN_IOD or its eyes
-    lie outside the image."""
+def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None) -> tuple[Rims | None,
+                                                                                          Lenses | None]:
+    """(Rims, Lenses) of a face's glasses in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on
+    it; (None, None) when it wears none: bridge under BRIDGE_FROM or lenses under LENSES_FROM, a face smaller than
+    MIN_IOD or eyes outside the image. known: the lenses an earlier frame of the same face found; then the lenses
+    are refitted from them and kept down to KNOWN_FROM, where a bowed head hides the bridge (d9)."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
     if iod < MIN_IOD:
-        return None
+        return None, None
     eyes = p[36:48]
     pad = (max(HALF_WIDTH[1] + OUTWARD[1], HALF_HEIGHT[1] + DOWNWARD[1]) + REACH + 0.05) * iod
     x0, y0, x1, y1 = points_box(np.concatenate([eyes - pad, eyes + pad, p[27:30]]), image.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return None
+        return None, None
     local = p - (x0, y0)
     lum = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
     ridges = ridge_map(lum, max(int(round(LINE * iod)), 1))
     bridge, bridge_y = bridge_strength(ridges, local)
-    if bridge < BRIDGE_FROM:
-        return None
+    if bridge < BRIDGE_FROM and known is None:
+        return None, None
     guard = np.zeros(ridges.shape, np.uint8)
     for eye in (local[36:42], local[42:48]):
         cv2.fillConvexPoly(guard, np.round(eye).astype(np.int32), 1)
     r = max(int(round(EYE_GUARD * iod)), 1)
     guard = cv2.dilate(guard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    lenses = fit_lenses(ridges * (1 - guard), local)
-    if lenses.score < LENSES_FROM:
-        return None
+    lenses = fit_lenses(ridges * (1 - guard), local, None if known is None else known.params)
+    if lenses.score < (LENSES_FROM if known is None else KNOWN_FROM):
+        return None, None
     mask = trace_rims(ridges, local, lenses, bridge_y)
     if not mask.any():
-        return None
-    return Rims((x0, y0, x1, y1), mask, max(int(round(RIM * iod)), 1))
+        return None, None
+    return Rims((x0, y0, x1, y1), mask, max(int(round(RIM * iod)), 1)), lenses
 
 
 def hide_rims(image: np.ndarray, rims: Rims) -> np.ndarray:
-    """A new frame (uint8 HxWx3 RGB) with the rims painted out from what surrounds them (Telea inpainting)."""
+    """A new frame (uint8 HxWx3 RGB) with the rims painted out: each rim px the mean of the px about it that are
+    no rim (a Gaussian of twice the rims' thickness, normalised by how much of it is not rim); the rest as it was."""
     x0, y0, x1, y1 = rims.box
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    free = (rims.mask == 0).astype(np.float32)
+    sigma = max(2.0 * rims.thickness, 1.5)
+    weight = cv2.GaussianBlur(free, (0, 0), sigma)[..., None]
+    fill = cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(weight, 1e-3)
     out = image.copy()
-    out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(image[y0:y1, x0:x1]), rims.mask,
-                                    max(2 * rims.thickness, 2), cv2.INPAINT_TELEA)
+    painted = np.where(free[..., None] > 0, region, fill)
+    out[y0:y1, x0:x1] = np.clip(np.round(painted), 0, 255).astype(np.uint8)
     return out
 
 
