@@ -461,6 +461,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--close-lips", action="store_true",
                     help="bring parted lips together where AU25 falls, as the run time's default (--close-lips, "
                          "face/lips.py)")
+    ap.add_argument("--glasses", action="store_true",
+                    help="keep the glasses a face wears still, as the run time's default (--glasses, "
+                         "face/glasses.py)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -481,7 +484,8 @@ def main(argv: list[str] | None = None) -> None:
     for g in args.generator:
         gen = Generator(g, backend=args.backend, device="cpu", threads=args.threads)
         marks = None
-        if args.mask == "landmarks" or args.lid_fold or args.shading or args.mouth or args.close_lips:
+        if (args.mask == "landmarks" or args.lid_fold or args.shading or args.mouth or args.close_lips
+                or args.glasses):
             from ganimate.infer.landmarks import LandmarkEstimator
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
@@ -509,7 +513,8 @@ def main(argv: list[str] | None = None) -> None:
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
                                         shading=shading, estimator=estimator,
                                         mouth=load_mouth() if args.mouth else None, drive=drive,
-                                        cheeks=cheeks, frown=frown, close_lips=args.close_lips)
+                                        cheeks=cheeks, frown=frown, close_lips=args.close_lips,
+                                        glasses=args.glasses)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -553,7 +558,7 @@ def main(argv: list[str] | None = None) -> None:
 
         videos = args.data / "videos"
         finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks,
-                      frown=args.frown, close_lips=args.close_lips)
+                      frown=args.frown, close_lips=args.close_lips, glasses=args.glasses)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,
