@@ -306,3 +306,29 @@ def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, g
     with frame_progress(False) as p:
         run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", run, KeyframesOptions(), p)
     assert asked == [glasses]
+
+
+def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
+    """A still's frames edit one portrait; on video the stretch would follow the generator's frame-to-frame
+    corners (face/smile_lips.py)."""
+    import cv2
+
+    from ganimate.pipeline import render
+
+    asked = []
+    original = render.edited_frames
+
+    def recorded(*args, **kwargs):
+        asked.append(kwargs.get("still"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render, "edited_frames", recorded)
+    img = tmp_path / "face.png"
+    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    curves = tmp_path / "c.json"
+    curves.write_text(json.dumps({"fps": 10, "duration": 0.3, "curves": {"AU12": [[0, 0], [0.3, 3]]}}))
+    with frame_progress(False) as p:
+        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
+        run_keyframes(load_curves(curves), clip_path, tmp_path / "v.mp4", _run(identity_generator()),
+                      KeyframesOptions(), p)
+    assert asked == [True, False]

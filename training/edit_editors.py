@@ -75,6 +75,9 @@ class RuntimeEditor:
     # (needs landmarks and estimator) bring parted lips together where AU25 falls, as --close-lips (face/lips.py)
     close_lips: bool = False
     glasses: bool = False  # (needs landmarks) keep a face's glasses still, as the run time's --glasses
+    # (needs landmarks and estimator) a closed-lip smile's lips stretched as real ones, as the run time does for a
+    # still portrait (face/smile_lips.py)
+    stretch: bool = True
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,7 +106,7 @@ class RuntimeEditor:
             from ganimate.pipeline.render import cut_for_landmarks, face_mask, touch_for
 
             touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown, self.close_lips,
-                              self.drive is not None)
+                              self.drive is not None, self.stretch)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
             read = self.landmarks.locate(lm_crop[None], mirror=touch.closure > 0.0)[0]  # as edited_frames
             points = transform_points(invert_transform(lm_matrix), read)

@@ -49,7 +49,7 @@ def run_keyframes(curves: CurveSet, source: Path, out: Path, run: RunConfig, opt
     if is_image(source):
         curves = curves.with_timing(fps=DEFAULT_FPS)
         stream, info = _still_stream(curves, source, run, models, progress, log)
-        render_edits(stream, models, run, info, None, out, preview, stats, inputs=(source,))
+        render_edits(stream, models, run, info, None, out, preview, stats, inputs=(source,), still=True)
     else:
         info = probe_video(source)
         curves = curves.with_timing(fps=float(info.fps), duration=info.duration)

@@ -24,6 +24,7 @@ from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import lift_creases, shade_face
+from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.stream import map_batched
 
@@ -46,7 +47,8 @@ class FaceTouch:
     the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
     corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
     own creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
-    (face/glasses.read_rims on the input frame; None: none or not looked for)."""
+    (face/glasses.read_rims on the input frame; None: none or not looked for); stretch 0..1 how far a closed-lip
+    smile's lips are stretched as real ones (face/smile_lips.stretch_share)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -58,23 +60,25 @@ class FaceTouch:
     fall: float = 0.0
     unshade: np.ndarray | None = None
     rims: Rims | None = None
+    stretch: float = 0.0
 
     @property
     def needs_points(self) -> bool:
         """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
-                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0
+                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0
                 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
-              cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False, corners: bool = False) -> FaceTouch:
+              cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False, corners: bool = False,
+              stretch: bool = False) -> FaceTouch:
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
     AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
-    with close_lips the share of the lips' gap a falling AU25 closes, and with corners (the drive's) the AU12 that
-    falls."""
+    with close_lips the share of the lips' gap a falling AU25 closes, with corners (the drive's) the AU12 that
+    falls, and with stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py)."""
     known = source is not None
     return FaceTouch(None, closure_for(target, lids),
                      shading.change(source, target) if shading is not None and known else None,
@@ -83,13 +87,14 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      brow_drop(source, target, frown) if frown > 0.0 and known else 0.0,
                      close_share(source, target) if close_lips and known else 0.0,
                      smile_fall(source, target) if corners and known else 0.0,
-                     shading.fall_change(source, target) if shading is not None and known else None)
+                     shading.fall_change(source, target) if shading is not None and known else None,
+                     stretch=stretch_share(source, target) if stretch and known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
                   drive: np.ndarray | None = None, cheeks: float = 0.0, frown: float = 0.0,
-                  close_lips: bool = False, glasses: bool = False):
+                  close_lips: bool = False, glasses: bool = False, still: bool = False):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -104,9 +109,12 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
     brings parted lips together (face/lips.py); with glasses the glasses a face wears stay still (face/glasses.py;
     each track's lenses, once found, are refitted frame to frame, so a bowed head that hides the bridge keeps
-    them: d9 held in 526 of 587 frames, 59% found frame by frame alone).
+    them: d9 held in 526 of 587 frames, 59% found frame by frame alone); with still (the frames are one
+    portrait's) a closed-lip smile's lips are stretched as real ones (face/smile_lips.py: on video it tied the lips
+    to the generator's frame-to-frame corners, bill_clinton's held smile flickering 1.04 -> 1.08).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
-    (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise or brows that fall)."""
+    (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise, brows that fall or a
+    still's smile that rises, whose lips are stretched)."""
     ellipse = make_feather_mask(generator.size)
     parts = [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
@@ -119,7 +127,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         targets = np.stack([t for _, t, _, _ in items])
         asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
         edits = generator.edit_maps(crops, asked)
-        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None)
+        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None, still)
                    for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
         if landmarks is None or (not outline and not opens and not glasses
@@ -165,16 +173,19 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
 def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, and a falling smile's corners, touch.fall, held below hair or a hat
-    above the brows, face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's
-    68 points (touch.points, read on the input) carried along by the generator's flow, raised brows kept to their
-    thickness, a frown's brows slid down by touch.drop and the expression's shading (both held below hair or a
-    hat), the inside of a mouth the edit opened or the parted lips brought together by touch.close, and the lids
-    closed by touch.closure of their opening."""
-    if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0):
+    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and a falling
+    smile's corners, touch.fall, held below hair or a hat above the brows, face/forehead.py, and kept from
+    folding the face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried
+    along by the generator's flow, raised brows kept to their thickness, a frown's brows slid down by touch.drop
+    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or the
+    parted lips brought together by touch.close, and the lids closed by touch.closure of their opening."""
+    if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0
+                                                              or touch.stretch > 0.0):
         in_crop = transform_points(matrix, touch.points)
         if touch.lift > 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
+        if touch.stretch > 0.0:
+            edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
     # hair or a hat above the brows stays where it is: the motion fades out below it
@@ -260,10 +271,11 @@ def preview_path(out: Path) -> Path:
 
 
 def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Path, preview: Path | None,
-                 stats: dict, inputs: tuple[Path, ...] = ()) -> None:
+                 stats: dict, inputs: tuple[Path, ...] = (), still: bool = False) -> None:
     """Encode the edited frames to OUT (audio remuxed from src), and optionally a side-by-side preview; models: the
     command's Models (generator, and landmarks for the outline mask and the lids). inputs: the command's other
-    input files (a reference, a still), which, like src, the outputs must not overwrite."""
+    input files (a reference, a still), which, like src, the outputs must not overwrite; still: the frames are one
+    portrait's (edited_frames)."""
     from contextlib import ExitStack
 
     from ganimate.video.writer import VideoWriter
@@ -285,7 +297,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                                         models.mouth if inf.mouth else None),
                                           drive=gain_vector(inf.drive) if inf.drive else None,
                                           cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips,
-                                          glasses=inf.glasses):
+                                          glasses=inf.glasses, still=still):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))

@@ -1,0 +1,79 @@
+"""A closed-lip smile's lips stretched as real ones (ganimate/face/smile_lips.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ganimate.au.names import AU_NAMES
+from ganimate.face import smile_lips as sl
+from ganimate.face.flow import after_flow
+from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.ramp import bump
+from tests.edit_faces import synthetic_landmarks
+
+SIZE = 128
+
+
+def _aus(au12: float, au25: float = 0.0) -> np.ndarray:
+    a = np.zeros(17, np.float32)
+    a[AU_NAMES.index("AU12")], a[AU_NAMES.index("AU25")] = au12, au25
+    return a
+
+
+def _corner_lift(points: np.ndarray, px: float) -> np.ndarray:
+    """A backward flow that lifts each mouth corner by px, a bump narrower than the mouth (as the generator's)."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    around = sum(bump(xx, yy, points[c], 0.08 * interocular(points)) for c in (48, 54))
+    flow = np.zeros((SIZE, SIZE, 2), np.float32)
+    flow[..., 1] = px * around  # backward: each px shows what lay below it
+    return flow
+
+
+def _rises(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """float (68,) how far up the face each point is carried, fitted back on eyes and nose (as the shares were)."""
+    _, down = eye_axes(points)
+    return -(sl.rigid_moves(points, flow) @ down)
+
+
+def test_the_stretch_is_for_a_rising_smile_with_closed_lips_only():
+    assert sl.stretch_share(_aus(0.5), _aus(3.0)) == 1.0
+    assert sl.stretch_share(_aus(3.0), _aus(0.5)) == 0.0  # a smile taken away
+    assert sl.stretch_share(_aus(1.0), _aus(1.0)) == 0.0  # nothing changes
+    assert sl.stretch_share(_aus(0.5), _aus(3.0, au25=2.0)) == 0.0  # a smile that parts the lips
+    assert 0.0 < sl.stretch_share(_aus(0.5), _aus(3.0, au25=0.75)) < 1.0
+
+
+def test_the_lips_take_their_real_share_of_the_corners_rise_and_the_corners_stay():
+    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.2)
+    flow = _corner_lift(p, 4.0)
+    before = _rises(p, flow)
+    lips = list(sl.RISE_SHARE)
+    corners = before[list(sl.CORNERS)].mean()
+    assert corners > 2.0
+    shares = np.array([sl.RISE_SHARE[i] for i in lips])
+    assert np.abs(before[lips] / corners - shares).max() > 0.2  # the bump left the lips' middle behind
+    extra = sl.stretch_flow(p, flow, 1.0)
+    composed = after_flow(extra, flow)[0]
+    after = _rises(p, composed)
+    np.testing.assert_allclose(after[lips] / after[list(sl.CORNERS)].mean(), shares, atol=0.06)
+    np.testing.assert_allclose(after[list(sl.CORNERS)], before[list(sl.CORNERS)], atol=0.15)
+    lower = [55, 56, 57, 58, 59]  # the lower lip's outer edge keeps the generator's move
+    np.testing.assert_allclose(after[lower], before[lower], atol=0.15)
+    half = sl.stretch_flow(p, flow, 0.5)
+    np.testing.assert_allclose(half, 0.5 * extra, atol=1e-5)
+
+
+def test_no_stretch_without_a_weight_or_a_rise():
+    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.2)
+    assert not sl.stretch_flow(p, _corner_lift(p, 4.0), 0.0).any()
+    assert not sl.stretch_flow(p, np.zeros((SIZE, SIZE, 2), np.float32), 1.0).any()
+    assert not sl.stretch_flow(p, _corner_lift(p, -4.0), 1.0).any()  # corners that fall
+
+
+def test_touch_for_stretches_only_where_the_source_was_read():
+    from ganimate.pipeline.render import touch_for
+
+    assert touch_for(_aus(3.0), _aus(0.5), stretch=True).stretch == 1.0
+    assert touch_for(_aus(3.0), _aus(0.5), stretch=True).needs_points
+    assert touch_for(_aus(3.0), None, stretch=True).stretch == 0.0
+    assert touch_for(_aus(3.0), _aus(0.5)).stretch == 0.0
