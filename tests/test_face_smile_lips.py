@@ -56,9 +56,8 @@ def test_the_lips_take_their_real_share_of_the_corners_rise_and_the_corners_stay
     composed = after_flow(extra, flow)[0]
     after = _rises(p, composed)
     np.testing.assert_allclose(after[lips] / after[list(sl.CORNERS)].mean(), shares, atol=0.06)
-    np.testing.assert_allclose(after[list(sl.CORNERS)], before[list(sl.CORNERS)], atol=0.15)
-    lower = [55, 56, 57, 58, 59]  # the lower lip's outer edge keeps the generator's move
-    np.testing.assert_allclose(after[lower], before[lower], atol=0.15)
+    # the corners keep the generator's rise (to a tenth: the lower lip beside them is pulled to its share)
+    np.testing.assert_allclose(after[list(sl.CORNERS)], before[list(sl.CORNERS)], rtol=0.1)
     half = sl.stretch_flow(p, flow, 0.5)
     np.testing.assert_allclose(half, 0.5 * extra, atol=1e-5)
 

@@ -8,15 +8,16 @@ read by OpenFace at AU12 >= 2 against under 0.5, lips closed in both: AU25 < 1; 
 the face's up after fitting eyes and nose, over the corners' mean rise; both sides pooled, bootstrap sd <= 0.02).
 The lips' middle left behind bends them into a deep U, and the upper lip beside the corners, whose outer edge
 rose 0.78 of the corners' and its inner edge 0.40, comes out twice as thick: at portrait size a puffed,
-lopsided mouth (looked at: a toddler, a girl in three-quarter view). So the upper lip's outer edge and the seam
-are moved, up or down the face, to the real share of where the edit's own corners went, by a smooth field
-through those points (Gaussian radial functions, fitted exactly at them) that is zero at the corners, the lower
-lip's outer edge, the nose and the jaw; the corners, and how far the mouth widens, stay the generator's. The
-inner lips of a closed mouth share one seam: both take the upper inner lip's share (real smiles part them a
-little, which a closed input's seam cannot show). The lower lip's outer edge raised to its real share as well
-(0.49-0.69) thinned the lower lip as real smiles do, but moved dlib's jaw line on some held-out faces, whose face
-hull then took in background (Ferrero: the green court behind him): self-reenactment foreign hue 0.186 -> 0.204%,
-the pixels the edit made foreign unchanged (0.08%). It stays where the generator put it.
+lopsided mouth (looked at: a toddler, a girl in three-quarter view). So each lip point is moved, up or down the
+face, to its share of where the edit's own corners went, by a smooth field through those points (Gaussian
+radial functions, fitted exactly at them) that is zero at the corners, the nose and the jaw; the corners, and
+how far the mouth widens, stay the generator's. The upper lip's outer edge and the seam take the real shares.
+The inner lips of a closed mouth share one seam: both take the upper inner lip's share (real smiles part them a
+little, which a closed input's seam cannot show). The lower lip's outer edge goes halfway from the generator's
+share to the real one: at the real share (0.49-0.69) it moved dlib's jaw line on some held-out faces, whose face
+hull then took in background (Ferrero: the green court behind him; self-reenactment foreign hue 0.186 ->
+0.204%, the pixels the edit made foreign unchanged, 0.08%); left at the generator's, the seam rising over it made
+the lower lip fuller (looked at: four held-out faces, the girl).
 
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
 """
@@ -36,11 +37,12 @@ from ganimate.face.ramp import smoothstep
 RISE_SHARE: dict[int, float] = {
     49: 0.67, 50: 0.44, 51: 0.44, 52: 0.44, 53: 0.67,  # upper lip's outer edge
     61: 0.60, 62: 0.55, 63: 0.60, 65: 0.60, 66: 0.55, 67: 0.60,  # the inner lips
+    # lower lip's outer edge: halfway between the generator's (0.50, 0.18, 0.15) and the real (0.69, 0.53, 0.49)
+    55: 0.60, 56: 0.35, 57: 0.32, 58: 0.35, 59: 0.60,
 }
 CORNERS = (48, 54)
-# points that keep the generator's move: the corners (outer and inner), the lower lip's outer edge, the nose's
-# base, the jaw below the mouth
-ANCHORS = (48, 54, 60, 64, 55, 56, 57, 58, 59, 31, 32, 33, 34, 35, 5, 6, 7, 8, 9, 10, 11)
+# points that keep the generator's move: the corners (outer and inner), the nose's base, the jaw below the mouth
+ANCHORS = (48, 54, 60, 64, 31, 32, 33, 34, 35, 5, 6, 7, 8, 9, 10, 11)
 SPREAD = 0.06  # the radial functions' sigma, inter-ocular distances: about a lip's thickness
 RIDGE = 1e-3  # added to the fit's diagonal: a closed mouth's inner lips lie on one another
 RISE_FROM, RISE_FULL = 0.01, 0.03  # corners' rise (inter-ocular distances) from which the stretch fades in, whole
