@@ -283,52 +283,49 @@ def test_a_transfer_closes_lips_in_absolute_mode_or_when_asked():
     assert lips_for_mode("relative", True) is True and lips_for_mode("absolute", False) is False
 
 
-@pytest.mark.parametrize("glasses", [True, False])
-def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, glasses):
-    """--glasses/--no-glasses (InferConfig.glasses) is what edited_frames is asked for."""
-    import cv2
-
+def _recorded_edits(monkeypatch) -> list[dict]:
+    """The keyword arguments of each edited_frames call the run makes (render.edited_frames, recorded)."""
     from ganimate.pipeline import render
 
-    asked = []
+    calls: list[dict] = []
     original = render.edited_frames
 
     def recorded(*args, **kwargs):
-        asked.append(kwargs.get("glasses"))
+        calls.append(kwargs)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(render, "edited_frames", recorded)
+    return calls
+
+
+def _still_and_curves(astronaut, tmp_path):
+    """A portrait file and a short smile's curves."""
+    import cv2
+
     img = tmp_path / "face.png"
     cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
     curves = tmp_path / "c.json"
     curves.write_text(json.dumps({"fps": 10, "duration": 0.3, "curves": {"AU12": [[0, 0], [0.3, 3]]}}))
-    run = _run(identity_generator(), glasses=glasses)
+    return img, load_curves(curves)
+
+
+@pytest.mark.parametrize("glasses", [True, False])
+def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, glasses):
+    """--glasses/--no-glasses (InferConfig.glasses) is what edited_frames is asked for."""
+    calls = _recorded_edits(monkeypatch)
+    img, curves = _still_and_curves(astronaut, tmp_path)
     with frame_progress(False) as p:
-        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", run, KeyframesOptions(), p)
-    assert asked == [glasses]
+        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), glasses=glasses),
+                      KeyframesOptions(), p)
+    assert [c["glasses"] for c in calls] == [glasses]
 
 
 def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
     """A still's frames edit one portrait; on video the stretch would follow the generator's frame-to-frame
     corners (face/smile_lips.py)."""
-    import cv2
-
-    from ganimate.pipeline import render
-
-    asked = []
-    original = render.edited_frames
-
-    def recorded(*args, **kwargs):
-        asked.append(kwargs.get("still"))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(render, "edited_frames", recorded)
-    img = tmp_path / "face.png"
-    cv2.imwrite(str(img), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
-    curves = tmp_path / "c.json"
-    curves.write_text(json.dumps({"fps": 10, "duration": 0.3, "curves": {"AU12": [[0, 0], [0.3, 3]]}}))
+    calls = _recorded_edits(monkeypatch)
+    img, curves = _still_and_curves(astronaut, tmp_path)
     with frame_progress(False) as p:
-        run_keyframes(load_curves(curves), img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
-        run_keyframes(load_curves(curves), clip_path, tmp_path / "v.mp4", _run(identity_generator()),
-                      KeyframesOptions(), p)
-    assert asked == [True, False]
+        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
+        run_keyframes(curves, clip_path, tmp_path / "v.mp4", _run(identity_generator()), KeyframesOptions(), p)
+    assert [c["still"] for c in calls] == [True, False]
