@@ -117,3 +117,12 @@ def test_closing_lips_follows_the_transfer_mode_unless_a_job_sets_it(tmp_path):
     closes = [job_run_config(j, threads=1).infer.close_lips for j in parse_jobs_file(path)]
     # relative transfer keeps the source's speech; absolute copies the reference's mouth; keyframes close
     assert closes == [False, True, True, True, False]
+
+
+def test_a_job_may_leave_glasses_to_move(tmp_path):
+    from ganimate.batch.execute import job_run_config
+
+    path = _write(tmp_path, "jobs.csv", "kind, src, curves, out, glasses\n"
+                  "keyframes, a.jpg, s.json, out/1.mp4, \n"
+                  "keyframes, a.jpg, s.json, out/2.mp4, no\n")
+    assert [job_run_config(j, threads=1).infer.glasses for j in parse_jobs_file(path)] == [True, False]
