@@ -59,10 +59,15 @@ def test_glasses_are_found_where_they_are_drawn_and_not_on_a_bare_face():
     assert gl.read_rims(bare, q) == (None, None)
 
 
-def test_a_face_too_small_for_its_rims_is_left_alone():
+def test_a_face_too_small_for_its_rims_is_left_alone_unless_it_was_found_wearing_them_a_little_larger():
     img, p, _ = _face(scale=1.2, size=200)
-    assert interocular(p) < gl.MIN_IOD
+    assert gl.KNOWN_IOD < interocular(p) < gl.MIN_IOD
     assert gl.read_rims(img, p) == (None, None)
+    _, lenses = gl.read_rims(*_face()[:2])
+    rims, kept = gl.read_rims(img, p, lenses)  # the same face a frame later, a little farther away
+    assert rims is not None and kept is not None
+    tiny, q, _ = _face(scale=1.0, size=160)
+    assert interocular(q) < gl.KNOWN_IOD and gl.read_rims(tiny, q, lenses) == (None, None)
 
 
 def test_hidden_rims_are_painted_out_and_restored_exactly_over_an_edit():

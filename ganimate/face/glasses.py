@@ -37,6 +37,8 @@ KNOWN_FROM = 3.0  # and the lenses a face was already found wearing
 # faces smaller than this (inter-ocular px) are left as they are: their rims are a px wide, under the traced
 # mask's 3 px, and a frown's brows slid under the held rims left a step (LFW at 51-56 px, looked at)
 MIN_IOD = 60.0
+KNOWN_IOD = 50.0  # and down to this for a face already found wearing them: a face about 60 px across would come
+# and go
 SHAPES = (2.0, 3.0, 5.0)  # superellipse exponents: an ellipse to a rounded rectangle
 HALF_WIDTH = (0.20, 0.36)  # a lens's half width, inter-ocular distances
 HALF_HEIGHT = (0.13, 0.29)
@@ -245,10 +247,11 @@ def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None
     """(Rims, Lenses) of a face's glasses in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on
     it; (None, None) when it wears none: bridge under BRIDGE_FROM or lenses under LENSES_FROM, a face smaller than
     MIN_IOD or eyes outside the image. known: the lenses an earlier frame of the same face found; then the lenses
-    are refitted from them and kept down to KNOWN_FROM, where a bowed head hides the bridge (d9)."""
+    are refitted from them and kept down to KNOWN_FROM, where a bowed head hides the bridge (d9), and on a face
+    down to KNOWN_IOD."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
-    if iod < MIN_IOD:
+    if iod < (MIN_IOD if known is None else KNOWN_IOD):
         return None, None
     eyes = p[36:48]
     pad = (max(HALF_WIDTH[1] + OUTWARD[1], HALF_HEIGHT[1] + DOWNWARD[1]) + REACH + 0.05) * iod
