@@ -6,6 +6,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face import smile_lips as sl
+from ganimate.face.corners import forward_moves
 from ganimate.face.flow import after_flow
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.ramp import bump
@@ -32,7 +33,7 @@ def _corner_lift(points: np.ndarray, px: float) -> np.ndarray:
 def _rises(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """float (68,) how far up the face each point is carried, fitted back on eyes and nose (as the shares were)."""
     _, down = eye_axes(points)
-    return -(sl.rigid_moves(points, flow) @ down)
+    return -(sl.rigid_moves(points, forward_moves(points, flow)) @ down)
 
 
 def test_the_stretch_is_for_a_rising_smile_with_closed_lips_only():

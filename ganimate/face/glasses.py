@@ -65,6 +65,11 @@ class Rims:
     thickness: int
 
 
+def rim_thickness(iod: float) -> int:
+    """The traced rims' half thickness in px (RIM inter-ocular distances, at least 1 px) for a face iod px across."""
+    return max(int(round(RIM * iod)), 1)
+
+
 def ridge_map(luminance: np.ndarray, radius: int) -> np.ndarray:
     """float32 HxW: how much darker or brighter each px of luminance (float32 HxW) is than its surroundings, for
     lines up to 2 radius + 1 px wide (the larger of black-hat and white-hat); 0 on flat skin."""
@@ -229,7 +234,7 @@ def trace_rims(ridges: np.ndarray, points: np.ndarray, lenses: Lenses, bridge_y:
     strength = _read(ridges, traced)
     floor = KEEP * float(np.percentile(strength, 75))
     mask = np.zeros(ridges.shape[:2], np.uint8)
-    thick = 2 * max(int(round(RIM * iod)), 1) + 1
+    thick = 2 * rim_thickness(iod) + 1
     for path, line in zip(traced, strength, strict=True):
         keep = _fill_gaps(line >= floor, int(GAP * len(path)))
         joined = np.flatnonzero(keep & np.roll(keep, -1))  # point i joined to i + 1
@@ -275,7 +280,7 @@ def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None
     mask = trace_rims(ridges, local, lenses, bridge_y)
     if not mask.any():
         return None, None
-    return Rims((x0, y0, x1, y1), mask, max(int(round(RIM * iod)), 1)), lenses
+    return Rims((x0, y0, x1, y1), mask, rim_thickness(iod)), lenses
 
 
 def hide_rims(image: np.ndarray, rims: Rims) -> np.ndarray:

@@ -53,12 +53,12 @@ _AU12, _AU25 = AU_NAMES.index("AU12"), AU_NAMES.index("AU25")
 _RIGID = list(EYE_LEFT + EYE_RIGHT + NOSE)  # what the shares' pairs were fitted on
 
 
-def rigid_moves(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """float64 (68, 2) how far a backward flow (float32 SxSx2 crop px) carries a face's points (float (68, 2) crop
-    px) once the carried face is fitted back onto its eyes and nose (a similarity), as the real pairs were: a
-    smile's flow lifts the nostrils and narrows the eyes, which the pairs' fit takes out."""
+def rigid_moves(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """float64 (68, 2): moves (float (68, 2) px, how far a flow carries a face's points, float (68, 2) px:
+    corners.forward_moves) once the carried face is fitted back onto its eyes and nose (a similarity), as the real
+    pairs were: a smile's flow lifts the nostrils and narrows the eyes, which the pairs' fit takes out."""
     p = np.asarray(points, np.float64)
-    carried = p + forward_moves(p, flow)
+    carried = p + np.asarray(moves, np.float64)
     return transform_points(estimate_similarity(carried[_RIGID], p[_RIGID]), carried) - p
 
 
@@ -88,7 +88,8 @@ def stretch_flow(points: np.ndarray, flow: np.ndarray, weight: float) -> np.ndar
     p = np.asarray(points, np.float64)
     _, down = eye_axes(p)
     iod = max(float(interocular(p)), 1e-6)
-    moved = rigid_moves(p, flow)
+    carried = forward_moves(p, flow)
+    moved = rigid_moves(p, carried)
     rise = -float((moved[list(CORNERS)] @ down).mean())  # px up the face
     weight *= float(smoothstep(rise / iod, RISE_FROM, RISE_FULL))
     if weight <= 0.0:
@@ -100,7 +101,7 @@ def stretch_flow(points: np.ndarray, flow: np.ndarray, weight: float) -> np.ndar
     idx = lips + list(ANCHORS)
     delta = np.zeros((len(idx), 2))
     delta[:len(lips)] = need[:, None] * down
-    landed = p[idx] + forward_moves(p[idx], flow) + delta  # where the points land, as corners.corner_flow centres
+    landed = p[idx] + carried[idx] + delta  # where the points land, as corners.corner_flow centres its bump
     sigma = SPREAD * iod
     coeffs = np.linalg.solve(_gauss(landed, landed, sigma) + RIDGE * np.eye(len(idx)), delta)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
