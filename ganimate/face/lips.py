@@ -33,25 +33,50 @@ PAST = 0.04  # mouth widths past each inner corner that the frame reaches (the g
 SEAM = 0.35  # log-luminance the shadow where the lips meet takes off, at its middle, once shut
 SEAM_WIDTH = 0.006  # its Gaussian sigma, inter-ocular distances (at least 0.5 px)
 FALL_FROM, FALL_FULL = 0.4, 1.0  # fall of AU25 from which the lips close at all, by its whole share at
+# How far real lips part at an AU25: OpenFace's inner-lip gap (inter-ocular distances) in the 39,000 training rows of
+# the landmark crops, the median of each bin of AU25 (at these bins' mean AU25s), less the median at 0.17, which a
+# reader cannot tell from shut (AU25 readings and labels differ by up to 0.3 on one neutral face in ten).
+# Proportional to AU25 instead, a grin read at 2.1 driven to 0.17 kept 8% of its gap: teeth squeezed into a dashed
+# line between the lips (s29, looked at)
+OPEN_AU25 = (0.17, 0.37, 0.62, 0.87, 1.12, 1.37, 1.73, 2.22, 2.70, 3.45)
+OPEN_GAP = (0.0, 0.006, 0.022, 0.043, 0.063, 0.078, 0.092, 0.106, 0.118, 0.132)
+SLIT = 2.0  # px: where less than this would be left between the lips they close (what is left shows as a dashed line)
+# The inner-lip points can fall short of the lips' edges by a few px (inside the teeth: Obama's grin, a tilted laughing
+# woman; looked at), and what lies between a point and its lip stays as a line of teeth once the lips meet. So past
+# each inner lip's curve, up to TEETH_REACH inter-ocular distances, pixels that are not lip (CIELAB chroma under
+# NOT_LIP of the lips' own median: teeth are nearly colourless, a dark inside too) and reach the curve unbroken
+# count as the opening
+TEETH_REACH = 0.04
+NOT_LIP = 0.6
+UPPER_LIP, LOWER_LIP = (49, 50, 51, 52, 53, 61, 62, 63), (55, 56, 57, 58, 59, 65, 66, 67)
 EDGE_PAD = 0.01  # inter-ocular distances past each inner lip's curve that count as the opening: the points sit
 # on the lips' wet edge, a px or two inside the teeth's
 MIN_GAP = 1.0  # px: a mouth open less than this anywhere is left as it is
 _AU25 = AU_NAMES.index("AU25")
 
 
+def real_opening(au25: float) -> float:
+    """Inter-ocular distances real lips part at this AU25 (0..5) beyond lips read as shut (OPEN_GAP)."""
+    return float(np.interp(au25, OPEN_AU25, OPEN_GAP))
+
+
 def close_share(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
-    """0..1: how much of the lips' opening a change of AU intensities (float (17,) 0..5) closes: the share of AU25
-    (lips part) that falls, all of it for a target of 0, faded in over a fall of FALL_FROM to FALL_FULL (a reader's
-    AU25 and a label differ by up to 0.3 on one in ten neutral faces); 0 where it does not fall."""
+    """0..1: how much of the lips' opening a change of AU intensities (float (17,) 0..5) closes: the share of real
+    lips' opening at the source's AU25 (lips part) that they lose at the target's (real_opening), all of it for a
+    target under 0.2, faded in over a fall of FALL_FROM to FALL_FULL (a reader's AU25 and a label differ by up to
+    0.3 on one in ten neutral faces); 0 where AU25 does not fall."""
     before, after = float(aus_from[_AU25]), float(aus_to[_AU25])
-    fall = before - after
-    return float(smoothstep(fall, FALL_FROM, FALL_FULL)) * min(max(fall / max(before, 1e-6), 0.0), 1.0)
+    opening = real_opening(before)
+    if before - after <= 0.0 or opening <= 0.0:
+        return 0.0
+    left = min(max(real_opening(after) / opening, 0.0), 1.0)
+    return float(smoothstep(before - after, FALL_FROM, FALL_FULL)) * (1.0 - left)
 
 
 def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray:
     """The frame (uint8 HxWx3 RGB) with a face's parted lips (landmarks float (68, 2) px, where the edit left them)
-    brought together by share (0..1) of their gap: a new frame, pixels away from the mouth unchanged; the same
-    array for share 0 or lips already together."""
+    brought together by share (0..1) of their gap, wholly where less than SLIT px would be left: a new frame, pixels
+    away from the mouth unchanged; the same array for share 0 or lips already together."""
     if share <= 0.0:
         return image
     p = np.asarray(points, np.float64)
@@ -61,6 +86,7 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     gap = corner_curve(u, frame.lower) - corner_curve(u, frame.upper)
     if iod < 1e-6 or gap.max() < MIN_GAP:
         return image
+    beyond_up, beyond_down = opening_beyond(image, p, frame, u, TEETH_REACH * iod)
     up_px, down_px = REACH_UP * iod, REACH_DOWN * iod
     top = frame.to_image(u, corner_curve(u, frame.upper) - up_px)
     bottom = frame.to_image(u, corner_curve(u, frame.lower) + down_px)
@@ -72,8 +98,11 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     uu, v = local[..., 0], local[..., 1]
     inside = (uu > -PAST) & (uu < 1.0 + PAST)
     pad = EDGE_PAD * iod * np.sqrt(np.clip(4.0 * uu * (1.0 - uu), 0.0, 1.0))  # none at the corners
-    upper, lower = corner_curve(uu, frame.upper) - pad, corner_curve(uu, frame.lower) + pad
-    g = np.maximum(lower - upper, 0.0) * share * inside
+    upper = corner_curve(uu, frame.upper) - np.maximum(pad, np.interp(uu, u, beyond_up))
+    lower = corner_curve(uu, frame.lower) + np.maximum(pad, np.interp(uu, u, beyond_down))
+    opening = np.maximum(lower - upper, 0.0) * inside
+    shares = share + (1.0 - share) * (1.0 - smoothstep(opening * (1.0 - share), 0.5 * SLIT, SLIT))
+    g = opening * shares
     d_up, d_lo = UPPER_SHARE * g, (1.0 - UPPER_SHARE) * g
     new_up, new_lo = upper + d_up, lower - d_lo  # the lips' inner edges, moved
     src = np.where(v <= new_up, v - d_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
@@ -89,8 +118,44 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     # the shadow where the lips meet: as deep as they are shut, along the middle of what is left between them
     sigma = max(SEAM_WIDTH * iod, 0.5)
     meet = 0.5 * (new_up + new_lo)
-    seam = SEAM * share * share * np.exp(-0.5 * ((v - meet) / sigma) ** 2) * smoothstep(g / share, 0.0, 2.0)
+    seam = SEAM * shares * shares * np.exp(-0.5 * ((v - meet) / sigma) ** 2) * smoothstep(opening, 0.0, 2.0)
     out_region = out_region * np.exp(-seam)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_region), 0, 255).astype(np.uint8)
     return out
+
+
+def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, reach: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """float64 (len(u),) twice: px past the upper inner lip's curve (up the face) and the lower one's (down) at each
+    u (0..1 along the inner mouth, frame: face/mouth.fit_mouth_frame of points, float (68, 2) px, in the frame uint8
+    HxWx3 RGB) whose pixels are not lip and reach the curve unbroken, at most reach px; zeros for a face whose lips
+    cannot be told (no colour)."""
+    steps = np.arange(1.0, max(np.ceil(reach), 1.0) + 1.0)
+    zeros = np.zeros(len(u))
+    lips = np.concatenate([points[list(UPPER_LIP)], points[list(LOWER_LIP)]])
+    x0, y0, x1, y1 = points_box(lips, image.shape, pad=int(np.ceil(reach)) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return zeros, zeros
+    lab = cv2.cvtColor(image[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    chroma = np.hypot(lab[..., 1], lab[..., 2]).astype(np.float32)
+    # the lips' own chroma: in the middle of each lip, between its outer and inner points
+    middles = 0.5 * (points[[50, 51, 52]] + points[[61, 62, 63]]), 0.5 * (points[[56, 57, 58]] + points[[65, 66, 67]])
+    xy = np.concatenate(middles) - (x0, y0)
+    lip = float(np.median(_sample(chroma, xy)))
+    if lip < 8.0:
+        return zeros, zeros
+    out = []
+    for curve, sign in ((frame.upper, -1.0), (frame.lower, 1.0)):
+        v = corner_curve(u, curve)[:, None] + sign * steps[None, :]
+        at = frame.to_image(np.broadcast_to(u[:, None], v.shape), v) - (x0, y0)
+        not_lip = _sample(chroma, at.reshape(-1, 2)).reshape(v.shape) < NOT_LIP * lip
+        run = np.cumprod(not_lip, axis=1).sum(axis=1)  # not-lip px from the curve, unbroken
+        out.append(np.minimum(run, reach) * (4.0 * u * (1.0 - u) > 0.1))  # none at the corners
+    return out[0], out[1]
+
+
+def _sample(plane: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """float32 values of a float32 HxW plane at float (K, 2) px (bilinear; edge values beyond)."""
+    pts = np.asarray(xy, np.float32).reshape(-1, 1, 2)
+    return cv2.remap(plane, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)
