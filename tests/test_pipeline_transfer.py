@@ -329,3 +329,51 @@ def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, c
         run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator()), KeyframesOptions(), p)
         run_keyframes(curves, clip_path, tmp_path / "v.mp4", _run(identity_generator()), KeyframesOptions(), p)
     assert [c["still"] for c in calls] == [True, False]
+
+
+def _recorded_sources(monkeypatch) -> list[np.ndarray]:
+    """The source AUs (float32 (n, 17) a frame) each edited_frames call is streamed, recorded."""
+    from ganimate.pipeline import render
+
+    seen: list[np.ndarray] = []
+    original = render.edited_frames
+
+    def recorded(stream, *args, **kwargs):
+        def tap():
+            for frame, crops, targets, sources in stream:
+                seen.append(np.asarray(sources))
+                yield frame, crops, targets, sources
+        return original(tap(), *args, **kwargs)
+
+    monkeypatch.setattr(render, "edited_frames", recorded)
+    return seen
+
+
+def test_absolute_targets_are_set_against_the_face_as_it_reads(clip_path, tmp_path, monkeypatch):
+    """Relative transfers see the source's calibrated readings (its running neutral taken out, as the reference's);
+    absolute ones its raw readings: a grin's AU25 is not its neutral when a closed mouth is asked for."""
+    from ganimate.au.names import AU_NAMES
+    from ganimate.config import CALIBRATED_AUS
+
+    cal = [AU_NAMES.index(a) for a in CALIBRATED_AUS]
+    means = {}
+    for mode in ("relative", "absolute"):
+        seen = _recorded_sources(monkeypatch)
+        with frame_progress(False) as p:
+            run_transfer(clip_path, clip_path, tmp_path / f"{mode}.mp4", _run(identity_generator()),
+                         TransferOptions(mode=mode), p)
+        means[mode] = np.concatenate([s for s in seen if len(s)])[:, cal].mean(axis=0)
+    # the running neutral not taken out (the test estimator reads some of these AUs at 0 on the clip)
+    assert np.all(means["absolute"] >= means["relative"]) and means["absolute"].sum() > means["relative"].sum() + 0.5
+    seen = _recorded_sources(monkeypatch)
+    with frame_progress(False) as p:
+        curves = load_curves(_curves_file(tmp_path, "neutral"))
+        run_keyframes(curves, clip_path, tmp_path / "k.mp4", _run(identity_generator()), KeyframesOptions(), p)
+    raw = np.concatenate([s for s in seen if len(s)])[:, cal].mean(axis=0)
+    assert np.allclose(raw, means["absolute"], atol=0.05)  # curves on base "neutral" are absolute too
+
+
+def _curves_file(tmp_path, base: str):
+    path = tmp_path / f"{base}.json"
+    path.write_text(json.dumps({"fps": 25, "duration": 1.0, "base": base, "curves": {"AU12": [[0, 0], [1, 1]]}}))
+    return path

@@ -16,7 +16,7 @@ from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import preview_path, render_edits
-from ganimate.pipeline.source import faces_with_aus
+from ganimate.pipeline.source import faces_with_aus, read_as_is
 
 DEFAULT_FPS = 25.0
 
@@ -97,7 +97,9 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
 
 
 def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, opts, progress, log):
-    own = faces_with_aus(source, info, run, models, progress, "keyframes", run.crop, parse_face_choice(run.face))
+    # base "neutral" curves are absolute targets: the face is read as it looks (source.read_as_is)
+    src_run = run if curves.base == "source" else read_as_is(run)
+    own = faces_with_aus(source, info, src_run, models, progress, "keyframes", run.crop, parse_face_choice(run.face))
 
     def target_for(frame, crop, neutral, own):
         # base "source": offsets on the face's own AUs of this frame (see docs/curves.md)

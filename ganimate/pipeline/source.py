@@ -34,6 +34,16 @@ def faces_with_aus(path: Path, info, run: RunConfig, models: Models, progress, l
     return read if run.infer.calibration is None else _calibrated(read, run.infer.calibration)
 
 
+def read_as_is(run: RunConfig) -> RunConfig:
+    """run with a source's AU readings left uncalibrated, for absolute targets (a reference's AUs, curves on base
+    "neutral"): they are set against the face as it looks. Calibrated, a person who grins through a clip reads
+    AU25 ~0.6 where they read 2.1 (s29): their teeth are taken for their neutral, and driven to a closed mouth
+    the lips never closed."""
+    from dataclasses import replace
+
+    return replace(run, infer=replace(run.infer, calibration=None))
+
+
 def _calibrated(stream, config) -> Iterator[tuple]:
     """The stream with each track's AU readings calibrated against that person's running neutral."""
     from ganimate.au.calibrate import TrackCalibration
