@@ -1,15 +1,15 @@
 """How closely a transfer follows its reference: held-out clips driven by each other, read back.
 
 One held-out clip's faces are driven by another's OpenFace AU labels through `ganimate transfer` (relative
-mode, as a user runs it), with and without the drive (ganimate/au/drive.py). Then the output, and the
-unedited source, are read by `ganimate aus`. Each frame's readings are compared with the reference's labels
+mode, as a user runs it, or --mode absolute), with and without the drive (ganimate/au/drive.py). Then the output,
+and the unedited source, are read by `ganimate aus`. Each frame's readings are compared with the reference's labels
 at the same time: per AU, the Pearson r over frames, and the mean absolute error over AUS. An edit that follows
 the reference raises r and lowers the error. The unedited source is the floor.
 
 The judge is the shipped estimator, which the generator was never trained against; it is still a pixel
 reader, so the shapes in edit_eval are what rule out painting.
 
-Run: python -m ganimate.training.transfer_eval ../shared/data/videos --out runs/transfer_eval
+Run: python -m ganimate.training.transfer_eval ../shared/data/videos --out runs/transfer_eval [--mode absolute]
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("videos", type=Path, help="../shared/data/videos (clips with NAME.openface.csv)")
     ap.add_argument("--out", type=Path, required=True, help="folder for the transfers and their readings")
+    ap.add_argument("--mode", choices=("relative", "absolute"), default="relative", help="the transfers' --mode")
     args = ap.parse_args(argv)
     for src, ref in PAIRS:
         for path in (args.videos / src, args.videos / f"{Path(ref).stem}.openface.csv"):
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         _ganimate("aus", str(args.videos / src), "-o", str(runs["unedited source"]))
         for drive in ("no-drive", "drive"):
             video = args.out / f"{Path(src).stem}_by_{Path(ref).stem}_{drive}.mp4"
-            _ganimate("transfer", str(args.videos / src), "--aus", str(labels_csv), "-o", str(video), f"--{drive}")
+            _ganimate("transfer", str(args.videos / src), "--aus", str(labels_csv), "-o", str(video), f"--{drive}",
+                      "--mode", args.mode)
             runs[drive] = video.with_suffix(".csv")
             _ganimate("aus", str(video), "-o", str(runs[drive]))
         for name, csv_path in runs.items():

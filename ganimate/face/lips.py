@@ -7,7 +7,9 @@ close a mouth: the lips would have to slide over the teeth, a fold the fold guar
 lips are moved here, after the warp: the upper lip comes down and the lower lip up, each as a block that the skin
 above (to the nose) and below (towards the chin) follows by less and less, and what showed between them is
 squeezed into the opening that is left: nothing, once the mouth is shut, where a thin shadow marks where the lips
-meet.
+meet. How far they close follows real lips, which part far less than in proportion to AU25 (close_share); a slit
+too thin to show anything but a dashed line of teeth is shut, and teeth the inner-lip points fall short of count
+as the opening (opening_beyond).
 
 Mouth frame (face/mouth.py): u runs from the inner-left lip corner (point 60) to the right one (64), v is the
 distance in px perpendicular to that line, positive down the face; the inner lips are corner curves through their
