@@ -349,28 +349,35 @@ def _recorded_sources(monkeypatch) -> list[np.ndarray]:
     return seen
 
 
-def test_absolute_targets_are_set_against_the_face_as_it_reads(clip_path, tmp_path, monkeypatch):
+def test_absolute_targets_open_or_close_the_lips_from_where_they_are(clip_path, tmp_path, monkeypatch):
     """Relative transfers see the source's calibrated readings (its running neutral taken out, as the reference's);
-    absolute ones its raw readings: a grin's AU25 is not its neutral when a closed mouth is asked for."""
+    absolute ones its raw lips part and jaw drop (a grin's AU25 is not its rest when a closed mouth is asked for),
+    the brows still calibrated."""
     from ganimate.au.names import AU_NAMES
     from ganimate.config import CALIBRATED_AUS
+    from ganimate.infer.estimator import AuEstimator
 
-    cal = [AU_NAMES.index(a) for a in CALIBRATED_AUS]
+    # every face reads 2.0 on every AU: calibrated, the running neutral (2.0) comes off once it is trusted
+    monkeypatch.setattr(AuEstimator, "estimate", lambda self, crops: np.full((len(crops), 17), 2.0, np.float32))
+    lips = [AU_NAMES.index(a) for a in ("AU25", "AU26")]
+    brows = [AU_NAMES.index(a) for a in CALIBRATED_AUS if a not in ("AU25", "AU26")]
     means = {}
     for mode in ("relative", "absolute"):
         seen = _recorded_sources(monkeypatch)
         with frame_progress(False) as p:
             run_transfer(clip_path, clip_path, tmp_path / f"{mode}.mp4", _run(identity_generator()),
                          TransferOptions(mode=mode), p)
-        means[mode] = np.concatenate([s for s in seen if len(s)])[:, cal].mean(axis=0)
-    # the running neutral not taken out (the test estimator reads some of these AUs at 0 on the clip)
-    assert np.all(means["absolute"] >= means["relative"]) and means["absolute"].sum() > means["relative"].sum() + 0.5
+        means[mode] = np.concatenate([s for s in seen if len(s)]).mean(axis=0)
+    assert np.allclose(means["absolute"][lips], 2.0)  # the lips as they read
+    assert np.all(means["relative"][lips] < 1.5)  # their running neutral taken out
+    assert np.allclose(means["absolute"][brows], means["relative"][brows], atol=1e-6)  # the brows calibrated
+    assert np.all(means["absolute"][brows] < 1.5)
     seen = _recorded_sources(monkeypatch)
     with frame_progress(False) as p:
         curves = load_curves(_curves_file(tmp_path, "neutral"))
         run_keyframes(curves, clip_path, tmp_path / "k.mp4", _run(identity_generator()), KeyframesOptions(), p)
-    raw = np.concatenate([s for s in seen if len(s)])[:, cal].mean(axis=0)
-    assert np.allclose(raw, means["absolute"], atol=0.05)  # curves on base "neutral" are absolute too
+    keyframed = np.concatenate([s for s in seen if len(s)]).mean(axis=0)
+    assert np.allclose(keyframed, means["absolute"], atol=0.05)  # curves on base "neutral" are absolute too
 
 
 def _curves_file(tmp_path, base: str):

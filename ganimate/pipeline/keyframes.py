@@ -16,7 +16,7 @@ from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.faces import cut_face, parse_face_choice, select_faces
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.render import preview_path, render_edits
-from ganimate.pipeline.source import faces_with_aus, read_as_is
+from ganimate.pipeline.source import faces_with_aus, lips_as_they_are
 
 DEFAULT_FPS = 25.0
 
@@ -97,8 +97,8 @@ def _still_stream(curves: CurveSet, source: Path, run: RunConfig, models, progre
 
 
 def _video_stream(curves: CurveSet, source: Path, info, run: RunConfig, models, opts, progress, log):
-    # base "neutral" curves are absolute targets: the face is read as it looks (source.read_as_is)
-    src_run = run if curves.base == "source" else read_as_is(run)
+    # base "neutral" curves are absolute targets: the lips are read as they are (source.lips_as_they_are)
+    src_run = run if curves.base == "source" else lips_as_they_are(run)
     own = faces_with_aus(source, info, src_run, models, progress, "keyframes", run.crop, parse_face_choice(run.face))
 
     def target_for(frame, crop, neutral, own):

@@ -34,14 +34,19 @@ def faces_with_aus(path: Path, info, run: RunConfig, models: Models, progress, l
     return read if run.infer.calibration is None else _calibrated(read, run.infer.calibration)
 
 
-def read_as_is(run: RunConfig) -> RunConfig:
-    """run with a source's AU readings left uncalibrated, for absolute targets (a reference's AUs, curves on base
-    "neutral"): they are set against the face as it looks. Calibrated, a person who grins through a clip reads
-    AU25 ~0.6 where they read 2.1 (s29): their teeth are taken for their neutral, and driven to a closed mouth
-    the lips never closed."""
+def lips_as_they_are(run: RunConfig) -> RunConfig:
+    """run with a source's lips part and jaw drop (AU25, AU26) read uncalibrated, for absolute targets (a
+    reference's AUs, curves on base "neutral"): the lips are closed or opened from where they are. Calibrated, a
+    person who grins through a clip reads AU25 ~0.6 where they read 2.1 (s29): their teeth were taken for their
+    rest, and driven to a closed mouth the lips never closed. The brows stay calibrated: a heavy brow read as
+    raised at rest is the reading's bias, not the face (raw, an absolute transfer followed d12's brows less,
+    AU01 r 0.35 -> 0.29 on bill_clinton)."""
     from dataclasses import replace
 
-    return replace(run, infer=replace(run.infer, calibration=None))
+    if run.infer.calibration is None:
+        return run
+    kept = tuple(a for a in run.infer.calibration.aus if a not in ("AU25", "AU26"))
+    return replace(run, infer=replace(run.infer, calibration=replace(run.infer.calibration, aus=kept)))
 
 
 def _calibrated(stream, config) -> Iterator[tuple]:

@@ -21,7 +21,7 @@ from ganimate.pipeline.context import Models, load_models
 from ganimate.pipeline.neutral import with_neutral_targets
 from ganimate.pipeline.reference import StreamedReference
 from ganimate.pipeline.render import preview_path, render_edits
-from ganimate.pipeline.source import faces_with_aus, read_as_is
+from ganimate.pipeline.source import faces_with_aus, lips_as_they_are
 from ganimate.pipeline.targets import relative_target
 
 MODES = ("relative", "absolute")
@@ -100,9 +100,9 @@ def run_transfer(
     models = models or load_models(run, need_generator=True)  # batch workers pass theirs, loaded once
     reference = open_reference(ref, run, models, opts, progress)
     try:
-        # relative targets move the face from its own neutral (calibrated as the reference is); absolute ones are
-        # set against it as it looks
-        src_run = run if opts.mode == "relative" else read_as_is(run)
+        # relative targets move the face from its own neutral (calibrated as the reference is); absolute ones
+        # open or close its lips from where they are
+        src_run = run if opts.mode == "relative" else lips_as_they_are(run)
         own = faces_with_aus(src, info, src_run, models, progress, "transfer", run.crop, _choice(run))
 
         def target_for(frame, crop, neutral, own) -> np.ndarray:
