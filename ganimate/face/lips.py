@@ -35,7 +35,7 @@ PAST = 0.04  # mouth widths past each inner corner that the frame reaches (the g
 SEAM = 0.35  # log-luminance the shadow where the lips meet takes off, at its middle, once shut
 SEAM_WIDTH = 0.006  # its Gaussian sigma, inter-ocular distances (at least 0.5 px)
 FALL_FROM, FALL_FULL = 0.4, 1.0  # fall of AU25 from which the lips close at all, by its whole share at
-# How far real lips part at an AU25: OpenFace's inner-lip gap (inter-ocular distances) in the 39,000 training rows of
+# How far real lips part at an AU25: OpenFace's inner-lip gap (inter-ocular distances) in the 40,966 training rows of
 # the landmark crops, the median of each bin of AU25 (at these bins' mean AU25s), less the median at 0.17, which a
 # reader cannot tell from shut (AU25 readings and labels differ by up to 0.3 on one neutral face in ten).
 # Proportional to AU25 instead, a grin read at 2.1 driven to 0.17 kept 8% of its gap: teeth squeezed into a dashed

@@ -34,6 +34,9 @@ def faces_with_aus(path: Path, info, run: RunConfig, models: Models, progress, l
     return read if run.infer.calibration is None else _calibrated(read, run.infer.calibration)
 
 
+LIP_AUS = ("AU25", "AU26")  # lips part, jaw drop: read raw for absolute targets (lips_as_they_are)
+
+
 def lips_as_they_are(run: RunConfig) -> RunConfig:
     """run with a source's lips part and jaw drop (AU25, AU26) read uncalibrated, for absolute targets (a
     reference's AUs, curves on base "neutral"): the lips are closed or opened from where they are. Calibrated, a
@@ -45,7 +48,7 @@ def lips_as_they_are(run: RunConfig) -> RunConfig:
 
     if run.infer.calibration is None:
         return run
-    kept = tuple(a for a in run.infer.calibration.aus if a not in ("AU25", "AU26"))
+    kept = tuple(a for a in run.infer.calibration.aus if a not in LIP_AUS)
     return replace(run, infer=replace(run.infer, calibration=replace(run.infer.calibration, aus=kept)))
 
 
