@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from ganimate.face.align import invert_transform, template_points, transform_points, warp_face_by_landmarks
 from ganimate.face.paste import make_feather_mask, paste_back, paste_warped
@@ -94,3 +95,15 @@ def test_warped_paste_takes_the_colour_map_where_attention_is_zero_and_only_unde
     assert np.all(out[centre[1], centre[0]] == 200)
     outside = cv2.warpAffine(mask, invert_transform(mat), (frame.shape[1], frame.shape[0])) == 0
     np.testing.assert_array_equal(out[outside], frame[outside])
+
+
+def test_a_crop_map_is_read_at_each_frame_pixel_and_is_zero_beyond_the_crop():
+    from ganimate.face.paste import lay_crop_map
+
+    values = np.arange(100, dtype=np.float32).reshape(10, 10)  # crop px (x, y) holds 10 y + x
+    matrix = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]])  # frame -> crop: the crop is the frame's top-left 20 px
+    laid = lay_crop_map(values, matrix, (40, 30, 3))
+    assert laid.shape == (40, 30) and laid.dtype == np.float32
+    assert laid[8, 6] == pytest.approx(values[4, 3])  # frame (6, 8) is crop (3, 4)
+    assert laid[9, 7] == pytest.approx(0.5 * (values[4, 3] + values[5, 4]), abs=1e-3)  # between px: bilinear
+    assert not np.any(laid[25:, :]) and not np.any(laid[:, 25:])  # beyond the crop

@@ -233,6 +233,39 @@ def test_lifting_creases_brightens_the_faces_own_dark_lines_keeps_hue_and_leaves
     assert lift_creases(img, points, np.zeros((shipped.side, shipped.side), np.float32), shipped) is img
 
 
+def test_a_crease_the_warp_squeezed_is_lifted_whole(shipped):
+    """Beyond the map's cap (LIFT_GAIN x its darkening) only where the flow squeezed the skin: a deep crease beside
+    the nose lifts further there (never past the skin about it), and only as far as the cap elsewhere."""
+    import cv2
+
+    from ganimate.face.shading import squeezed_skin
+
+    points = _face(shipped)
+    img = np.zeros((340, 300, 3), np.uint8)
+    img[:] = (200, 150, 125)
+    src, tgt = np.zeros(17, np.float32), np.zeros(17, np.float32)
+    src[AU_NAMES.index("AU12")] = 1.0  # a small fall: a small cap
+    darkening = shipped.fall_change(src, tgt)
+    (x0, y0, _, _), laid = change_on_frame(points, darkening, shipped, img.shape)
+    iy, ix = np.unravel_index(np.argmin(laid), laid.shape)
+    mid = (int(ix + x0), int(iy + y0))
+    cv2.line(img, (mid[0] - 4, mid[1] - 12), (mid[0] + 4, mid[1] + 12), (60, 40, 30), 3)
+    capped = lift_creases(img, points, darkening, shipped)
+    # a flow that squeezes everything (a uniform contraction towards the crop's middle), its crop the frame itself
+    size = 300
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    flow = np.dstack([(xx - size / 2) * 0.3, (yy - size / 2) * 0.3]).astype(np.float32)
+    squeezed = squeezed_skin(flow, np.array([[1.0, 0, 0], [0, 1.0, 0]]), img.shape)
+    assert squeezed[mid[1], mid[0]] == pytest.approx(1.0)  # det 1.69: squeezed
+    whole = lift_creases(img, points, darkening, shipped, squeezed)
+    lum = lambda a: float(a[mid[1], mid[0]].astype(float) @ [0.299, 0.587, 0.114])  # noqa: E731
+    assert lum(whole) > lum(capped) + 20  # past the cap
+    assert lum(whole) < 0.299 * 200 + 0.587 * 150 + 0.114 * 125  # no brighter than the skin about it
+    still = squeezed_skin(np.zeros((size, size, 2), np.float32), np.array([[1.0, 0, 0], [0, 1.0, 0]]), img.shape)
+    assert not np.any(still)  # a flow that moves nothing squeezes nothing
+    assert np.array_equal(lift_creases(img, points, darkening, shipped, still), capped)
+
+
 def test_hair_or_a_hat_above_the_brows_is_not_shaded(shipped):
     from ganimate.face.forehead import read_reach
 

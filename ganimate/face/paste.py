@@ -77,6 +77,19 @@ def crop_region(matrix: np.ndarray, size: int, shape: tuple[int, ...]):
     return (x0, y0, x1, y1), shifted
 
 
+def lay_crop_map(values: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 HxW: a crop-space map (float32 SxS) read at every pixel of a frame of this shape (bilinear), 0 beyond
+    the crop; matrix: float (2, 3) frame -> crop."""
+    out = np.zeros(shape[:2], np.float32)
+    region = crop_region(matrix, values.shape[0], shape)
+    if region is None:
+        return out
+    (x0, y0, x1, y1), shifted = region
+    out[y0:y1, x0:x1] = cv2.warpAffine(values.astype(np.float32), shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                       borderValue=0.0)
+    return out
+
+
 def paste_warped(frame: np.ndarray, matrix: np.ndarray, mask: np.ndarray, flow: np.ndarray, attention: np.ndarray,
                  colour: np.ndarray) -> np.ndarray:
     """Frame with a warping generator's edit applied at the frame's own resolution.

@@ -23,7 +23,7 @@ from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
-from ganimate.face.shading import lift_creases, shade_face
+from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.stream import map_batched
@@ -211,8 +211,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         image = keep_brow_thickness(source, image, points, moved)
     if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
         image = lower_brows(image, moved, touch.drop, reach)
-    if touch.unshade is not None and finish.shading is not None:  # a falling smile's own creases lifted
-        image = lift_creases(image, moved, touch.unshade, finish.shading)
+    if touch.unshade is not None and finish.shading is not None and np.any(touch.unshade):
+        # a falling smile's own creases lifted, whole where the warp squeezed them in
+        squeezed = squeezed_skin(edit.flow, matrix, image.shape) if edit.flow is not None else None
+        image = lift_creases(image, moved, touch.unshade, finish.shading, squeezed)
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading, reach=reach)
     if fill:  # after the shading, which leaves the lips out
