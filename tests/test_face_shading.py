@@ -257,6 +257,8 @@ def test_a_crease_the_warp_squeezed_is_lifted_whole(shipped):
     flow = np.dstack([(xx - size / 2) * 0.3, (yy - size / 2) * 0.3]).astype(np.float32)
     squeezed = squeezed_skin(flow, np.array([[1.0, 0, 0], [0, 1.0, 0]]), img.shape)
     assert squeezed[mid[1], mid[0]] == pytest.approx(1.0)  # det 1.69: squeezed
+    # a fall of AU12 under 0.8 is a reader's spread, not a smile taken away: nothing squeezed is lifted
+    assert not np.any(squeezed_skin(flow, np.array([[1.0, 0, 0], [0, 1.0, 0]]), img.shape, fall=0.6))
     whole = lift_creases(img, points, darkening, shipped, squeezed)
     lum = lambda a: float(a[mid[1], mid[0]].astype(float) @ [0.299, 0.587, 0.114])  # noqa: E731
     assert lum(whole) > lum(capped) + 20  # past the cap

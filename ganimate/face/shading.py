@@ -57,6 +57,10 @@ LIFT_BASE = 0.12
 # 80 held-out pairs: AU12 fall 0.589 -> 0.596, narrowing 0.72 -> 0.75, lips' gap closed 0.894 -> 0.906
 LIFT_SQUEEZE = (1.0, 1.2)
 LIFT_ZONE = 0.05
+# units of AU12 falling (face/corners.smile_fall) over which that fades in: a smile taken away, not the spread between
+# a reader's AU12 and a label's (single targets keep the photo's own, up to 0.4 off the reader's: lifted there too,
+# frown foreign hue 0.212 -> 0.219%)
+LIFT_SQUEEZE_FALL = (0.8, 1.5)
 HOLE_MARGIN = 1.5  # px of the mean-shape grid the holes reach beyond their landmarks: a lip's edge drawn darker
 # (landmarks a px off on a stretched mouth) reads as a painted contour
 
@@ -269,7 +273,11 @@ def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, s
     return out
 
 
-def squeezed_skin(flow: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def squeezed_skin(flow: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...], fall: float = 2.0) -> np.ndarray:
     """float32 HxW 0..1: where a backward flow (float32 SxSx2 crop px; matrix: float (2, 3) frame -> crop) squeezes
-    the skin of a frame of this shape, by its Jacobian determinant over LIFT_SQUEEZE (lift_creases)."""
-    return lay_crop_map(smoothstep(flow_jacobian(flow), *LIFT_SQUEEZE).astype(np.float32), matrix, shape)
+    the skin of a frame of this shape, by its Jacobian determinant over LIFT_SQUEEZE (lift_creases), faded in over
+    LIFT_SQUEEZE_FALL units of AU12 that fall (fall); zeros under it."""
+    weight = float(smoothstep(fall, *LIFT_SQUEEZE_FALL))
+    if weight <= 0.0:
+        return np.zeros(shape[:2], np.float32)
+    return weight * lay_crop_map(smoothstep(flow_jacobian(flow), *LIFT_SQUEEZE).astype(np.float32), matrix, shape)

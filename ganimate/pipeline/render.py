@@ -213,7 +213,7 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         image = lower_brows(image, moved, touch.drop, reach)
     if touch.unshade is not None and finish.shading is not None and np.any(touch.unshade):
         # a falling smile's own creases lifted, whole where the warp squeezed them in
-        squeezed = squeezed_skin(edit.flow, matrix, image.shape) if edit.flow is not None else None
+        squeezed = squeezed_skin(edit.flow, matrix, image.shape, touch.fall) if edit.flow is not None else None
         image = lift_creases(image, moved, touch.unshade, finish.shading, squeezed)
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading, reach=reach)
