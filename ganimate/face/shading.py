@@ -54,7 +54,7 @@ LIFT_BASE = 0.12
 # fold still read as less of the smile gone to every judge tried (docs/edit_eval_session17.md); where the warp squeezes
 # the skin (the flow's Jacobian determinant over LIFT_SQUEEZE) within the map's falling darkening, grown by
 # LIFT_ZONE inter-ocular distances, the face's own creases are lifted whole, not capped by the map. Smile removal,
-# 80 held-out pairs: AU12 fall 0.589 -> 0.596, narrowing 0.72 -> 0.75, lips' gap closed 0.894 -> 0.906
+# 80 held-out pairs: AU25 fall 0.807 -> 0.821, narrowing 0.724 -> 0.739, lips' gap closed 0.894 -> 0.896
 LIFT_SQUEEZE = (1.0, 1.2)
 LIFT_ZONE = 0.05
 # units of AU12 falling (face/corners.smile_fall) over which that fades in: a smile taken away, not the spread between
@@ -276,7 +276,7 @@ def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, s
 def squeezed_skin(flow: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...], fall: float = 2.0) -> np.ndarray:
     """float32 HxW 0..1: where a backward flow (float32 SxSx2 crop px; matrix: float (2, 3) frame -> crop) squeezes
     the skin of a frame of this shape, by its Jacobian determinant over LIFT_SQUEEZE (lift_creases), faded in over
-    LIFT_SQUEEZE_FALL units of AU12 that fall (fall); zeros under it."""
+    LIFT_SQUEEZE_FALL units of AU12 that fall (fall; the default, a whole smile); zeros under it."""
     weight = float(smoothstep(fall, *LIFT_SQUEEZE_FALL))
     if weight <= 0.0:
         return np.zeros(shape[:2], np.float32)
