@@ -25,6 +25,7 @@ import numpy as np
 from ganimate.face.box import points_box
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.mouth import LUMA
+from ganimate.face.sample import read_at
 
 BROWS = ((tuple(range(17, 22)), (37, 38)), (tuple(range(22, 27)), (43, 44)))  # each brow and its upper lid
 COLUMNS = 24  # places along a brow where its lower edge is read
@@ -58,7 +59,7 @@ def fit_along(us: np.ndarray, values: np.ndarray, ok: np.ndarray) -> np.ndarray:
 def _luminance_below(image: np.ndarray, start: np.ndarray, down: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """float32 (len(ts),): the luminance of image (uint8 or float32 HxWx3) at start + t * down, bilinear."""
     xy = (start[None] + ts[:, None] * down[None]).astype(np.float32)
-    rgb = cv2.remap(image, xy[None, :, 0], xy[None, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+    rgb = read_at(image, xy)
     return rgb.astype(np.float32) @ LUMA.astype(np.float32)
 
 

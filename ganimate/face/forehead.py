@@ -21,6 +21,7 @@ import numpy as np
 
 from ganimate.face.align import invert_transform
 from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.sample import read_at
 
 COLUMNS = 32  # places across the brows (and a little beyond) where the reach is read
 BEYOND = 0.1  # inter-ocular distances the columns run past each brow's outer end
@@ -86,7 +87,7 @@ def read_reach(image: np.ndarray, points: np.ndarray) -> Reach | None:
     centres = a[None] + ts[:, None] * (b - a)[None]
     offsets = np.linspace(-half, half, 5)
     where = (centres[:, None, :] + offsets[None, :, None] * along).reshape(-1, 2).astype(np.float32)
-    sample = cv2.remap(image, where[None, :, 0], where[None, :, 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    sample = read_at(image, where[None])
     skin = np.median(cv2.cvtColor(sample.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0], axis=0)
     d_light = lab[..., 0] - skin[0]
     d_light = np.where(d_light > 0.0, LIGHTER * d_light, d_light)

@@ -29,6 +29,7 @@ import numpy as np
 
 from ganimate.face.box import points_box
 from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.sample import read_at
 
 LINE = 0.015  # inter-ocular distances: the widest line (half) the ridge filter answers to; a brow is wider
 EYE_GUARD = 0.04  # the eyes (their six points) grown by this are no lens
@@ -81,15 +82,7 @@ def ridge_map(luminance: np.ndarray, radius: int) -> np.ndarray:
 
 def _read(ridges: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """float32 (...,): ridges read at float (..., 2) px (bilinear, 0 outside)."""
-    flat = xy.reshape(-1, 2).astype(np.float32)
-    n = len(flat)
-    cols = min(n, 4096)  # remap's maps must stay under 32767 px a side
-    grid = np.zeros((-(-n // cols) * cols, 2), np.float32)
-    grid[:n] = flat
-    grid = grid.reshape(-1, cols, 2)
-    v = cv2.remap(np.ascontiguousarray(ridges, np.float32), grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
-                  borderMode=cv2.BORDER_CONSTANT)
-    return v.reshape(-1)[:n].reshape(xy.shape[:-1])
+    return read_at(np.asarray(ridges, np.float32), xy, outside=0.0)
 
 
 def bridge_strength(ridges: np.ndarray, points: np.ndarray) -> tuple[float, float]:

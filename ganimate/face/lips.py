@@ -27,6 +27,7 @@ from ganimate.face.corner_frame import corner_curve
 from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import fit_mouth_frame
 from ganimate.face.ramp import smoothstep
+from ganimate.face.sample import read_at
 
 UPPER_SHARE = 0.4  # of the gap the upper lip closes; the lower lip (with the jaw) the rest
 REACH_UP = 0.3  # inter-ocular distances above the upper lip over which the skin's share of its move fades out
@@ -144,20 +145,14 @@ def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, 
     # the lips' own chroma: in the middle of each lip, between its outer and inner points
     middles = 0.5 * (points[[50, 51, 52]] + points[[61, 62, 63]]), 0.5 * (points[[56, 57, 58]] + points[[65, 66, 67]])
     xy = np.concatenate(middles) - (x0, y0)
-    lip = float(np.median(_sample(chroma, xy)))
+    lip = float(np.median(read_at(chroma, xy)))
     if lip < 8.0:
         return zeros, zeros
     out = []
     for curve, sign in ((frame.upper, -1.0), (frame.lower, 1.0)):
         v = corner_curve(u, curve)[:, None] + sign * steps[None, :]
         at = frame.to_image(np.broadcast_to(u[:, None], v.shape), v) - (x0, y0)
-        not_lip = _sample(chroma, at.reshape(-1, 2)).reshape(v.shape) < NOT_LIP * lip
+        not_lip = read_at(chroma, at) < NOT_LIP * lip
         run = np.cumprod(not_lip, axis=1).sum(axis=1)  # not-lip px from the curve, unbroken
         out.append(np.minimum(run, reach) * (4.0 * u * (1.0 - u) > 0.1))  # none at the corners
     return out[0], out[1]
-
-
-def _sample(plane: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """float32 values of a float32 HxW plane at float (K, 2) px (bilinear; edge values beyond)."""
-    pts = np.asarray(xy, np.float32).reshape(-1, 1, 2)
-    return cv2.remap(plane, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)

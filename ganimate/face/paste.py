@@ -12,6 +12,7 @@ import numpy as np
 
 from ganimate.face.align import invert_transform
 from ganimate.face.composite import composite
+from ganimate.face.sample import read_at
 
 
 def make_feather_mask(size: int, inner: float = 0.78, feather: float = 0.12) -> np.ndarray:
@@ -141,7 +142,6 @@ def advect_points(points: np.ndarray, flow: np.ndarray, matrix: np.ndarray, iter
     q = p.copy()
     for _ in range(iterations):
         c = transform_points(matrix, q).astype(np.float32)
-        f = cv2.remap(np.ascontiguousarray(flow, dtype=np.float32), c[None, :, 0], c[None, :, 1], cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_CONSTANT, borderValue=(0.0, 0.0))[0]
+        f = read_at(np.asarray(flow, np.float32), c, outside=0.0)
         q = p - f.astype(np.float64) @ lin.T
     return q
