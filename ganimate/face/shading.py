@@ -273,11 +273,13 @@ def lift_creases(image: np.ndarray, points: np.ndarray, darkening: np.ndarray, s
     return out
 
 
-def squeezed_skin(flow: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...], fall: float = 2.0) -> np.ndarray:
+def squeezed_skin(flow: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...],
+                  fall: float = 2.0) -> np.ndarray | None:
     """float32 HxW 0..1: where a backward flow (float32 SxSx2 crop px; matrix: float (2, 3) frame -> crop) squeezes
     the skin of a frame of this shape, by its Jacobian determinant over LIFT_SQUEEZE (lift_creases), faded in over
-    LIFT_SQUEEZE_FALL units of AU12 that fall (fall; the default, a whole smile); zeros under it."""
+    LIFT_SQUEEZE_FALL units of AU12 that fall (fall; the default, a whole smile); None under it (nowhere: no frame
+    map laid for the falls a reader's spread makes)."""
     weight = float(smoothstep(fall, *LIFT_SQUEEZE_FALL))
     if weight <= 0.0:
-        return np.zeros(shape[:2], np.float32)
+        return None
     return weight * lay_crop_map(smoothstep(flow_jacobian(flow), *LIFT_SQUEEZE).astype(np.float32), matrix, shape)
