@@ -82,7 +82,8 @@ FrownOpt = Annotated[bool, typer.Option("--frown/--no-frown", help="Slide a frow
                                         "over the upper lids, beyond where the generator stops.")]
 CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", help="Bring parted lips together "
                                                    "where the target's AU25 falls (a grin driven to a closed "
-                                                   "mouth). transfer: on in absolute mode, off in relative mode, "
+                                                   "mouth), and part them as far as real lips part where it "
+                                                   "rises. transfer: on in absolute mode, off in relative mode, "
                                                    "which keeps the source's own speech.")]
 GlassesOpt = Annotated[bool, typer.Option("--glasses/--no-glasses", help="Keep glasses still while the face "
                                           "behind them moves: their rims are found, painted out for the edit and "

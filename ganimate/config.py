@@ -143,7 +143,8 @@ class InferConfig:
     # a rising AU04 slides the brows down over the lids by this many inter-ocular distances per unit
     # (ganimate/face/frown.py: the generator's brows saturate); 0 = none. Needs the landmark model
     frown: float = FROWN_DROP
-    # a falling AU25 brings parted lips together (ganimate/face/lips.py: the generator barely closes a mouth).
+    # a falling AU25 brings parted lips together (ganimate/face/lips.py: the generator barely closes a mouth), a
+    # rising one parts them as far as real lips part (ganimate/face/parting.py: it barely parts a smile's).
     # `ganimate transfer` in relative mode turns it off unless asked: there the source's own speech is kept.
     # Needs the landmark model
     close_lips: bool = True

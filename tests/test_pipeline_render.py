@@ -331,6 +331,10 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     closing = touch_for(target, source, close_lips=True)
     assert closing.close == pytest.approx(1.0) and closing.needs_points
     assert touch_for(target, None, close_lips=True).close == 0.0
+    assert closing.part == 0.0
+    parting = touch_for(source, target, close_lips=True)  # the other way: closed lips asked to part, when asked
+    assert parting.part > 0.0 and parting.close == 0.0 and parting.needs_points
+    assert touch_for(source, target).part == 0.0 and touch_for(source, None, close_lips=True).part == 0.0
     source[AU_NAMES.index("AU12")] = 2.5  # a smile driven away: its corners topped up only with the drive's
     assert touch_for(target, source).fall == 0.0
     falling = touch_for(target, source, corners=True)

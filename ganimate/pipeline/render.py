@@ -22,6 +22,7 @@ from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_ri
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
+from ganimate.face.parting import part_flow, part_gap
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
 from ganimate.face.smile_lips import stretch_flow, stretch_share
@@ -48,7 +49,8 @@ class FaceTouch:
     corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
     own creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
     (face/glasses.read_rims on the input frame; None: none or not looked for); stretch 0..1 how far a closed-lip
-    smile's lips are stretched as real ones (face/smile_lips.stretch_share)."""
+    smile's lips are stretched as real ones (face/smile_lips.stretch_share); part the inter-ocular distances a
+    rising AU25 parts the lips as far as real lips part (face/parting.part_gap)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -61,13 +63,14 @@ class FaceTouch:
     unshade: np.ndarray | None = None
     rims: Rims | None = None
     stretch: float = 0.0
+    part: float = 0.0
 
     @property
     def needs_points(self) -> bool:
         """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
-                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0
+                or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
                 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
@@ -77,8 +80,9 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
     AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
-    with close_lips the share of the lips' gap a falling AU25 closes, with corners (the drive's) the AU12 that
-    falls, and with stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py)."""
+    with close_lips the share of the lips' gap a falling AU25 closes and how far a rising one parts them, with
+    corners (the drive's) the AU12 that falls, and with stretch how far a rising AU12 with closed lips stretches
+    them (face/smile_lips.py)."""
     known = source is not None
     return FaceTouch(None, closure_for(target, lids),
                      shading.change(source, target) if shading is not None and known else None,
@@ -88,7 +92,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      close_share(source, target) if close_lips and known else 0.0,
                      smile_fall(source, target) if corners and known else 0.0,
                      shading.fall_change(source, target) if shading is not None and known else None,
-                     stretch=stretch_share(source, target) if stretch and known else 0.0)
+                     stretch=stretch_share(source, target) if stretch and known else 0.0,
+                     part=part_gap(source, target) if close_lips and known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -107,11 +112,12 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     for less than 0);
     with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
     (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
-    brings parted lips together (face/lips.py); with glasses the glasses a face wears stay still (face/glasses.py;
-    each track's lenses, once found, are refitted frame to frame, so a bowed head that hides the bridge keeps
-    them: d9 held in 526 of 587 frames, 59% found frame by frame alone); with still (the frames are one
-    portrait's) a closed-lip smile's lips are stretched as real ones (face/smile_lips.py: on video it tied the lips
-    to the generator's frame-to-frame corners, bill_clinton's held smile flickering 1.04 -> 1.08).
+    brings parted lips together (face/lips.py) and a rising one parts them as far as real lips (face/parting.py);
+    with glasses the glasses a face wears stay still (face/glasses.py; each track's lenses, once found, are
+    refitted frame to frame, so a bowed head that hides the bridge keeps them: d9 held in 526 of 587 frames, 59%
+    found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
+    stretched as real ones (face/smile_lips.py: on video it tied the lips to the generator's frame-to-frame
+    corners, bill_clinton's held smile flickering 1.04 -> 1.08).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise, brows that fall or a
     still's smile that rises, whose lips are stretched)."""
@@ -173,19 +179,22 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
 def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and a falling
-    smile's corners, touch.fall, held below hair or a hat above the brows, face/forehead.py, and kept from
-    folding the face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried
-    along by the generator's flow, raised brows kept to their thickness, a frown's brows slid down by touch.drop
-    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or the
-    parted lips brought together by touch.close, and the lids closed by touch.closure of their opening."""
+    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, lips parted by
+    touch.part, and a falling smile's corners, touch.fall, held below hair or a hat above the brows,
+    face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's 68 points (touch.points,
+    read on the input) carried along by the generator's flow, raised brows kept to their thickness, a frown's brows
+    slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the
+    edit opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
+    opening."""
     if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0
-                                                              or touch.stretch > 0.0):
+                                                              or touch.stretch > 0.0 or touch.part > 0.0):
         in_crop = transform_points(matrix, touch.points)
         if touch.lift > 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
         if touch.stretch > 0.0:
             edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
+        if touch.part > 0.0:
+            edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
     # hair or a hat above the brows stays where it is: the motion fades out below it

@@ -29,9 +29,10 @@ REF_ENDS = ("hold", "loop")
 
 
 def lips_for_mode(mode: str, asked: bool | None) -> bool:
-    """Whether a transfer closes parted lips where the target's AU25 falls (InferConfig.close_lips): as asked, else
-    in absolute mode only. In relative mode a talking source's AU25 rises and falls with each syllable above its
-    neutral, which the target keeps: closing would shut its speech against its own audio."""
+    """Whether a transfer closes parted lips where the target's AU25 falls and parts them where it rises
+    (InferConfig.close_lips): as asked, else in absolute mode only. In relative mode a talking source's AU25 rises
+    and falls with each syllable above its neutral, which the target keeps: closing would shut its speech against
+    its own audio, and parting would add the reference's syllables to it."""
     return asked if asked is not None else mode == "absolute"
 
 
