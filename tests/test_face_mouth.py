@@ -191,6 +191,26 @@ def test_tooth_lines_shade_between_the_teeth_where_the_look_is_teeth_and_the_mou
     assert -fm.GAP_DEPTH < partial < 0.0
 
 
+def test_tooth_lines_end_at_the_upper_teeths_edge_and_the_lower_teeth_are_narrower():
+    width = 200.0
+    u = np.linspace(0.0, 1.0, 4001)[None].repeat(3, 0)
+    central = fm.TOOTH_SPAN / 2 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS) * width  # px
+    crown = fm.UPPER_CROWN * central
+    depth = np.array([0.3 * crown, crown, crown + 0.5 * fm.LOWER_CROWN * central])[:, None].repeat(4001, 1)
+    teeth = np.full((3, 4001, 3), 0.4)
+    tall = fm.tooth_lines(u, width, teeth, depth, np.full(depth.shape, 3.0 * crown))
+    np.testing.assert_allclose(tall[0], fm.tooth_lines(u[:1], width, teeth[:1])[0], atol=1e-6)  # upper: as before
+    assert tall[1].max() < -0.9 * fm.GAP_DEPTH  # the upper teeth's edge: a shadow across the mouth
+    lower = tall[2]  # below it the lower teeth, 0.63 as wide: their first line nearer the middle
+    minima = np.flatnonzero((lower[1:-1] < lower[:-2]) & (lower[1:-1] <= lower[2:]) & (lower[1:-1] < -0.1)) + 1
+    beside = minima[minima > 2000].min() / 4000.0 - 0.5
+    assert beside == pytest.approx(fm.LOWER_WIDTH * central / width, rel=0.05)
+    # an opening that ends before the upper teeth's edge: their lines reach the lower lip, with no edge's shadow
+    near_lip = np.full(depth.shape, 0.7 * crown)
+    short = fm.tooth_lines(u, width, teeth, near_lip, np.full(depth.shape, 0.75 * crown))
+    np.testing.assert_allclose(short[0], tall[0], atol=1e-6)
+
+
 def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     import cv2
 
@@ -200,7 +220,8 @@ def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     p = _opened(p, 10.0) * scale
     out = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4)).astype(float)
     frame = fm.fit_mouth_frame(p)
-    mid_t = 0.5 * (corner_curve(np.array([0.5]), frame.upper) + corner_curve(np.array([0.5]), frame.lower))
+    # a quarter of the way down the opening: the upper teeth (face/mouth.UPPER_CROWN)
+    mid_t = 0.75 * corner_curve(np.array([0.5]), frame.upper) + 0.25 * corner_curve(np.array([0.5]), frame.lower)
     central = fm.TOOTH_SPAN / 2 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)
     line = np.round(frame.to_image(np.array([0.5]), mid_t)[0]).astype(int)
     tooth = np.round(frame.to_image(np.array([0.5 + central / 2]), mid_t)[0]).astype(int)

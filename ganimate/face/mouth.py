@@ -59,6 +59,15 @@ GAP_SIGMA = 0.12  # the shadow between two teeth: a Gaussian this share of the n
 GAP_DEPTH = 0.35  # log-luminance the shadow takes off at its middle
 TEETH_FROM, TEETH_FULL = 30.0, 60.0  # inner-lip widths (px) from which the lines fade in, fully at
 TEETH_LOOK = (0.85, 1.15)  # luminance over the cheeks' at which the map counts as teeth, fully at
+# The upper teeth show from the upper lip down to their edge, then the lower teeth: drawn to the whole opening's
+# height, the lines turned a tall opening's teeth into a grille (d13, d18 and d19 driven to their own laughs'
+# AUs, looked at). A maxillary central incisor's crown is about 1.2 times as long as it is wide (dental
+# anatomy's usual 75-85% width-to-length) and a smile shows most of it; a mandibular central incisor is about
+# 0.63 as wide as a maxillary one (5.4 against 8.6 mm)
+UPPER_CROWN = 1.1  # central incisors' widths from the upper lip down to the upper teeth's edge
+LOWER_CROWN = 0.9  # the same below it, the lower teeth's lines
+LOWER_WIDTH = 0.63
+CROWN_SOFT = 0.15  # central incisors' widths over which the upper lines end and the lower begin
 # A face that already shows its teeth keeps them. Laid over by the map, a smiling source's own teeth became
 # everyone's median teeth with drawn gaps (s29's girl and a laughing woman driven to open the mouth, looked at);
 # the warp alone stretches them into long teeth. A jaw that drops keeps the upper teeth under the upper lip and
@@ -315,7 +324,7 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-    colour_map = colour_map + drawn * tooth_lines(uu, frame.width, colour_map)[..., None]
+    colour_map = colour_map + drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
     colour = (skin_colour(image, points) + 1.0) * np.exp(colour_map) - 1.0
     colour = keep_hues(colour, lip_hues(image, points))
     region = image[y0:y1, x0:x1].astype(np.float32)
@@ -331,20 +340,39 @@ def relative_luminance(look: np.ndarray) -> np.ndarray:
     return np.exp(look) @ LUMA
 
 
-def tooth_lines(u: np.ndarray, width: float, look: np.ndarray) -> np.ndarray:
+def _gaps(u: np.ndarray, widths: np.ndarray, width: float) -> np.ndarray:
+    """float (H, W) 0..1: the shadows between teeth of these widths (in u, from the middle out, mirrored) at u
+    (float (H, W)), 1 on each line between two teeth; width: the inner lips' width, px."""
+    half = np.cumsum(widths)
+    edges = np.concatenate([[0.5], 0.5 - half[:-1], 0.5 + half[:-1]])  # the middle line and those beside it
+    narrower = np.concatenate([widths[:1], widths[1:], widths[1:]])  # the narrower tooth beside each line
+    sigma = np.maximum(GAP_SIGMA * narrower, 0.5 / width)
+    return np.exp(-0.5 * ((u[..., None] - edges) / sigma) ** 2).max(axis=-1)
+
+
+def tooth_lines(u: np.ndarray, width: float, look: np.ndarray, depth: np.ndarray | None = None,
+                height: np.ndarray | None = None) -> np.ndarray:
     """float32 (H, W) log-luminance to add to a mouth interior (look: float (H, W, 3) log-RGB over the cheeks, as
     laid; u: float (H, W) its pixels' place from the inner-left corner 0 to the right 1; width: the inner lips'
     width, px): 0 or below, the lines between the upper teeth (TOOTH_WIDTHS) where the look is teeth (TEETH_LOOK)
-    and the mouth is wide enough (TEETH_FROM, TEETH_FULL)."""
+    and the mouth is wide enough (TEETH_FROM, TEETH_FULL). With depth and height (float (H, W), px below the upper
+    inner lip and the opening's height there; None: every row is the upper teeth's): the upper teeth's lines end at
+    their edge, UPPER_CROWN central incisors' widths down; where the opening reaches past it a shadow marks that
+    edge and the lower teeth's narrower lines (LOWER_WIDTH) go on below it for LOWER_CROWN."""
     show = float(smoothstep(width, TEETH_FROM, TEETH_FULL))
     if show <= 0.0:
         return np.zeros(u.shape, np.float32)
     teeth_u = np.asarray(TOOTH_WIDTHS) / np.sum(TOOTH_WIDTHS) * TOOTH_SPAN / 2.0  # each tooth's width in u
-    half = np.cumsum(teeth_u)
-    edges = np.concatenate([[0.5], 0.5 - half[:-1], 0.5 + half[:-1]])  # the middle line and those beside it
-    narrower = np.concatenate([teeth_u[:1], teeth_u[1:], teeth_u[1:]])  # the narrower tooth beside each line
-    sigma = np.maximum(GAP_SIGMA * narrower, 0.5 / width)
-    lines = np.exp(-0.5 * ((u[..., None] - edges) / sigma) ** 2).max(axis=-1)
+    lines = _gaps(u, teeth_u, width)
+    if depth is not None and height is not None:
+        central = teeth_u[0] * width  # px
+        crown, soft = UPPER_CROWN * central, max(CROWN_SOFT * central, 0.5)
+        past = smoothstep(height, crown + soft, crown + 2.0 * soft)  # the opening reaches below the upper edge
+        lower_end = crown + LOWER_CROWN * central
+        lower = smoothstep(depth, crown, crown + soft) * (1.0 - smoothstep(depth, lower_end, lower_end + soft))
+        edge = np.exp(-0.5 * ((depth - crown) / soft) ** 2)
+        lines = np.maximum(lines * (1.0 - smoothstep(depth, crown - soft, crown + soft)),
+                           past * np.maximum(edge, _gaps(u, LOWER_WIDTH * teeth_u, width) * lower))
     teeth = smoothstep(np.log(relative_luminance(look)), np.log(TEETH_LOOK[0]), np.log(TEETH_LOOK[1]))
     return (-GAP_DEPTH * show * lines * teeth).astype(np.float32)
 
