@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ganimate.au.names import AU_NAMES
+
+
+def aus_of(**intensities: float) -> np.ndarray:
+    """float32 (17,) AU intensities, 0 but for the named ones (aus_of(AU25=2.0))."""
+    a = np.zeros(17, np.float32)
+    for name, value in intensities.items():
+        a[AU_NAMES.index(name)] = value
+    return a
+
 
 def synthetic_landmarks(centre=(80.0, 84.0), scale: float = 1.0, angle_deg: float = 0.0) -> np.ndarray:
     """A plausible frontal 68-point layout (OpenFace order), float64 (68, 2) image px; eyes ~46 px apart at

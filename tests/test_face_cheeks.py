@@ -7,23 +7,15 @@ import pytest
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face import cheeks as fc
-from tests.edit_faces import synthetic_landmarks
+from tests.edit_faces import aus_of, synthetic_landmarks
 
 AU06 = AU_NAMES.index("AU06")
 
 
-def _aus(au06: float) -> np.ndarray:
-    a = np.zeros(17, np.float32)
-    a[AU06] = au06
-    return a
-
-
 def test_cheek_lift_follows_a_rising_au06_only():
-    assert fc.cheek_lift(_aus(0.5), _aus(2.5), 0.04) == pytest.approx(0.08)
-    assert fc.cheek_lift(_aus(3.0), _aus(1.0), 0.04) == 0.0  # a falling AU06 leaves the face's own cheeks
-    other = _aus(0.0)
-    other[AU_NAMES.index("AU12")] = 3.0
-    assert fc.cheek_lift(_aus(0.0), other, 0.04) == 0.0
+    assert fc.cheek_lift(aus_of(AU06=0.5), aus_of(AU06=2.5), 0.04) == pytest.approx(0.08)
+    assert fc.cheek_lift(aus_of(AU06=3.0), aus_of(AU06=1.0), 0.04) == 0.0  # a falling AU06 leaves the face's own cheeks
+    assert fc.cheek_lift(aus_of(), aus_of(AU12=3.0), 0.04) == 0.0  # a smile without AU06
 
 
 def test_the_apples_lie_on_each_cheek_between_the_lower_lid_and_the_mouth_corner():

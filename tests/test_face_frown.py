@@ -7,16 +7,10 @@ import pytest
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face import frown as ff
-from tests.edit_faces import synthetic_landmarks
+from tests.edit_faces import aus_of, synthetic_landmarks
 from tests.test_face_brows import _face_with_brows
 
 AU04 = AU_NAMES.index("AU04")
-
-
-def _aus(au04: float) -> np.ndarray:
-    a = np.zeros(17, np.float32)
-    a[AU04] = au04
-    return a
 
 
 def _brow_top(img: np.ndarray, x: int) -> int:
@@ -26,8 +20,8 @@ def _brow_top(img: np.ndarray, x: int) -> int:
 
 
 def test_brow_drop_follows_a_rising_au04_only():
-    assert ff.brow_drop(_aus(0.5), _aus(3.0), 0.02) == pytest.approx(0.05)
-    assert ff.brow_drop(_aus(3.0), _aus(1.0), 0.02) == 0.0
+    assert ff.brow_drop(aus_of(AU04=0.5), aus_of(AU04=3.0), 0.02) == pytest.approx(0.05)
+    assert ff.brow_drop(aus_of(AU04=3.0), aus_of(AU04=1.0), 0.02) == 0.0
 
 
 def test_the_brows_slide_down_the_inner_ends_most_and_the_eyes_stay():

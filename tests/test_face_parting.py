@@ -5,31 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ganimate.au.names import AU_NAMES
 from ganimate.face import parting as fp
 from ganimate.face.corners import forward_moves
 from ganimate.face.flow import after_flow, flow_jacobian, unfold_flow
 from ganimate.face.lips import real_opening
-from tests.edit_faces import synthetic_landmarks
-
-I25 = AU_NAMES.index("AU25")
-
-
-def _aus(au25: float) -> np.ndarray:
-    a = np.zeros(17, np.float32)
-    a[I25] = au25
-    return a
+from tests.edit_faces import aus_of, synthetic_landmarks
 
 
 def test_the_gap_is_real_lips_opening_gained_where_au25_rises_past_the_readers_noise():
-    assert fp.part_gap(_aus(2.0), _aus(0.0)) == 0.0  # falling: face/lips.py closes them
-    assert fp.part_gap(_aus(1.0), _aus(1.0)) == 0.0
-    assert fp.part_gap(_aus(0.0), _aus(0.3)) == 0.0  # under RISE_FROM: a reader's noise
-    assert fp.part_gap(_aus(0.0), _aus(3.0)) == pytest.approx(real_opening(3.0))
-    assert fp.part_gap(_aus(1.0), _aus(3.0)) == pytest.approx(real_opening(3.0) - real_opening(1.0))
-    half = fp.part_gap(_aus(0.0), _aus(0.7))  # halfway up the fade
+    assert fp.part_gap(aus_of(AU25=2.0), aus_of(AU25=0.0)) == 0.0  # falling: face/lips.py closes them
+    assert fp.part_gap(aus_of(AU25=1.0), aus_of(AU25=1.0)) == 0.0
+    assert fp.part_gap(aus_of(AU25=0.0), aus_of(AU25=0.3)) == 0.0  # under RISE_FROM: a reader's noise
+    assert fp.part_gap(aus_of(AU25=0.0), aus_of(AU25=3.0)) == pytest.approx(real_opening(3.0))
+    assert fp.part_gap(aus_of(AU25=1.0), aus_of(AU25=3.0)) == pytest.approx(real_opening(3.0) - real_opening(1.0))
+    half = fp.part_gap(aus_of(AU25=0.0), aus_of(AU25=0.7))  # halfway up the fade
     assert 0.0 < half < real_opening(0.7)
-    gaps = [fp.part_gap(_aus(0.0), _aus(t)) for t in np.linspace(0.0, 5.0, 26)]
+    gaps = [fp.part_gap(aus_of(AU25=0.0), aus_of(AU25=t)) for t in np.linspace(0.0, 5.0, 26)]
     assert np.all(np.diff(gaps) >= 0.0)
 
 

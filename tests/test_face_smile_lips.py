@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ganimate.au.names import AU_NAMES
 from ganimate.face import smile_lips as sl
 from ganimate.face.corners import forward_moves
 from ganimate.face.flow import after_flow
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.ramp import bump
-from tests.edit_faces import synthetic_landmarks
+from tests.edit_faces import aus_of, synthetic_landmarks
 
 SIZE = 128
-
-
-def _aus(au12: float, au25: float = 0.0) -> np.ndarray:
-    a = np.zeros(17, np.float32)
-    a[AU_NAMES.index("AU12")], a[AU_NAMES.index("AU25")] = au12, au25
-    return a
 
 
 def _corner_lift(points: np.ndarray, px: float) -> np.ndarray:
@@ -37,11 +30,11 @@ def _rises(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def test_the_stretch_is_for_a_rising_smile_with_closed_lips_only():
-    assert sl.stretch_share(_aus(0.5), _aus(3.0)) == 1.0
-    assert sl.stretch_share(_aus(3.0), _aus(0.5)) == 0.0  # a smile taken away
-    assert sl.stretch_share(_aus(1.0), _aus(1.0)) == 0.0  # nothing changes
-    assert sl.stretch_share(_aus(0.5), _aus(3.0, au25=2.0)) == 0.0  # a smile that parts the lips
-    assert 0.0 < sl.stretch_share(_aus(0.5), _aus(3.0, au25=0.75)) < 1.0
+    assert sl.stretch_share(aus_of(AU12=0.5), aus_of(AU12=3.0)) == 1.0
+    assert sl.stretch_share(aus_of(AU12=3.0), aus_of(AU12=0.5)) == 0.0  # a smile taken away
+    assert sl.stretch_share(aus_of(AU12=1.0), aus_of(AU12=1.0)) == 0.0  # nothing changes
+    assert sl.stretch_share(aus_of(AU12=0.5), aus_of(AU12=3.0, AU25=2.0)) == 0.0  # a smile that parts the lips
+    assert 0.0 < sl.stretch_share(aus_of(AU12=0.5), aus_of(AU12=3.0, AU25=0.75)) < 1.0
 
 
 def test_the_lips_take_their_real_share_of_the_corners_rise_and_the_corners_stay():
@@ -73,7 +66,7 @@ def test_no_stretch_without_a_weight_or_a_rise():
 def test_touch_for_stretches_only_where_the_source_was_read():
     from ganimate.pipeline.render import touch_for
 
-    assert touch_for(_aus(3.0), _aus(0.5), stretch=True).stretch == 1.0
-    assert touch_for(_aus(3.0), _aus(0.5), stretch=True).needs_points
-    assert touch_for(_aus(3.0), None, stretch=True).stretch == 0.0
-    assert touch_for(_aus(3.0), _aus(0.5)).stretch == 0.0
+    assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5), stretch=True).stretch == 1.0
+    assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5), stretch=True).needs_points
+    assert touch_for(aus_of(AU12=3.0), None, stretch=True).stretch == 0.0
+    assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5)).stretch == 0.0

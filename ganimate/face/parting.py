@@ -1,16 +1,15 @@
 """Lips parted as far as real lips part where AU25 rises, as motion of the face's own pixels, after the generator's.
 
 Asked for a smile with parted lips (AU12 and AU25 together: a laugh, a grin that talks), the warping generator
-stretches the lips wide but barely parts them: on 114 frames of 16 clips with OpenFace AU25 >= 1.5, each clip's
-closed-mouth frame driven to the frame's own labels, dlib's inner-lip gap grew 0.76 of what it grew on the real
-frames (0.65 where AU25 >= 2.5; d19's grins at AU12 2.5-3.8: 0.03-0.08 against 0.13-0.18 inter-ocular distances),
-and where the gap grew too little the mouth stayed a closed pink band without teeth (looked at). So the inner lips
-are parted here to real lips' opening at the target's AU25 (face/lips.real_opening) beyond the source's, where the
-generator's own flow falls short of it (topped up, never taken back): the upper lip up by UPPER_SHARE of what is
-missing and the lower lip with the jaw down by the rest, most in the middle and none at the corners, each lip as a
-block that the skin beyond (to the nose, towards the chin) follows by less and less. Between the lips the inside
-of the closed mouth is stretched open, as the generator opens a mouth; the mouth fill (face/mouth.py) lays teeth or
-the dark inside over it.
+stretches the lips wide but parts them less than real lips part: on 114 frames of 16 clips with OpenFace AU25 >= 1.5,
+each clip's closed-mouth frame driven to the frame's own labels, dlib's inner-lip gap grew 0.76 of what it grew on
+the real frames (0.65 where AU25 >= 2.5), and on 80 held-out LFW people driven to their own happy photo's AUs 0.68 of
+the real gap. So the inner lips are parted here to real lips' opening at the target's AU25 (face/lips.real_opening)
+beyond the source's, where the generator's own opening, counted as the mouth fill shows it (shown_gap), falls short
+(topped up, never taken back): the upper lip up by UPPER_SHARE of what is missing and the lower lip with the jaw down
+by the rest, most in the middle and none at the corners, each lip as a block that the skin beyond (to the nose,
+towards the chin) follows by less and less. Between the lips the inside of the closed mouth is stretched open, as
+the generator opens a mouth; the mouth fill (face/mouth.py) lays teeth or the dark inside over it.
 
 Mouth frame (face/mouth.py): u from the inner-left lip corner (60) to the right one (64), v px down the face.
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
