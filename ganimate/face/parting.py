@@ -24,7 +24,7 @@ from ganimate.face.corner_frame import corner_curve
 from ganimate.face.corners import forward_moves
 from ganimate.face.landmarks import interocular
 from ganimate.face.lips import REACH_DOWN, REACH_UP, UPPER_SHARE, real_opening
-from ganimate.face.mouth import fill_weight, fit_mouth_frame, keep_lip_thickness, lip_points
+from ganimate.face.mouth import fit_mouth_frame, keep_lip_thickness, lip_points
 from ganimate.face.ramp import smoothstep
 
 RISE_FROM, RISE_FULL = 0.4, 1.0  # rise of AU25 from which the lips are parted at all, by their whole gap at (as a
@@ -48,17 +48,15 @@ def part_gap(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
 
 def shown_gap(points: np.ndarray, flow: np.ndarray) -> float:
     """px the lips of a face (landmarks float (68, 2) crop px, read on the input) show apart at the middle once a
-    backward flow (float32 SxSx2 crop px; zeros: the input's own gap) has carried them, as the mouth fill
-    (face/mouth.py) opens them: between the lips' tissue points (lip_points) carried, or, by the share the fill
-    lays (fill_weight), between those points kept to each lip's thickness (keep_lip_thickness: a flow that
-    stretches the lips over the opening opens the fill beyond them)."""
+    backward flow (float32 SxSx2 crop px; zeros: the input's own gap) has carried them, as the mouth fill opens lips
+    asked to part (pipeline/render.edit_moved_face): between the lips' tissue points (lip_points) carried and kept
+    to each lip's thickness (face/mouth.keep_lip_thickness: a flow that stretches the lips opens the fill beyond
+    them)."""
     p = np.asarray(points, np.float64)
     lips = lip_points(p)
     moved, opened = p + forward_moves(p, flow), lips + forward_moves(lips, flow)
-    weight = fill_weight(lips, opened)
-    kept = keep_lip_thickness(opened, lips, p, moved) if weight > 0.0 else opened
-    down = fit_mouth_frame(moved).down
-    return float(((1.0 - weight) * (opened[66] - opened[62]) + weight * (kept[66] - kept[62])) @ down)
+    kept = keep_lip_thickness(opened, lips, p, moved)
+    return float((kept[66] - kept[62]) @ fit_mouth_frame(moved).down)
 
 
 def part_flow(points: np.ndarray, flow: np.ndarray, gap: float) -> np.ndarray:

@@ -227,9 +227,12 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     if shade:  # before the lids: their cover takes its skin from around the eye
         image = shade_face(image, moved, touch.change, finish.shading, reach=reach)
     if fill:  # after the shading, which leaves the lips out
-        weight = fill_weight(lips, opened)
+        kept = keep_lip_thickness(opened, lips, points, moved)
+        # lips asked to part (face/parting.py) are open wherever each lip's thickness leaves room: a flow that
+        # stretched the lips apart around their seam left the tissue points near it and a pink blob unfilled
+        weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.part > 0.0 else 0.0)
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
-            opened = keep_lip_thickness(opened, lips, points, moved)
+            opened = kept
         own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
