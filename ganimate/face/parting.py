@@ -9,7 +9,9 @@ beyond the source's, where the generator's own opening, counted as the mouth fil
 (topped up, never taken back): the upper lip up by UPPER_SHARE of what is missing and the lower lip with the jaw down
 by the rest, most in the middle and none at the corners, each lip as a block that the skin beyond (to the nose,
 towards the chin) follows by less and less. Between the lips the inside of the closed mouth is stretched open, as
-the generator opens a mouth; the mouth fill (face/mouth.py) lays teeth or the dark inside over it.
+the generator opens a mouth; the mouth fill (face/mouth.py) lays teeth or the dark inside over it, wherever each
+lip's thickness leaves room (pipeline/render.edit_moved_face: at a laugh's peak the generator stretches the lips
+apart around their seam, the lips' tissue points stay by it, and the fill read no opening: a pink blob of lip).
 
 Mouth frame (face/mouth.py): u from the inner-left lip corner (60) to the right one (64), v px down the face.
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
