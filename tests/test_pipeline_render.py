@@ -224,6 +224,33 @@ def test_edit_face_fills_a_mouth_the_flow_opens_and_only_then():
     np.testing.assert_array_equal(edit_face(img, crop, matrix, opening, mask, FaceTouch(points, smile=1.0)), pasted)
 
 
+def test_edit_face_fills_lips_asked_to_part_where_the_flow_stretched_them_apart_around_their_seam():
+    """A flow that stretches the lips apart around their seam leaves their tissue points by it: the fill's weight
+    stayed near 0 and the stretched lip showed. Lips asked to part (touch.part) are filled wherever each lip's
+    thickness leaves room."""
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.face.mouth import MouthInterior
+    from ganimate.pipeline.render import FaceTouch, Finish, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = np.ones((64, 64), np.float32)
+    interior = MouthInterior(np.full((2, 2, 4, 8, 3), np.log(0.2), np.float32), np.array([0.1, 0.3], np.float32))
+    stretched = _mouth_opening_edit(points, matrix, stretch=0.15)
+    pasted = paste_edit(img, crop, matrix, stretched, mask).astype(float)
+
+    def darkened(touch):
+        out = edit_face(img, crop, matrix, stretched, mask, touch, Finish(mouth=interior)).astype(float)
+        return (pasted - out).sum(axis=2)
+
+    kept_apart = darkened(FaceTouch(points, part=0.005))  # asked for less than the stretch opened: no parting added
+    by_tissue = darkened(FaceTouch(points))
+    assert kept_apart.max() > 100.0  # a dark inside laid
+    assert kept_apart.sum() > 5.0 * max(by_tissue.sum(), 1.0)
+
+
 @pytest.mark.parametrize("drive", [None, (("AU12", 1.5), ("AU04", 2.0))])
 def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_path, drive):
     """With drive gains the generator gets source + gain x (target - source) per AU; the shading and the rest of
