@@ -245,7 +245,7 @@ def test_edit_face_fills_lips_asked_to_part_where_the_flow_stretched_them_apart_
         out = edit_face(img, crop, matrix, stretched, mask, touch, Finish(mouth=interior)).astype(float)
         return (pasted - out).sum(axis=2)
 
-    kept_apart = darkened(FaceTouch(points, part=0.005))  # asked for less than the stretch opened: no parting added
+    kept_apart = darkened(FaceTouch(points, apart=0.005))  # asked to part (a relative transfer: no parting added)
     by_tissue = darkened(FaceTouch(points))
     assert kept_apart.max() > 100.0  # a dark inside laid
     assert kept_apart.sum() > 5.0 * max(by_tissue.sum(), 1.0)
@@ -358,10 +358,12 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     closing = touch_for(target, source, close_lips=True)
     assert closing.close == pytest.approx(1.0) and closing.needs_points
     assert touch_for(target, None, close_lips=True).close == 0.0
-    assert closing.part == 0.0
+    assert closing.part == 0.0 and closing.apart == 0.0
     parting = touch_for(source, target, close_lips=True)  # the other way: closed lips asked to part, when asked
     assert parting.part > 0.0 and parting.close == 0.0 and parting.needs_points
-    assert touch_for(source, target).part == 0.0 and touch_for(source, None, close_lips=True).part == 0.0
+    kept = touch_for(source, target)  # without close_lips: no parting, but the fill still reads the lips' room
+    assert kept.part == 0.0 and kept.apart == parting.part
+    assert touch_for(source, None, close_lips=True).part == 0.0 and touch_for(source, None).apart == 0.0
     source[AU_NAMES.index("AU12")] = 2.5  # a smile driven away: its corners topped up only with the drive's
     assert touch_for(target, source).fall == 0.0
     falling = touch_for(target, source, corners=True)

@@ -49,8 +49,9 @@ class FaceTouch:
     corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
     own creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
     (face/glasses.read_rims on the input frame; None: none or not looked for); stretch 0..1 how far a closed-lip
-    smile's lips are stretched as real ones (face/smile_lips.stretch_share); part the inter-ocular distances a
-    rising AU25 parts the lips as far as real lips part (face/parting.part_gap)."""
+    smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real
+    lips part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to
+    the lips' thickness; part the same where the lips are parted that far after the warp (with close_lips)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -63,6 +64,7 @@ class FaceTouch:
     unshade: np.ndarray | None = None
     rims: Rims | None = None
     stretch: float = 0.0
+    apart: float = 0.0
     part: float = 0.0
 
     @property
@@ -80,10 +82,11 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
     AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
-    with close_lips the share of the lips' gap a falling AU25 closes and how far a rising one parts them, with
-    corners (the drive's) the AU12 that falls, and with stretch how far a rising AU12 with closed lips stretches
-    them (face/smile_lips.py)."""
+    how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap a falling AU25 closes
+    and how far a rising one parts them after the warp, with corners (the drive's) the AU12 that falls, and with
+    stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py)."""
     known = source is not None
+    apart = part_gap(source, target) if known else 0.0
     return FaceTouch(None, closure_for(target, lids),
                      shading.change(source, target) if shading is not None and known else None,
                      smile_share(float(target[AU_NAMES.index("AU12")])),
@@ -93,7 +96,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      smile_fall(source, target) if corners and known else 0.0,
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=stretch_share(source, target) if stretch and known else 0.0,
-                     part=part_gap(source, target) if close_lips and known else 0.0)
+                     apart=apart, part=apart if close_lips else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -230,7 +233,7 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         kept = keep_lip_thickness(opened, lips, points, moved)
         # lips asked to part (face/parting.py) are open wherever each lip's thickness leaves room: a flow that
         # stretched the lips apart around their seam left the tissue points near it and a pink blob unfilled
-        weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.part > 0.0 else 0.0)
+        weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.apart > 0.0 else 0.0)
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
             opened = kept
         own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
