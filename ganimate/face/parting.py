@@ -48,6 +48,13 @@ def part_gap(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
                                                                           0.0)
 
 
+def _kept_gap(points: np.ndarray, lips: np.ndarray, moved: np.ndarray, opened: np.ndarray) -> float:
+    """px between a face's lips' tissue points (lips: lip_points of its landmarks points, float (68, 2)) carried to
+    opened and kept to each lip's thickness, its landmarks carried to moved, at the middle, along the mouth's down."""
+    kept = keep_lip_thickness(opened, lips, points, moved)
+    return float((kept[66] - kept[62]) @ fit_mouth_frame(moved).down)
+
+
 def shown_gap(points: np.ndarray, flow: np.ndarray) -> float:
     """px the lips of a face (landmarks float (68, 2) crop px, read on the input) show apart at the middle once a
     backward flow (float32 SxSx2 crop px; zeros: the input's own gap) has carried them, as the mouth fill opens lips
@@ -56,9 +63,7 @@ def shown_gap(points: np.ndarray, flow: np.ndarray) -> float:
     them)."""
     p = np.asarray(points, np.float64)
     lips = lip_points(p)
-    moved, opened = p + forward_moves(p, flow), lips + forward_moves(lips, flow)
-    kept = keep_lip_thickness(opened, lips, p, moved)
-    return float((kept[66] - kept[62]) @ fit_mouth_frame(moved).down)
+    return _kept_gap(p, lips, p + forward_moves(p, flow), lips + forward_moves(lips, flow))
 
 
 def part_flow(points: np.ndarray, flow: np.ndarray, gap: float) -> np.ndarray:
@@ -72,9 +77,11 @@ def part_flow(points: np.ndarray, flow: np.ndarray, gap: float) -> np.ndarray:
         return extra
     p = np.asarray(points, np.float64)
     iod = max(float(interocular(p)), 1e-6)
-    carried = p + forward_moves(p, flow)
+    lips = lip_points(p)
+    both = np.concatenate([p, lips])  # the landmarks and the lips' tissue points, carried in one pass
+    carried, opened = np.split(both + forward_moves(both, flow), [len(p)])
     frame = fit_mouth_frame(carried)  # the lips where the generator left them: the extra flow works on its output
-    need = gap * iod - (shown_gap(p, flow) - shown_gap(p, np.zeros_like(flow)))
+    need = gap * iod - (_kept_gap(p, lips, carried, opened) - _kept_gap(p, lips, p, lips))
     if need <= 0.0:
         return extra
     thick_up = max(float((carried[62] - carried[51]) @ frame.down), 0.0)  # each lip moves as a block this thick
