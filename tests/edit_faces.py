@@ -36,6 +36,19 @@ def synthetic_landmarks(centre=(80.0, 84.0), scale: float = 1.0, angle_deg: floa
     return p @ rot.T * scale + np.asarray(centre, float)
 
 
+CROP = 128  # the generator's crop side, px
+
+
+def crop_landmarks(scale: float = 1.0) -> np.ndarray:
+    """synthetic_landmarks centred in a CROP px crop, as the flow finishes see them: float64 (68, 2) crop px."""
+    return synthetic_landmarks(centre=(64.0, 60.0), scale=scale)
+
+
+def still_flow() -> np.ndarray:
+    """float32 CROP x CROP x 2: a backward flow that moves nothing."""
+    return np.zeros((CROP, CROP, 2), np.float32)
+
+
 def skin_face(size: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 size x size x 3 RGB: a skin-toned face with mild shading and noise on a grey ground,
     its synthetic 68 landmarks)."""

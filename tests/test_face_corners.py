@@ -7,7 +7,8 @@ import pytest
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face import corners as fc
-from tests.edit_faces import synthetic_landmarks
+from ganimate.face.landmarks import interocular
+from tests.edit_faces import crop_landmarks, still_flow
 
 I12 = AU_NAMES.index("AU12")
 
@@ -20,9 +21,9 @@ def test_the_fall_is_the_au12_that_falls_past_the_readers_noise(before, after, w
 
 
 def test_corners_go_down_and_in_by_what_the_flow_leaves_of_a_real_corners_move():
-    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.0)
-    iod = np.linalg.norm(p[45] - p[36])
-    still = np.zeros((128, 128, 2), np.float32)
+    p = crop_landmarks()
+    iod = interocular(p)
+    still = still_flow()
     assert not np.any(fc.corner_flow(p, still, 0.0))
     extra = fc.corner_flow(p, still, 2.0)
     moves = fc.forward_moves(p[[48, 54]], extra)

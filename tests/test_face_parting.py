@@ -8,8 +8,9 @@ import pytest
 from ganimate.face import parting as fp
 from ganimate.face.corners import forward_moves
 from ganimate.face.flow import after_flow, flow_jacobian, unfold_flow
+from ganimate.face.landmarks import interocular
 from ganimate.face.lips import real_opening
-from tests.edit_faces import aus_of, synthetic_landmarks
+from tests.edit_faces import aus_of, crop_landmarks, still_flow
 
 
 def test_the_gap_is_real_lips_opening_gained_where_au25_rises_past_the_readers_noise():
@@ -25,9 +26,9 @@ def test_the_gap_is_real_lips_opening_gained_where_au25_rises_past_the_readers_n
 
 
 def test_a_closed_mouth_is_parted_by_the_gap_asked_upper_lip_up_and_lower_lip_down_corners_still():
-    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.0)
-    iod = np.linalg.norm(p[45] - p[36])
-    still = np.zeros((128, 128, 2), np.float32)
+    p = crop_landmarks()
+    iod = interocular(p)
+    still = still_flow()
     assert not np.any(fp.part_flow(p, still, 0.0))
     extra = fp.part_flow(p, still, 0.1)
     flow = unfold_flow(after_flow(extra, still)[0])
@@ -48,9 +49,9 @@ def test_a_closed_mouth_is_parted_by_the_gap_asked_upper_lip_up_and_lower_lip_do
 
 
 def test_nothing_is_added_where_the_generator_already_parted_the_lips_as_far():
-    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.0)
-    iod = np.linalg.norm(p[45] - p[36])
-    opened = np.zeros((128, 128, 2), np.float32)
+    p = crop_landmarks()
+    iod = interocular(p)
+    opened = still_flow()
     # a flow that moves everything below the mouth's middle down by 0.12 iod (backward: shows what lay higher)
     opened[int(p[62][1] + p[66][1]) // 2 + 1:, :, 1] = -0.12 * iod
     assert not np.any(fp.part_flow(p, opened, 0.1))

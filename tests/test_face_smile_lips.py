@@ -9,16 +9,14 @@ from ganimate.face.corners import forward_moves
 from ganimate.face.flow import after_flow
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.ramp import bump
-from tests.edit_faces import aus_of, synthetic_landmarks
-
-SIZE = 128
+from tests.edit_faces import CROP, aus_of, crop_landmarks, still_flow
 
 
 def _corner_lift(points: np.ndarray, px: float) -> np.ndarray:
     """A backward flow that lifts each mouth corner by px, a bump narrower than the mouth (as the generator's)."""
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    yy, xx = np.mgrid[0:CROP, 0:CROP].astype(np.float64)
     around = sum(bump(xx, yy, points[c], 0.08 * interocular(points)) for c in (48, 54))
-    flow = np.zeros((SIZE, SIZE, 2), np.float32)
+    flow = still_flow()
     flow[..., 1] = px * around  # backward: each px shows what lay below it
     return flow
 
@@ -38,7 +36,7 @@ def test_the_stretch_is_for_a_rising_smile_with_closed_lips_only():
 
 
 def test_the_lips_take_their_real_share_of_the_corners_rise_and_the_corners_stay():
-    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.2)
+    p = crop_landmarks(1.2)
     flow = _corner_lift(p, 4.0)
     before = _rises(p, flow)
     lips = list(sl.RISE_SHARE)
@@ -57,9 +55,9 @@ def test_the_lips_take_their_real_share_of_the_corners_rise_and_the_corners_stay
 
 
 def test_no_stretch_without_a_weight_or_a_rise():
-    p = synthetic_landmarks(centre=(64.0, 60.0), scale=1.2)
+    p = crop_landmarks(1.2)
     assert not sl.stretch_flow(p, _corner_lift(p, 4.0), 0.0).any()
-    assert not sl.stretch_flow(p, np.zeros((SIZE, SIZE, 2), np.float32), 1.0).any()
+    assert not sl.stretch_flow(p, still_flow(), 1.0).any()
     assert not sl.stretch_flow(p, _corner_lift(p, -4.0), 1.0).any()  # corners that fall
 
 
