@@ -203,3 +203,29 @@ def test_edited_frames_keeps_each_tracks_glasses_from_frame_to_frame():
         assert seen == [False, False]
     finally:
         render.edit_face = saved
+
+
+def test_a_rim_traced_near_an_eye_does_not_snap_onto_its_lid():
+    # a lens outline passing just above an eye, its rim a weak line, the eye's lid a strong one beside it: laid
+    # back over a closed lid, a rim that took the lid kept that eye open
+    size = 320
+    p = synthetic_landmarks(centre=(size / 2.0, size / 2.0), scale=2.0)
+    iod = float(interocular(p))
+    _, down = gl.eye_axes(p)
+    top_lid = p[[37, 38, 43, 44]].mean(0) @ down - p[36:48].mean(0) @ down  # the upper lids over the eyes' middle
+    half_height = 0.2
+    downward = (top_lid - 0.035 * iod) / iod + half_height  # the outline's top 0.035 iod above the upper lids
+    lenses = gl.Lenses(np.array([[2.0, 0.27, half_height, 0.0, downward]] * 2), 10.0)
+    ridges = np.zeros((size, size), np.float32)
+    for outline in gl.lens_outlines(p, lenses.params[None], 180)[0]:
+        cv2.polylines(ridges, [np.round(outline).astype(np.int32)], True, 15.0, 1)
+    for lid in (p[36:40], p[42:46]):
+        cv2.polylines(ridges, [np.round(lid).astype(np.int32)], False, 40.0, 1)
+    mask = gl.trace_rims(ridges, p, lenses, float(p[27, 1])) > 0
+    eyes = gl.eye_guard(ridges.shape, p, gl.EYE_GUARD) > 0
+    assert not mask[eyes].any()
+    drawn = np.zeros((size, size), np.uint8)
+    for outline in gl.lens_outlines(p, lenses.params[None], 180)[0]:
+        cv2.polylines(drawn, [np.round(outline).astype(np.int32)], True, 1, 1)
+    wide = gl.eye_guard(ridges.shape, p, gl.EYE_GUARD + gl.TRACE_GUARD) > 0
+    assert mask[(drawn > 0) & ~wide].mean() > 0.9  # the rims themselves are traced wherever they leave the eyes

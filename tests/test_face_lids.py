@@ -53,9 +53,12 @@ def test_lid_curves_pass_through_the_lid_landmarks_and_the_corners():
         lines = lid_lines(curve, 0.0)
         for i in up:
             assert np.min(np.linalg.norm(lines["lid"] - points[i], axis=1)) < 1.0
-        # starts on the corner line a little before the corner
-        start = curve.to_eye(lines["lid"][:1])[0]
-        assert start[1] == pytest.approx(0.0, abs=1e-9) and -0.1 < start[0] < 0.0
+        # runs on along the corner line a little past each corner, further past the outer one (36 and 45)
+        ends = curve.to_eye(lines["lid"][[0, -1]])
+        np.testing.assert_allclose(ends[:, 1], 0.0, atol=1e-9)
+        past = np.array([-ends[0, 0], ends[1, 0] - 1.0])  # eye widths past the first and the second corner
+        outer, inner = (0, 1) if eye == 0 else (1, 0)
+        assert 0.0 < past[inner] < 0.1 and past[inner] + 0.05 < past[outer] < 0.25
         uv = curve.to_eye(points[list(lo)])
         assert (uv[:, 1] > 0).all()  # the lower lid lies below the corner line, along "down"
 
@@ -140,3 +143,17 @@ def test_the_lower_lid_rises_late():
     shut = curve.to_eye(lid_lines(curve, 1.0)["shut"])[mid, 1]
     assert v[1.0] == pytest.approx(shut)
     assert v[0.0] - v[0.5] < 0.3 * (v[0.0] - v[1.0])  # half closed: the lower lid has barely moved
+
+
+def test_the_lashes_beyond_the_outer_corner_go_under_the_lid():
+    # lashes run on a few px up and out past the outer corner's point: left there, a shut eye kept a dark tick
+    # above its corner (the astronaut of make demo, looked at)
+    img, points = synthetic_eyes()
+    for corner, out in ((points[36], -1.0), (points[45], 1.0)):
+        a = np.round(corner).astype(int)
+        cv2.line(img, (int(a[0]), int(a[1]) - 1), (int(a[0] + out * 6), int(a[1]) - 6), (40, 30, 25), 2)
+    closed = close_lids(img, points, 1.0)
+    for corner, out in ((points[36], -1.0), (points[45], 1.0)):
+        x, y = int(round(corner[0] + out * 4)), int(round(corner[1])) - 4
+        patch = closed[y - 2:y + 1, min(x, x - int(out) * 2):max(x, x - int(out) * 2) + 1].astype(int)
+        assert np.abs(patch - np.array(SKIN)).sum(-1).mean() < 60  # skin, not lashes

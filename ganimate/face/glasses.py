@@ -33,6 +33,7 @@ from ganimate.face.sample import read_at
 
 LINE = 0.015  # inter-ocular distances: the widest line (half) the ridge filter answers to; a brow is wider
 EYE_GUARD = 0.04  # the eyes (their six points) grown by this are no lens
+TRACE_GUARD = 0.02  # and grown by this more, no rim: room for the eye points' error (a rim is seldom closer)
 BRIDGE_FROM, LENSES_FROM = 4.5, 5.0  # grey levels the bridge and the lenses must reach
 KNOWN_FROM = 3.0  # and the lenses a face was already found wearing
 # faces smaller than this (inter-ocular px) are left as they are: their rims are a px wide, under the traced
@@ -208,13 +209,27 @@ def _fill_gaps(keep: np.ndarray, longest: int) -> np.ndarray:
     return np.roll(out, start)
 
 
+def eye_guard(shape: tuple[int, ...], points: np.ndarray, grow: float) -> np.ndarray:
+    """uint8 HxW (shape's first two), 1 on both eyes (their six points, float (68, 2) px) grown by grow
+    inter-ocular distances (at least 1 px)."""
+    guard = np.zeros(shape[:2], np.uint8)
+    for eye in (points[36:42], points[42:48]):
+        cv2.fillConvexPoly(guard, np.round(eye).astype(np.int32), 1)
+    r = max(int(round(grow * float(interocular(points)))), 1)
+    return cv2.dilate(guard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+
+
 def trace_rims(ridges: np.ndarray, points: np.ndarray, lenses: Lenses, bridge_y: float) -> np.ndarray:
     """uint8 HxW (ridges' shape), 1 on the rims: each lens's outline moved across itself onto the lines within
-    REACH along one smooth path (a px moved across costs STEP_COST grey levels), kept where the line is strong
-    (KEEP) with short weak stretches bridged (GAP), drawn RIM thick; and the bridge, a bar at bridge_y (px)
-    between the two lenses' points nearest the top of the nose (point 27)."""
+    REACH along one smooth path (a px moved across costs STEP_COST grey levels), never onto the eyes (grown by
+    EYE_GUARD + TRACE_GUARD), kept where the line is strong (KEEP) with short weak stretches bridged (GAP), drawn
+    RIM thick; and the bridge, a bar at bridge_y (px) between the two lenses' points nearest the top of the nose
+    (point 27)."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
+    # a lens outline passing near an eye snapped onto its lid and iris, and those input pixels laid back over a
+    # closed lid kept that eye open (a man in gold frames whose eye points sat low, looked at)
+    ridges = ridges * (1 - eye_guard(ridges.shape, p, EYE_GUARD + TRACE_GUARD))
     outlines = lens_outlines(p, lenses.params[None], TRACE_SAMPLES)[0]  # (2, n, 2)
     offsets = np.arange(-REACH * iod, REACH * iod + 1e-6, 0.5)
     tangent = np.roll(outlines, -1, axis=1) - np.roll(outlines, 1, axis=1)
@@ -262,12 +277,8 @@ def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None
     bridge, bridge_y = bridge_strength(ridges, local)
     if bridge < BRIDGE_FROM and known is None:
         return None, None
-    guard = np.zeros(ridges.shape, np.uint8)
-    for eye in (local[36:42], local[42:48]):
-        cv2.fillConvexPoly(guard, np.round(eye).astype(np.int32), 1)
-    r = max(int(round(EYE_GUARD * iod)), 1)
-    guard = cv2.dilate(guard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    lenses = fit_lenses(ridges * (1 - guard), local, None if known is None else known.params)
+    off_eyes = ridges * (1 - eye_guard(ridges.shape, local, EYE_GUARD))
+    lenses = fit_lenses(off_eyes, local, None if known is None else known.params)
     if lenses.score < (LENSES_FROM if known is None else KNOWN_FROM):
         return None, None
     mask = trace_rims(ridges, local, lenses, bridge_y)

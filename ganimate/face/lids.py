@@ -38,12 +38,14 @@ from ganimate.face.ramp import smoothstep
 # per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
 EYES = ((36, 39, (37, 38), (41, 40), tuple(range(17, 22))), (42, 45, (43, 44), (47, 46), tuple(range(22, 27))))
 
-SAMPLES = 24  # points along each lid curve for the polygons
+SAMPLES = 27  # points along each lid curve for the polygons (one per ~0.05 eye widths)
 LASHES = 0.25  # eye widths of lid margin, lashes and their shadow above the upper lid's landmarks, covered too,
 BROW_SHARE = 0.4  # but never more than this share of the way up to the brow: the inpainted skin takes no brow hair
 MARGIN_DOWN = 0.03  # eye widths below the lower lid's landmarks the closed lid reaches: no sclera strip left
 CORNER = 0.04  # eye widths the cover reaches beyond the lid curves everywhere, the corners too
 CORNER_PAST = 0.06  # eye widths the cover runs on past each corner, along the eye line
+OUTER_PAST = 0.12  # eye widths more past the outer corner, where the lashes run on beyond the corner's landmark
+OUTER_LASHES = 1.0  # share of LASHES the cover keeps above the outer corner and past it
 FEATHER = 0.08  # eye widths over which the cover's edge fades into the skin around it
 SHUT_SAG = 0.25  # a shut lid's edge sags this share of the open lower lid's sag below the corner line
 LASH_WIDTH = 0.08  # Gaussian sigma of a shut lid's lashes hanging below its edge, eye widths (at least 0.6 px)
@@ -66,6 +68,7 @@ class LidCurve(CornerFrame):
     upper: tuple[float, float]
     lower: tuple[float, float]
     brow: np.ndarray
+    outer: float = 0.0  # u of the outer corner: 0 for the image-left eye (point 36), 1 for the right (45)
 
     def to_eye(self, points: np.ndarray) -> np.ndarray:
         return self.to_local(points)
@@ -91,7 +94,7 @@ def fit_lid_curves(points: np.ndarray, eye: int) -> LidCurve:
     lower_fit = _cubic_through(np.clip(lo[:, 0], 0.05, 0.95), lo[:, 1])
     brow_uv = frame.to_local(p[list(brow)])
     return LidCurve(frame.origin, frame.along, frame.down, frame.width, upper_fit, lower_fit,
-                    brow_uv[np.argsort(brow_uv[:, 0])])
+                    brow_uv[np.argsort(brow_uv[:, 0])], float(eye))
 
 
 def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
@@ -100,11 +103,13 @@ def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
     lashes, 'margin' the open upper lid's edge itself, 'bottom' just below the lower lid (how far the lower
     lid's cover reaches), 'shut' where the lids meet when the eye is shut, 'lid' where the upper lid's edge
     comes to at this closure (0..1) and 'rise' where the lower lid's does (it moves late: closure squared)."""
-    u = np.linspace(-CORNER_PAST, 1.0 + CORNER_PAST, SAMPLES)
+    past = CORNER_PAST + OUTER_PAST * (1.0 - curve.outer), CORNER_PAST + OUTER_PAST * curve.outer
+    u = np.linspace(-past[0], 1.0 + past[1], SAMPLES)
     taper = np.sqrt(np.clip(4.0 * u * (1.0 - u), 0.0, 1.0))
     w = curve.width
     margin = corner_curve(u, curve.upper)
-    top = margin - (LASHES * taper + CORNER) * w
+    reach = np.where((u - 0.5) * (curve.outer - 0.5) > 0.0, np.maximum(taper, OUTER_LASHES), taper)
+    top = margin - (LASHES * reach + CORNER) * w
     if len(curve.brow):  # v grows down the face: the brow has the smaller v
         brow = np.interp(u, curve.brow[:, 0], curve.brow[:, 1])
         top = np.maximum(top, margin + BROW_SHARE * np.minimum(brow - margin, 0.0))
