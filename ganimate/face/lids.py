@@ -46,6 +46,7 @@ CORNER = 0.04  # eye widths the cover reaches beyond the lid curves everywhere, 
 CORNER_PAST = 0.06  # eye widths the cover runs on past each corner, along the eye line
 OUTER_PAST = 0.12  # eye widths more past the outer corner, where the lashes run on beyond the corner's landmark
 OUTER_LASHES = 1.0  # share of LASHES the cover keeps above the outer corner and past it
+LASH_OUTER = 1.0  # the lash line's least opacity (of LASH_OPACITY) on the outer half, faded out past the corner
 FEATHER = 0.08  # eye widths over which the cover's edge fades into the skin around it
 SHUT_SAG = 0.25  # a shut lid's edge sags this share of the open lower lid's sag below the corner line
 LASH_WIDTH = 0.08  # Gaussian sigma of a shut lid's lashes hanging below its edge, eye widths (at least 0.6 px)
@@ -237,8 +238,13 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     sigma = max((LASH_OPEN + (LASH_WIDTH - LASH_OPEN) * c * c) * curve.width, 0.6)
     u = np.clip(rel[..., 0], 0.0, 1.0)
     taper = np.sqrt(4.0 * u * (1.0 - u))  # the lashes are longest mid-lid: the line curves down with them
+    # towards the outer corner the lashes run on to it and a little past it, where the cover took the open eye's
+    past = (rel[..., 0] - curve.outer) * (2.0 * curve.outer - 1.0)  # eye widths past the outer corner (< 0 inside)
+    outer = (rel[..., 0] - 0.5) * (curve.outer - 0.5) > 0.0
+    run_on = LASH_OUTER * (1.0 - smoothstep(past, 0.0, max(OUTER_PAST, 1e-6)))
+    taper = np.where(outer, np.maximum(taper, run_on), taper)
     spread = np.where(below < 0.0, max(LASH_TOP * sigma, 0.5), np.maximum(sigma * taper, 0.5))
-    inside = (rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)
+    inside = ((rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)) | (outer & (past < OUTER_PAST))
     alpha = LASH_OPACITY * taper * np.exp(-0.5 * (below / spread) ** 2) * inside
     alpha *= min(c * 4.0, 1.0)  # a barely moved lid keeps its own lashes
     lash = _lash_colour(image, lines["margin"])

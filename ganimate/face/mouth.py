@@ -79,6 +79,8 @@ OWN_BRIGHT = (0.75, 0.95)  # the middle of that inside's luminance over the chee
 # laughing woman's read 7-8); a pink tongue or the lips' tissue in a small parted mouth reads 25-35 (LFW)
 OWN_GREY = (22.0, 14.0)
 OWN_GRID = (48, 96)  # the grid the input's inside is read on: fine enough for a tooth's edge in a large face
+TEETH_LIFT = 0.0
+TEETH_HUE = 0.0
 JAW_EDGE = 0.03  # share of the opening's height over which the teeth's edge meets the cavity (each side)
 
 
@@ -324,9 +326,12 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
+    teeth = teeth_share(colour_map)[..., None]
     colour_map = colour_map + drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
+    colour_map = colour_map + TEETH_LIFT * drawn * teeth
     colour = (skin_colour(image, points) + 1.0) * np.exp(colour_map) - 1.0
-    colour = keep_hues(colour, lip_hues(image, points))
+    kept = keep_hues(colour, lip_hues(image, points))
+    colour = kept + TEETH_HUE * teeth * (colour - kept)
     region = image[y0:y1, x0:x1].astype(np.float32)
     a = alpha[..., None].astype(np.float32)
     out = image.copy()
@@ -373,8 +378,13 @@ def tooth_lines(u: np.ndarray, width: float, look: np.ndarray, depth: np.ndarray
         edge = np.exp(-0.5 * ((depth - crown) / soft) ** 2)
         lines = np.maximum(lines * (1.0 - smoothstep(depth, crown - soft, crown + soft)),
                            past * np.maximum(edge, _gaps(u, LOWER_WIDTH * teeth_u, width) * lower))
-    teeth = smoothstep(np.log(relative_luminance(look)), np.log(TEETH_LOOK[0]), np.log(TEETH_LOOK[1]))
-    return (-GAP_DEPTH * show * lines * teeth).astype(np.float32)
+    return (-GAP_DEPTH * show * lines * teeth_share(look)).astype(np.float32)
+
+
+def teeth_share(look: np.ndarray) -> np.ndarray:
+    """float (...,) 0..1: how much each pixel of a mouth interior (look: float (..., 3) log-RGB over the cheeks)
+    is teeth, by its luminance over the cheeks' (TEETH_LOOK)."""
+    return smoothstep(np.log(relative_luminance(look)), np.log(TEETH_LOOK[0]), np.log(TEETH_LOOK[1]))
 
 
 def lip_hues(image: np.ndarray, points: np.ndarray) -> tuple[float, float, float] | None:
