@@ -119,9 +119,11 @@ def test_fill_mouth_lays_the_map_inside_the_lips_only():
     # inside the inner lips' box (the corners, the lips' curves) and nowhere else
     assert xs.min() >= p[60, 0] - 1 and xs.max() <= p[64, 0] + 1
     assert ys.min() >= p[[61, 62, 63], 1].min() - 1 and ys.max() <= p[[65, 66, 67], 1].max() + 1
-    # the middle of the mouth is the cheeks' colour times exp(0.4)
+    # the middle of the mouth is the cheeks' colour times exp(0.4), a teeth-bright map lifted (TEETH_LIFT), its
+    # chromaticity kept under white
     centre = np.round((p[62] + p[66]) / 2).astype(int)
-    want = (fm.skin_colour(img, p) + 1) * np.exp(0.4) - 1
+    want = (fm.skin_colour(img, p) + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1
+    want = want * min(255.0 / want.max(), 1.0)
     np.testing.assert_allclose(out[centre[1], centre[0]], want, atol=1.5)
     half = fm.fill_mouth(img, p, 0.5, 1.0, interior)[centre[1], centre[0]].astype(float)
     np.testing.assert_allclose(half, (img[centre[1], centre[0]] + want) / 2, atol=1.5)
@@ -308,3 +310,26 @@ def test_keep_lip_thickness_gives_a_stretched_lip_its_own_height_and_leaves_a_th
     wide = opened.copy()
     wide[[61, 62, 63], 1] = moved[[50, 51, 52], 1] + 0.5 * thickness
     np.testing.assert_array_equal(fm.keep_lip_thickness(wide, lips, p, moved)[[61, 62, 63]], wide[[61, 62, 63]])
+
+
+def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keeps_the_lips():
+    import cv2
+
+    img, p = skin_face()
+    img = (img * 0.5).astype(np.uint8)  # dim light: lifted teeth that stay under white
+    p = _opened(p, 10.0)
+    cv2.fillPoly(img, [np.round(p[48:60] * 16).astype(np.int32)], (150, 30, 50), shift=4)  # red lips
+    cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], (120, 90, 80), shift=4)
+    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    skin = fm.skin_colour(img, p)
+    teeth = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4))[centre[1], centre[0]]
+    np.testing.assert_allclose(teeth, (skin + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1, atol=2.0)
+
+    def hue(rgb) -> float:
+        lab = cv2.cvtColor(np.asarray(rgb, np.float32).reshape(1, 1, 3) / 255.0, cv2.COLOR_RGB2LAB)[0, 0]
+        return float(np.degrees(np.arctan2(lab[2], lab[1])))
+
+    lips = fm.lip_hues(img, p)
+    assert lips is not None and abs(hue(teeth) - hue(skin)) < 3.0 and hue(teeth) > lips[0] + lips[2] + 5.0
+    cavity = fm.fill_mouth(img, p, 1.0, 0.0, _interior(value_speak=-0.5))[centre[1], centre[0]]
+    assert hue(cavity) <= lips[0] + lips[2] + 0.5  # the dark inside is kept to the lips' hues
