@@ -53,6 +53,7 @@ LASH_WIDTH = 0.08  # Gaussian sigma of a shut lid's lashes hanging below its edg
 LASH_OPEN = 0.03  # the same for a lid that has hardly moved
 LASH_TOP = 0.6  # of that sigma above the edge: the lid's skin ends sooner than its lashes
 LASH_OPACITY = 1.0  # at the lid's middle; it tapers towards the corners
+COVER_FULL = 0.25  # closure at which the cover and the drawn lashes are whole: below it they fade in
 INPAINT_RADIUS = 3  # px, cv2.inpaint's neighbourhood
 INPAINT_EYE = 40  # px: the smooth fill is made where the eye is at most this wide, then scaled up
 BULGE = 0.6  # share of the cover, from its top, over which its colour moves to the skin tone below the eye
@@ -231,7 +232,10 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
         skin = skin + (tone - skin[inner].mean(0)) * t[..., None]
     skin = skin + GRAIN_GAIN * _skin_grain(box, curve, rel, top_v, offset)
     out = box.astype(np.float32)
-    out += (skin - out) * cover[..., None]
+    # a barely moved lid keeps its own lashes and crease: taken at once, they left an eye asked to close by a hair
+    # (AU45 0.6-1.3, what OpenFace reads on many open eyes) looking half shut (smile removal's neutral targets)
+    grown = min(float(np.clip(closure, 0.0, 1.0)) / COVER_FULL, 1.0)
+    out += (skin - out) * (grown * cover)[..., None]
     # the lash line hangs from the upper lid's edge: narrower above it, fading below; the lashes of a lid barely
     # lowered stay thin, those of a shut lid lie over the lower lid, and it fades towards the corners
     c = float(np.clip(closure, 0.0, 1.0))
@@ -246,7 +250,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     spread = np.where(below < 0.0, max(LASH_TOP * sigma, 0.5), np.maximum(sigma * taper, 0.5))
     inside = ((rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)) | (outer & (past < OUTER_PAST))
     alpha = LASH_OPACITY * taper * np.exp(-0.5 * (below / spread) ** 2) * inside
-    alpha *= min(c * 4.0, 1.0)  # a barely moved lid keeps its own lashes
+    alpha *= grown  # and the drawn lashes come in with the cover
     lash = _lash_colour(image, lines["margin"])
     out += (lash - out) * alpha[..., None].astype(np.float32)
     result = image.copy()
