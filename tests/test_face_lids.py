@@ -188,3 +188,23 @@ def test_a_lid_asked_to_close_by_a_hair_keeps_its_own_lashes():
         ys = np.round(100 - 12.0 * (1 - u**2)).astype(int)  # the drawn lashes on the upper lid
         assert out[ys, xs].astype(int).sum(-1).mean() < 1.3 * img[ys, xs].astype(int).sum(-1).mean() + 20
     assert np.abs(out.astype(int) - img.astype(int)).max() < 40  # a hair's change, nowhere a cover
+
+
+def test_the_drawn_lashes_take_the_skins_hue_not_a_blue_iris():
+    # the open lid's margin, where the lashes' colour is read, crosses the iris: a blue one drew a blue lash line
+    import cv2
+
+    img, points = synthetic_eyes()
+    for cx in (70.0, 170.0):
+        u = np.linspace(-1, 1, 200)
+        top = np.stack([cx + 30.0 * u, 100 - 12.0 * (1 - u**2)], 1)
+        cv2.polylines(img, [top.astype(np.int32)], False, (25, 35, 140), 2)  # the margin reads blue
+    closed = close_lids(img, points, 1.0)
+    for eye in (0, 1):
+        curve = fit_lid_curves(points, eye)
+        x, y = np.round(curve.to_image(np.array(0.5), np.array(1.5))).astype(int)  # on the lash line, mid-lid
+        lab = cv2.cvtColor(closed[y - 1:y + 2, x - 1:x + 2].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        skin = cv2.cvtColor(np.array([[SKIN]], np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0, 0]
+        a, b = lab[..., 1].mean(), lab[..., 2].mean()
+        assert lab[..., 0].mean() < 45  # dark: the lashes
+        assert b > 0 and abs(np.degrees(np.arctan2(b, a) - np.arctan2(skin[2], skin[1]))) < 25  # warm, not blue

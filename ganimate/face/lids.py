@@ -53,6 +53,7 @@ LASH_WIDTH = 0.08  # Gaussian sigma of a shut lid's lashes hanging below its edg
 LASH_OPEN = 0.03  # the same for a lid that has hardly moved
 LASH_TOP = 0.6  # of that sigma above the edge: the lid's skin ends sooner than its lashes
 LASH_OPACITY = 1.0  # at the lid's middle; it tapers towards the corners
+LASH_CHROMA = 14.0  # CIELAB chroma the lash line's colour keeps at most: lashes and their shadow are nearly grey
 COVER_FULL = 0.25  # closure at which the cover and the drawn lashes are whole: below it they fade in
 INPAINT_RADIUS = 3  # px, cv2.inpaint's neighbourhood
 INPAINT_EYE = 40  # px: the smooth fill is made where the eye is at most this wide, then scaled up
@@ -133,14 +134,23 @@ def _polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarra
     return cv2.resize(big, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
-def _lash_colour(image: np.ndarray, line: np.ndarray) -> np.ndarray:
+def _lash_colour(image: np.ndarray, line: np.ndarray, skin: np.ndarray | None = None) -> np.ndarray:
     """float32 (3,) RGB of the lashes: the darkest third of the pixels on the open lid's margin (line: float
-    (K, 2) image px), mid-eye."""
+    (K, 2) image px), mid-eye, its CIELAB chroma at most LASH_CHROMA and, given the skin's RGB (float (3,)), in the
+    skin's hue: the margin crosses the iris, and a blue one drew a blue lash line (d9, looked at)."""
     mid = line[len(line) // 5: len(line) - len(line) // 5]
     xy = np.clip(np.rint(mid).astype(int), 0, (image.shape[1] - 1, image.shape[0] - 1))
     px = image[xy[:, 1], xy[:, 0]].astype(np.float32)
-    dark = px[np.argsort(px.sum(1))[: max(len(px) // 3, 1)]]
-    return dark.mean(0)
+    dark = px[np.argsort(px.sum(1))[: max(len(px) // 3, 1)]].mean(0)
+    lab = cv2.cvtColor((dark / 255.0).reshape(1, 1, 3), cv2.COLOR_RGB2LAB)[0, 0]
+    chroma = min(float(np.hypot(lab[1], lab[2])), LASH_CHROMA)
+    hue = float(np.arctan2(lab[2], lab[1]))
+    if skin is not None:
+        rgb = (np.clip(skin, 0, 255).astype(np.float32) / 255.0).reshape(1, 1, 3)
+        tone = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[0, 0]
+        hue = float(np.arctan2(tone[2], tone[1]))
+    lab[1], lab[2] = chroma * np.cos(hue), chroma * np.sin(hue)
+    return (cv2.cvtColor(lab.reshape(1, 1, 3), cv2.COLOR_LAB2RGB)[0, 0] * 255.0).astype(np.float32)
 
 
 def _under_eye_tone(box: np.ndarray, curve: LidCurve, lines: dict, offset: np.ndarray) -> np.ndarray | None:
@@ -251,7 +261,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     inside = ((rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)) | (outer & (past < OUTER_PAST))
     alpha = LASH_OPACITY * taper * np.exp(-0.5 * (below / spread) ** 2) * inside
     alpha *= grown  # and the drawn lashes come in with the cover
-    lash = _lash_colour(image, lines["margin"])
+    lash = _lash_colour(image, lines["margin"], tone)
     out += (lash - out) * alpha[..., None].astype(np.float32)
     result = image.copy()
     result[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
