@@ -111,6 +111,7 @@ def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
     taper = np.sqrt(np.clip(4.0 * u * (1.0 - u), 0.0, 1.0))
     w = curve.width
     margin = corner_curve(u, curve.upper)
+    # the outer half keeps its cover's height out past the corner, over the lashes that run on beyond it
     reach = np.where((u - 0.5) * (curve.outer - 0.5) > 0.0, np.maximum(taper, OUTER_LASHES), taper)
     top = margin - (LASHES * reach + CORNER) * w
     if len(curve.brow):  # v grows down the face: the brow has the smaller v
@@ -197,8 +198,9 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     (68, 2) landmarks in image px. The upper lid comes down over the eyeball and the lower lid rises to meet
     it: the band from the open lid's lashes down to the upper lid's new edge, and the one from below the lower
     lid up to its new edge, take the skin around the eye (inpainted from it at the frame's resolution: a
-    closed lid is smooth skin), and a soft lash line hangs from the upper lid's edge. The opening left between
-    the edges stays as it is. Pixels farther than a few px from the eye are unchanged."""
+    closed lid is smooth skin), and a soft lash line hangs from the upper lid's edge, out to the outer corner. Under
+    a closure of COVER_FULL both fade in. The opening left between the edges stays as it is. Pixels farther than a
+    few px from the eye are unchanged."""
     curve = fit_lid_curves(points, eye)
     lines = lid_lines(curve, closure)
     pad = int(np.ceil(3.0 * FEATHER * curve.width)) + INPAINT_RADIUS + 2  # room for the covers' fading edges

@@ -296,8 +296,9 @@ def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
 def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: float,
                interior: MouthInterior, own: OwnInside | None = None) -> np.ndarray:
     """A frame (uint8 HxWx3 RGB) with the inside of a face's mouth (landmarks float (68, 2) frame px, as the
-    edit left them) laid over by the interior map at this opening, coloured by the face's cheeks, with opacity
-    weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
+    edit left them) laid over by the interior map at this opening, coloured by the face's cheeks (its teeth lifted by
+    TEETH_LIFT and kept in that light's hue, the dark inside in the lips' hues), with opacity weight (0..1,
+    fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
     the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth."""
     if weight <= 0.0:
         return image
