@@ -246,11 +246,11 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     out = box.astype(np.float32)
     # a barely moved lid keeps its own lashes and crease: taken at once, they left an eye asked to close by a hair
     # (AU45 0.6-1.3, what OpenFace reads on many open eyes) looking half shut (smile removal's neutral targets)
-    grown = min(float(np.clip(closure, 0.0, 1.0)) / COVER_FULL, 1.0)
+    c = float(np.clip(closure, 0.0, 1.0))
+    grown = min(c / COVER_FULL, 1.0)
     out += (skin - out) * (grown * cover)[..., None]
     # the lash line hangs from the upper lid's edge: narrower above it, fading below; the lashes of a lid barely
     # lowered stay thin, those of a shut lid lie over the lower lid, and it fades towards the corners
-    c = float(np.clip(closure, 0.0, 1.0))
     sigma = max((LASH_OPEN + (LASH_WIDTH - LASH_OPEN) * c * c) * curve.width, 0.6)
     u = np.clip(rel[..., 0], 0.0, 1.0)
     taper = np.sqrt(4.0 * u * (1.0 - u))  # the lashes are longest mid-lid: the line curves down with them
