@@ -208,3 +208,15 @@ def test_the_drawn_lashes_take_the_skins_hue_not_a_blue_iris():
         a, b = lab[..., 1].mean(), lab[..., 2].mean()
         assert lab[..., 0].mean() < 45  # dark: the lashes
         assert b > 0 and abs(np.degrees(np.arctan2(b, a) - np.arctan2(skin[2], skin[1]))) < 25  # warm, not blue
+
+
+def test_a_low_brow_above_the_lid_is_not_smeared_over_it():
+    # a low brow over a deep-set eye lies just above the cover: inpainted from it, the shut lid took a dark band
+    img, points = synthetic_eyes()
+    for cx in (70, 170):
+        cv2.rectangle(img, (cx - 34, 68), (cx + 34, 78), (35, 25, 20), -1)  # brow hair down to the cover's top
+    closed = close_lids(img, points, 1.0)
+    for cx in (70, 170):
+        lid = closed[81:88, cx - 12:cx + 13].astype(int)  # the shut lid's top, mid-eye
+        assert (np.abs(lid - np.array(SKIN)).sum(-1) < 60).mean() > 0.9
+    np.testing.assert_array_equal(closed[68:76], img[68:76])  # the brow itself is kept

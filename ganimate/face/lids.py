@@ -33,6 +33,7 @@ import numpy as np
 from ganimate.au.names import AU_NAMES
 from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
+from ganimate.face.mouth import LUMA
 from ganimate.face.ramp import smoothstep
 
 # per eye in the image, left to right: corners, the upper and the lower lid's landmarks (left to right), brow
@@ -61,6 +62,10 @@ BULGE = 0.6  # share of the cover, from its top, over which its colour moves to 
 UNDER_EYE = 0.2  # eye widths: the band below the lower lid whose median colour that tone is
 GRAIN = 0.06  # eye widths: the band above the cover whose fine grain is mirrored into it
 GRAIN_GAIN = 0.5  # of that grain's contrast
+# pixels above the cover darker than this share of the under-eye skin's luminance are hair (a low brow over a
+# deep-set eye): the inpainting and the grain take no colour from them. Obama's low brows were smeared down over
+# his shut lids as a dark band (looked at)
+HAIR_DARK = 0.6
 
 
 @dataclass(frozen=True)
@@ -180,12 +185,24 @@ def _inpaint_smooth(box: np.ndarray, hole: np.ndarray, eye_width: float) -> np.n
     return np.where(hole[..., None] > 0, up, box.astype(np.float32))
 
 
-def _skin_grain(box: np.ndarray, curve: LidCurve, rel: np.ndarray, top_v: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def _hair_above(box: np.ndarray, tone: np.ndarray | None, above: np.ndarray) -> np.ndarray:
+    """uint8 HxW, 1 where a pixel of box (uint8 HxWx3 RGB) above the cover (above: bool HxW) is darker than
+    HAIR_DARK of the skin tone's luminance (float (3,) RGB; None: nowhere), grown by a px: brow hair."""
+    if tone is None:
+        return np.zeros(box.shape[:2], np.uint8)
+    dark = (box.astype(np.float32) @ LUMA) < HAIR_DARK * float(np.asarray(tone, np.float32) @ LUMA)
+    return cv2.dilate((dark & above).astype(np.uint8), np.ones((3, 3), np.uint8))
+
+
+def _skin_grain(box: np.ndarray, curve: LidCurve, rel: np.ndarray, top_v: np.ndarray, offset: np.ndarray,
+                hair: np.ndarray | None = None) -> np.ndarray:
     """float32 HxWx3: the fine grain (pores, noise) of the skin just above the cover, mirrored down into it
     again and again (a band GRAIN eye widths tall), so the inpainted lid is not smoother than the face;
     rel: the box's pixels in the eye frame, top_v: the cover's top at each pixel's u, offset: the box's corner
-    in image px."""
+    in image px; hair (uint8 HxW, _hair_above): pixels whose grain is not skin's, left out."""
     hp = box.astype(np.float32) - cv2.GaussianBlur(box.astype(np.float32), (0, 0), max(0.02 * curve.width, 0.8))
+    if hair is not None:
+        hp = hp * (1 - hair)[..., None]
     band = max(GRAIN * curve.width, 1.0)
     d = np.abs(rel[..., 1] - top_v) % (2.0 * band)
     v = top_v - np.where(d < band, d, 2.0 * band - d) - 1.0  # always above the cover's top
@@ -226,23 +243,25 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     soft = max(FEATHER * curve.width, 0.5)
     halo_up = np.minimum(2.0 * cv2.GaussianBlur(upper, (0, 0), soft), 1.0) * (below < 0.0)
     halo_lo = np.minimum(2.0 * cv2.GaussianBlur(lower, (0, 0), soft), 1.0) * (rel[..., 1] > rise_v)
-    cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
     # inpaint the whole opening (eyeball and lashes unknown), so the skin comes from outside the eye only
     opening = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
     hole = cv2.dilate((opening > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8))
-    skin = _inpaint_smooth(box, hole, curve.width)
+    top_v = v_of("open")
+    tone = _under_eye_tone(box, curve, lines, offset)
+    hair = _hair_above(box, tone, rel[..., 1] < top_v)  # brow hair is no source of the lid's skin
+    halo_up = halo_up * (1 - hair)  # nor is it faded over: it stays where it is
+    cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
+    skin = _inpaint_smooth(box, np.maximum(hole, hair), curve.width)
     # a shut lid bulges over the eyeball and catches the light, where the skin above it is often in the shadow
     # of the brow (and that is all the inpainting sees): its colour moves from the inpainted skin at the top
     # to the tone of the skin just below the eye by the lid's middle; the risen lower lid has that tone
-    top_v = v_of("open")
     share = (rel[..., 1] - top_v) / np.maximum(edge_v - top_v, 1e-6)  # 0 at the cover's top, 1 at the lid's edge
     t = np.where(below < 0.0, smoothstep(share, 0.0, BULGE), 1.0) * (cover > 0)
     t = t.astype(np.float32)
-    tone = _under_eye_tone(box, curve, lines, offset)
     inner = (cover > 0.5) & (t > 0.5)
     if tone is not None and inner.any():  # the shift that brings the toned pixels' own mean to the tone
         skin = skin + (tone - skin[inner].mean(0)) * t[..., None]
-    skin = skin + GRAIN_GAIN * _skin_grain(box, curve, rel, top_v, offset)
+    skin = skin + GRAIN_GAIN * _skin_grain(box, curve, rel, top_v, offset, hair)
     out = box.astype(np.float32)
     # a barely moved lid keeps its own lashes and crease: taken at once, they left an eye asked to close by a hair
     # (AU45 0.6-1.3, what OpenFace reads on many open eyes) looking half shut (smile removal's neutral targets)
