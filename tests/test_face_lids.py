@@ -219,4 +219,5 @@ def test_a_low_brow_above_the_lid_is_not_smeared_over_it():
     for cx in (70, 170):
         lid = closed[81:88, cx - 12:cx + 13].astype(int)  # the shut lid's top, mid-eye
         assert (np.abs(lid - np.array(SKIN)).sum(-1) < 60).mean() > 0.9
-    np.testing.assert_array_equal(closed[68:76], img[68:76])  # the brow itself is kept
+        brow = closed[68:73, cx - 25:cx + 26].astype(int).sum(-1)  # the brow itself stays (the cover fades
+        assert (brow < 250).mean() > 0.9  # over its lower edge only)

@@ -63,8 +63,9 @@ UNDER_EYE = 0.2  # eye widths: the band below the lower lid whose median colour 
 GRAIN = 0.06  # eye widths: the band above the cover whose fine grain is mirrored into it
 GRAIN_GAIN = 0.5  # of that grain's contrast
 # pixels above the cover darker than this share of the under-eye skin's luminance are hair (a low brow over a
-# deep-set eye): the inpainting and the grain take no colour from them. Obama's low brows were smeared down over
-# his shut lids as a dark band (looked at)
+# deep-set eye): the inpainting and the grain take no colour from them (the cover still fades over them: kept
+# sharp there, the shadow of a deep socket ended in the hard edge of a pale almond). Obama's low brows were
+# smeared down over his shut lids as a dark band (looked at)
 HAIR_DARK = 0.6
 
 
@@ -249,7 +250,6 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     top_v = v_of("open")
     tone = _under_eye_tone(box, curve, lines, offset)
     hair = _hair_above(box, tone, rel[..., 1] < top_v)  # brow hair is no source of the lid's skin
-    halo_up = halo_up * (1 - hair)  # nor is it faded over: it stays where it is
     cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
     skin = _inpaint_smooth(box, np.maximum(hole, hair), curve.width)
     # a shut lid bulges over the eyeball and catches the light, where the skin above it is often in the shadow
