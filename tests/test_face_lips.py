@@ -102,3 +102,39 @@ def test_nothing_moves_without_a_share_or_a_gap():
     closed_img, closed = skin_face()
     closed[60:68, 1] = closed[[60, 64], 1].mean()  # inner lips on one line: together
     assert fl.join_lips(closed_img, closed, 1.0) is closed_img
+
+
+def test_teeth_as_coloured_as_the_lips_are_not_left_along_the_seam():
+    # in a pink-cast photo the teeth's chroma is a lip's (opening_beyond cannot tell them), and those the inner
+    # points fell short of were squeezed into a beaded line where the lips met
+    import cv2
+
+    img, p = _grin(10.0)
+    pink = (245, 160, 160)  # CIELAB chroma 34 against the lips' 40
+    cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], pink, shift=4)
+    short = p.copy()
+    short[[61, 62, 63], 1] += 1.5  # the inner points a px or two inside the teeth
+    short[[65, 66, 67], 1] -= 1.0
+    teeth = lambda a: np.all(np.abs(a.astype(int) - pink) < 30, axis=2).sum()  # noqa: E731
+    shut = fl.join_lips(img, short, 1.0)
+    assert teeth(img) > 150 and teeth(shut) <= 0.05 * teeth(img)
+    light = cv2.cvtColor(shut, cv2.COLOR_RGB2LAB)[..., 0].astype(int)  # 0..255
+    seam = int(round((p[62, 1] + p[66, 1]) / 2))
+    band = light[seam - 3:seam + 4, int(p[60, 0]) + 2:int(p[64, 0]) - 1]
+    lip = int(cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[int(p[51, 1]) + 2, int(p[51, 0]), 0])
+    assert band.max() <= lip + 25  # no light line where the lips meet (the teeth's 189 against the lips' 116)
+
+
+def test_a_partly_closed_mouth_keeps_its_dark_corners():
+    # the band where shut lips meet is filled past the inner corners only once the mouth is all but shut
+
+    img, p = _grin(10.0)
+    at = {60: (int(p[60, 0]) - 1, int(p[60, 1])), 64: (int(p[64, 0]) + 1, int(p[64, 1]))}  # about each corner
+    for x, y in at.values():
+        img[y - 1:y + 2, x - 1:x + 2] = (30, 20, 20)  # a grin's dark corners, past the inner corners' points
+    dark = lambda a, c: np.all(a[at[c][1] - 1:at[c][1] + 2, at[c][0] - 1:at[c][0] + 2] < 60, -1).sum()  # noqa: E731
+    half = fl.join_lips(img, p, 0.4)
+    shut = fl.join_lips(img, p, 1.0)
+    for corner in (60, 64):
+        assert dark(half, corner) == dark(img, corner) == 9
+        assert dark(shut, corner) == 0

@@ -55,6 +55,14 @@ UPPER_LIP, LOWER_LIP = (49, 50, 51, 52, 53, 61, 62, 63), (55, 56, 57, 58, 59, 65
 EDGE_PAD = 0.01  # inter-ocular distances past each inner lip's curve that count as the opening: the points sit
 # on the lips' wet edge, a px or two inside the teeth's
 MIN_GAP = 1.0  # px: a mouth open less than this anywhere is left as it is
+# Teeth and the dark inside beyond what the points and opening_beyond tell (a grin's dark corners past the inner
+# corners' points, teeth as coloured as the lips in a pink-cast photo) were carried to where the lips meet: a
+# beaded line of teeth and dark corners along a shut mouth (two grinning portraits driven to neutral, looked at).
+# Once shut, the band SEAM_BAND inter-ocular distances (at least 2 px; 3x that at the corners) either side of
+# where they meet, from CORNER_RUN mouth widths past one inner corner to as far past the other, takes the lips'
+# colour about it
+SEAM_BAND = 0.025
+CORNER_RUN = 0.08
 _AU25 = AU_NAMES.index("AU25")
 
 
@@ -118,14 +126,32 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     region = image[y0:y1, x0:x1].astype(np.float32)
     out_region = cv2.remap(image, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     out_region = np.where(moved[..., None], out_region.astype(np.float32), region)
+    meet = 0.5 * (new_up + new_lo)
+    # what was squeezed between shut lips (teeth, a grin's dark corners) is filled from the lips about it
+    run = CORNER_RUN + PAST
+    half = max(SEAM_BAND * iod, 2.0) * (1.0 + 2.0 * smoothstep(np.abs(uu - 0.5), 0.35, 0.5))  # 3x at the dark corners
+    whole = float((opening * (1.0 - shares)).max()) < SLIT  # no more than a slit left anywhere
+    # a slit shut in a mouth left open: only where it squeezed something; the corners too once it is all but shut
+    shut = True if whole else (shares > 0.95) & (opening > SLIT / 2)
+    band = (np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run) & shut
+    out_region = fill_band(out_region, band)
     # the shadow where the lips meet: as deep as they are shut, along the middle of what is left between them
     sigma = max(SEAM_WIDTH * iod, 0.5)
-    meet = 0.5 * (new_up + new_lo)
     seam = SEAM * shares * shares * np.exp(-0.5 * ((v - meet) / sigma) ** 2) * smoothstep(opening, 0.0, 2.0)
     out_region = out_region * np.exp(-seam)[..., None]
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_region), 0, 255).astype(np.uint8)
     return out
+
+
+def fill_band(region: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """float32 HxWx3 RGB region with its pixels in band (bool HxW) filled from the pixels about them (cv2's Telea
+    inpainting); the region as it is where band is empty."""
+    if not band.any():
+        return region
+    hole = band.astype(np.uint8)
+    filled = cv2.inpaint(np.clip(np.rint(region), 0, 255).astype(np.uint8), hole, 2, cv2.INPAINT_TELEA)
+    return np.where(band[..., None], filled.astype(np.float32), region)
 
 
 def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, reach: float
