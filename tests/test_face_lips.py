@@ -138,3 +138,19 @@ def test_a_partly_closed_mouth_keeps_its_dark_corners():
     for corner in (60, 64):
         assert dark(half, corner) == dark(img, corner) == 9
         assert dark(shut, corner) == 0
+
+
+def test_the_corners_fill_in_gradually_as_the_lips_close():
+    # a talking mouth's frames cross the 'all but shut' threshold one after another: no frame may switch the fill
+    img, p = _grin(10.0)
+    corners = [(int(p[60, 0]) - 1, int(p[60, 1])), (int(p[64, 0]) + 1, int(p[64, 1]))]
+    for x, y in corners:
+        img[y - 1:y + 2, x - 1:x + 2] = (30, 20, 20)
+
+    def dark(share: float) -> float:
+        out = fl.join_lips(img, p, share).astype(float)
+        return float(np.mean([out[y - 1:y + 2, x - 1:x + 2].mean() for x, y in corners]))
+
+    levels = np.array([dark(s) for s in np.linspace(0.5, 1.0, 26)])
+    assert levels[-1] - levels[0] > 60  # the corners are filled once shut
+    assert np.abs(np.diff(levels)).max() < 0.25 * (levels[-1] - levels[0])  # in steps, not at once

@@ -130,11 +130,12 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     # what was squeezed between shut lips (teeth, a grin's dark corners) is filled from the lips about it
     run = CORNER_RUN + PAST
     half = max(SEAM_BAND * iod, 2.0) * (1.0 + 2.0 * smoothstep(np.abs(uu - 0.5), 0.35, 0.5))  # 3x at the dark corners
-    whole = float((opening * (1.0 - shares)).max()) < SLIT  # no more than a slit left anywhere
     # a slit shut in a mouth left open: only where it squeezed something; the corners too once it is all but shut
-    shut = True if whole else (shares > 0.95) & (opening > SLIT / 2)
-    band = (np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run) & shut
-    out_region = fill_band(out_region, band)
+    # (faded in, not switched: a talking mouth's frames cross these thresholds one after another)
+    whole = 1.0 - float(smoothstep(float((opening * (1.0 - shares)).max()), SLIT, 2.0 * SLIT))
+    shut = np.maximum(smoothstep(shares, 0.9, 1.0) * smoothstep(opening, 0.25 * SLIT, 0.5 * SLIT), whole)
+    band = (np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run)
+    out_region = fill_band(out_region, band * shut)
     # the shadow where the lips meet: as deep as they are shut, along the middle of what is left between them
     sigma = max(SEAM_WIDTH * iod, 0.5)
     seam = SEAM * shares * shares * np.exp(-0.5 * ((v - meet) / sigma) ** 2) * smoothstep(opening, 0.0, 2.0)
@@ -145,13 +146,13 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
 
 
 def fill_band(region: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """float32 HxWx3 RGB region with its pixels in band (bool HxW) filled from the pixels about them (cv2's Telea
-    inpainting); the region as it is where band is empty."""
-    if not band.any():
+    """float32 HxWx3 RGB region with its pixels in band (float HxW 0..1) filled from the pixels about them (cv2's
+    Telea inpainting) by that share; the region as it is where band is 0."""
+    hole = (band > 0.0).astype(np.uint8)
+    if not hole.any():
         return region
-    hole = band.astype(np.uint8)
     filled = cv2.inpaint(np.clip(np.rint(region), 0, 255).astype(np.uint8), hole, 2, cv2.INPAINT_TELEA)
-    return np.where(band[..., None], filled.astype(np.float32), region)
+    return region + band[..., None].astype(np.float32) * (filled.astype(np.float32) - region)
 
 
 def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, reach: float
