@@ -119,11 +119,10 @@ def test_fill_mouth_lays_the_map_inside_the_lips_only():
     # inside the inner lips' box (the corners, the lips' curves) and nowhere else
     assert xs.min() >= p[60, 0] - 1 and xs.max() <= p[64, 0] + 1
     assert ys.min() >= p[[61, 62, 63], 1].min() - 1 and ys.max() <= p[[65, 66, 67], 1].max() + 1
-    # the middle of the mouth is the cheeks' colour times exp(0.4), a teeth-bright map lifted (TEETH_LIFT), its
-    # chromaticity kept under white
+    # the middle of the mouth is the cheeks' colour times exp(0.4), a teeth-bright map lifted (TEETH_LIFT), rolled
+    # off under white
     centre = np.round((p[62] + p[66]) / 2).astype(int)
-    want = (fm.skin_colour(img, p) + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1
-    want = want * min(255.0 / want.max(), 1.0)
+    want = fm.roll_off((fm.skin_colour(img, p) + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1)
     np.testing.assert_allclose(out[centre[1], centre[0]], want, atol=1.5)
     half = fm.fill_mouth(img, p, 0.5, 1.0, interior)[centre[1], centre[0]].astype(float)
     np.testing.assert_allclose(half, (img[centre[1], centre[0]] + want) / 2, atol=1.5)
@@ -333,3 +332,13 @@ def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keep
     assert lips is not None and abs(hue(teeth) - hue(skin)) < 3.0 and hue(teeth) > lips[0] + lips[2] + 5.0
     cavity = fm.fill_mouth(img, p, 1.0, 0.0, _interior(value_speak=-0.5))[centre[1], centre[0]]
     assert hue(cavity) <= lips[0] + lips[2] + 0.5  # the dark inside is kept to the lips' hues
+
+
+def test_colours_past_white_roll_off_keeping_their_order_and_chromaticity():
+    # lit teeth over light cheeks went past white on a third of held-out faces: stopped at it, a flat white plate
+    bright = np.array([[180.0, 150.0, 120.0], [260.0, 230.0, 200.0], [300.0, 270.0, 240.0], [400.0, 350.0, 300.0]])
+    rolled = fm.roll_off(bright)
+    np.testing.assert_allclose(rolled[0], bright[0])  # under the knee: as it was
+    assert np.all(rolled.max(axis=1) < 255.0)
+    assert np.all(np.diff(rolled.max(axis=1)) > 3.0)  # brighter stays brighter: no plate
+    np.testing.assert_allclose(rolled / rolled.max(axis=1, keepdims=True), bright / bright.max(axis=1, keepdims=True))
