@@ -244,13 +244,13 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     soft = max(FEATHER * curve.width, 0.5)
     halo_up = np.minimum(2.0 * cv2.GaussianBlur(upper, (0, 0), soft), 1.0) * (below < 0.0)
     halo_lo = np.minimum(2.0 * cv2.GaussianBlur(lower, (0, 0), soft), 1.0) * (rel[..., 1] > rise_v)
+    cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
     # inpaint the whole opening (eyeball and lashes unknown), so the skin comes from outside the eye only
     opening = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
     hole = cv2.dilate((opening > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8))
     top_v = v_of("open")
     tone = _under_eye_tone(box, curve, lines, offset)
     hair = _hair_above(box, tone, rel[..., 1] < top_v)  # brow hair is no source of the lid's skin
-    cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
     skin = _inpaint_smooth(box, np.maximum(hole, hair), curve.width)
     # a shut lid bulges over the eyeball and catches the light, where the skin above it is often in the shadow
     # of the brow (and that is all the inpainting sees): its colour moves from the inpainted skin at the top
