@@ -254,6 +254,14 @@ def test_own_teeth_needs_parted_lips_and_a_bright_colourless_inside():
     assert fm.own_teeth(shut, q) == 0.0
 
 
+def test_teeth_tinted_by_a_warm_light_are_still_the_persons_own():
+    # a warm light tints teeth (d12's cream teeth read chroma 21): brighter than the cheeks, they are teeth
+    cream, p = _with_inside((240, 210, 175))  # CIELAB chroma 22, a third brighter than the skin
+    assert fm.own_teeth(cream, p) == pytest.approx(1.0)
+    lips, _ = _with_inside((200, 140, 125))  # lip-coloured and no brighter than the skin: not teeth
+    assert fm.own_teeth(lips, p) == 0.0
+
+
 def test_jaw_look_keeps_the_teeth_under_each_lip_and_opens_the_cavity_between():
     h, w = fm.OWN_GRID
     own = np.zeros((h, w, 3), np.float32)

@@ -78,6 +78,12 @@ OWN_BRIGHT = (0.75, 0.95)  # the middle of that inside's luminance over the chee
 # and its mean CIELAB chroma: teeth up to, fully below. Teeth are nearly colourless (a smiling girl's and a
 # laughing woman's read 7-8); a pink tongue or the lips' tissue in a small parted mouth reads 25-35 (LFW)
 OWN_GREY = (22.0, 14.0)
+# or, whatever its tint up to OWN_TINT's chroma, plainly brighter than the cheeks (OWN_LIT): a warm light tints teeth
+# (d12's cream teeth read chroma 21, a third of LFW's parted smiles 18-28) while lips and a tongue are not brighter
+# than the skin about them (1,200 LFW photos with parted lips, looked at: all 0.75-1.10). Read as no teeth, d12's
+# grin was laid over with a flat plate of the map's in a transfer that lowered its smile
+OWN_LIT = (1.1, 1.2)
+OWN_TINT = (34.0, 28.0)
 OWN_GRID = (48, 96)  # the grid the input's inside is read on: fine enough for a tooth's edge in a large face
 # The map's teeth are a median: duller than any one mouth's. Read the same way on real happy photos and on the same
 # people's neutral photos driven to them (dlib's inner lips, the inside's brightest third, CIELAB, median over
@@ -233,13 +239,16 @@ class OwnInside:
 
 def _teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
     """0..1: how much an input's inside (sample_mouth on OWN_GRID, float32 (h, w, 3) 0..255) looks like teeth by
-    its middle: bright against the cheeks' colour skin (float (3,), OWN_BRIGHT) and nearly colourless (OWN_GREY)."""
+    its middle: bright against the cheeks' colour skin (float (3,), OWN_BRIGHT) and nearly colourless (OWN_GREY), or
+    plainly brighter than the cheeks and not strongly coloured (OWN_LIT, OWN_TINT)."""
     h, w = OWN_GRID
     middle = inside[h // 3: h - h // 3, w // 3: w - w // 3]
     bright = float((((middle + 1.0) / (skin + 1.0)) @ LUMA).mean())
     lab = cv2.cvtColor(np.clip(middle / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2LAB)
     chroma = float(np.hypot(lab[..., 1], lab[..., 2]).mean())
-    return float(smoothstep(bright, *OWN_BRIGHT)) * float(1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0]))
+    grey = 1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0])
+    lit = smoothstep(bright, *OWN_LIT) * (1.0 - smoothstep(chroma, OWN_TINT[1], OWN_TINT[0]))
+    return float(smoothstep(bright, *OWN_BRIGHT)) * float(max(grey, lit))
 
 
 def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
