@@ -56,7 +56,7 @@ LUMA = np.array([0.299, 0.587, 0.114])  # RGB weights of luminance (Rec. 601)
 TOOTH_WIDTHS = (1.0, 0.618, 0.382, 0.3, 0.25)  # half a smile's teeth, from the middle out, relative to a central
 TOOTH_SPAN = 0.95  # share of the inner lips' width the ten teeth span
 GAP_SIGMA = 0.12  # the shadow between two teeth: a Gaussian this share of the narrower one's width (at least 0.5 px)
-GAP_DEPTH = 0.35  # log-luminance the shadow takes off at its middle
+GAP_DEPTH = 0.2  # log-luminance the shadow takes off at its middle (0.35 until session 20: a grille on a girl's laugh)
 TEETH_FROM, TEETH_FULL = 30.0, 60.0  # inner-lip widths (px) from which the lines fade in, fully at
 TEETH_LOOK = (0.85, 1.15)  # luminance over the cheeks' at which the map counts as teeth, fully at
 # The upper teeth show from the upper lip down to their edge, then the lower teeth: drawn to the whole opening's
