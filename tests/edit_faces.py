@@ -61,3 +61,32 @@ def skin_face(size: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     img[face] = (skin[None] * shade[face][:, None])
     img += rng.normal(0, 2.0, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8), synthetic_landmarks()
+
+
+def opened_lips(points: np.ndarray, gap: float) -> np.ndarray:
+    """The landmarks with the inner lips gap px apart at the middle (upper up, lower down, corners kept)."""
+    p = np.array(points, np.float64)
+    mid = (p[62, 1] + p[66, 1]) / 2
+    for i, side in ((61, -1), (62, -1), (63, -1), (65, 1), (66, 1), (67, 1)):
+        p[i, 1] = mid + side * gap / 2 * (0.8 if i in (61, 63, 65, 67) else 1.0)
+    p[50:53, 1] -= gap / 2
+    p[56:59, 1] += gap / 2
+    return p
+
+
+def mouth_showing(colour, gap: float = 6.0):
+    """(uint8 160x160x3 RGB, float (68, 2)): a skin face whose inner lips are gap px apart, its inside painted one
+    colour (RGB)."""
+    import cv2
+
+    from ganimate.face import mouth as fm
+    from ganimate.face.corner_frame import corner_curve
+
+    img, p = skin_face()
+    p = opened_lips(p, gap)
+    frame = fm.fit_mouth_frame(p)
+    u = np.linspace(0.0, 1.0, 33)
+    poly = np.concatenate([frame.to_image(u, corner_curve(u, frame.upper)),
+                           frame.to_image(u[::-1], corner_curve(u[::-1], frame.lower))])
+    cv2.fillPoly(img, [np.round(poly).astype(np.int32)], tuple(int(c) for c in colour))
+    return img, p

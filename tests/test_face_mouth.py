@@ -7,18 +7,8 @@ import pytest
 
 from ganimate.face import mouth as fm
 from ganimate.face.corner_frame import corner_curve
-from tests.edit_faces import skin_face, synthetic_landmarks
-
-
-def _opened(points: np.ndarray, gap: float) -> np.ndarray:
-    """The landmarks with the inner lips gap px apart at the middle (upper up, lower down, corners kept)."""
-    p = np.array(points, np.float64)
-    mid = (p[62, 1] + p[66, 1]) / 2
-    for i, side in ((61, -1), (62, -1), (63, -1), (65, 1), (66, 1), (67, 1)):
-        p[i, 1] = mid + side * gap / 2 * (0.8 if i in (61, 63, 65, 67) else 1.0)
-    p[50:53, 1] -= gap / 2
-    p[56:59, 1] += gap / 2
-    return p
+from ganimate.face.shown_teeth import own_inside, read_shown_teeth
+from tests.edit_faces import mouth_showing, opened_lips, skin_face, synthetic_landmarks
 
 
 def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.3)) -> fm.MouthInterior:
@@ -28,7 +18,7 @@ def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.
 
 
 def test_the_mouth_frame_puts_the_corners_at_u_0_and_1_and_the_lips_through_their_points():
-    p = _opened(synthetic_landmarks(angle_deg=12.0), 8.0)
+    p = opened_lips(synthetic_landmarks(angle_deg=12.0), 8.0)
     frame = fm.fit_mouth_frame(p)
     uv = frame.to_local(p[[60, 64]])
     np.testing.assert_allclose(uv, [[0, 0], [1, 0]], atol=1e-9)
@@ -42,11 +32,11 @@ def test_the_mouth_frame_puts_the_corners_at_u_0_and_1_and_the_lips_through_thei
 def test_mouth_opening_is_the_inner_gap_over_the_inner_width():
     p = synthetic_landmarks()
     assert fm.mouth_opening(p) == pytest.approx(2.0 / 24.0)
-    assert fm.mouth_opening(_opened(p, 6.0)) == pytest.approx(6.0 / 24.0)
+    assert fm.mouth_opening(opened_lips(p, 6.0)) == pytest.approx(6.0 / 24.0)
 
 
 def test_lip_points_move_only_the_inner_lips_into_the_lips():
-    p = _opened(synthetic_landmarks(), 6.0)
+    p = opened_lips(synthetic_landmarks(), 6.0)
     q = fm.lip_points(p)
     moved = [i for i in range(68) if not np.allclose(q[i], p[i])]
     assert moved == [61, 62, 63, 65, 66, 67]
@@ -56,7 +46,7 @@ def test_lip_points_move_only_the_inner_lips_into_the_lips():
 
 def test_sample_mouth_reads_the_upper_part_near_the_upper_lip():
     img, p = skin_face()
-    p = _opened(p, 10.0)
+    p = opened_lips(p, 10.0)
     mid = (p[62, 1] + p[66, 1]) / 2
     img[int(mid) - 6:int(round(mid)), 60:100] = (250, 250, 250)  # teeth under the upper lip
     img[int(round(mid)):int(mid) + 6, 60:100] = (40, 10, 10)  # the dark inside
@@ -81,10 +71,10 @@ def test_fill_weight_grows_with_how_far_the_edit_opened_the_mouth():
     p = synthetic_landmarks()
     assert fm.fill_weight(p, p) == 0.0
     width = 24.0
-    weights = [fm.fill_weight(p, _opened(p, 2.0 + g * width)) for g in (0.01, 0.03, 0.05, 0.1, 0.3)]
+    weights = [fm.fill_weight(p, opened_lips(p, 2.0 + g * width)) for g in (0.01, 0.03, 0.05, 0.1, 0.3)]
     assert weights[0] == 0.0 and weights[-1] == 1.0 == weights[-2]
     assert all(a <= b for a, b in zip(weights, weights[1:], strict=False)) and 0 < weights[1] < weights[2] < 1
-    assert fm.fill_weight(_opened(p, 8.0), _opened(p, 8.0)) == 0.0  # open and left open: its own inside
+    assert fm.fill_weight(opened_lips(p, 8.0), opened_lips(p, 8.0)) == 0.0  # open and left open: its own inside
 
 
 def test_appearance_interpolates_the_openings_and_the_smile_and_clamps_beyond():
@@ -109,7 +99,7 @@ def test_the_interior_map_round_trips_and_refuses_another_layout(tmp_path):
 
 def test_fill_mouth_lays_the_map_inside_the_lips_only():
     img, p = skin_face()
-    p = _opened(p, 10.0)
+    p = opened_lips(p, 10.0)
     interior = _interior(value_smile=0.4)
     np.testing.assert_array_equal(fm.fill_mouth(img, p, 0.0, 1.0, interior), img)
     out = fm.fill_mouth(img, p, 1.0, 1.0, interior)
@@ -153,7 +143,7 @@ def test_keep_hues_clamps_the_hue_into_the_lips_range_and_keeps_lightness_and_ch
     import cv2
 
     img, p = skin_face()
-    p = _opened(p, 10.0)
+    p = opened_lips(p, 10.0)
     img[60:130, 50:110] = (170, 90, 80)  # lips (and the rest of the mouth's box) one warm red
     hues = fm.lip_hues(img, p)
     assert hues is not None
@@ -218,7 +208,7 @@ def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     img, p = skin_face()
     scale = 5  # an inner mouth 120 px wide
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    p = _opened(p, 10.0) * scale
+    p = opened_lips(p, 10.0) * scale
     out = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4)).astype(float)
     frame = fm.fit_mouth_frame(p)
     # a quarter of the way down the opening: the upper teeth (face/mouth.UPPER_CROWN)
@@ -229,36 +219,22 @@ def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     assert out[line[1], line[0]].sum() < 0.85 * out[tooth[1], tooth[0]].sum()
 
 
-def _with_inside(colour, gap: float = 6.0):
-    """A skin face whose inner lips are gap px apart, its inside painted one colour (RGB)."""
-    img, p = skin_face()
-    p = _opened(p, gap)
-    frame = fm.fit_mouth_frame(p)
-    u = np.linspace(0.0, 1.0, 33)
-    poly = np.concatenate([frame.to_image(u, corner_curve(u, frame.upper)),
-                           frame.to_image(u[::-1], corner_curve(u[::-1], frame.lower))])
-    import cv2
-
-    cv2.fillPoly(img, [np.round(poly).astype(np.int32)], tuple(int(c) for c in colour))
-    return img, p
-
-
 def test_own_teeth_needs_parted_lips_and_a_bright_colourless_inside():
-    teeth, p = _with_inside((235, 232, 225))
+    teeth, p = mouth_showing((235, 232, 225))
     assert fm.own_teeth(teeth, p) == pytest.approx(1.0)
-    pink, _ = _with_inside((215, 120, 130))  # a tongue as bright as the skin, but pink
+    pink, _ = mouth_showing((215, 120, 130))  # a tongue as bright as the skin, but pink
     assert fm.own_teeth(pink, p) == 0.0
-    dark, _ = _with_inside((50, 20, 20))  # the cavity
+    dark, _ = mouth_showing((50, 20, 20))  # the cavity
     assert fm.own_teeth(dark, p) == 0.0
-    shut, q = _with_inside((235, 232, 225), gap=2.0)  # a closed mouth's seam
+    shut, q = mouth_showing((235, 232, 225), gap=2.0)  # a closed mouth's seam
     assert fm.own_teeth(shut, q) == 0.0
 
 
 def test_teeth_tinted_by_a_warm_light_are_still_the_persons_own():
     # a warm light tints teeth (d12's cream teeth read chroma 21): brighter than the cheeks, they are teeth
-    cream, p = _with_inside((240, 210, 175))  # CIELAB chroma 22, a third brighter than the skin
+    cream, p = mouth_showing((240, 210, 175))  # CIELAB chroma 22, a third brighter than the skin
     assert fm.own_teeth(cream, p) == pytest.approx(1.0)
-    lips, _ = _with_inside((200, 140, 125))  # lip-coloured and no brighter than the skin: not teeth
+    lips, _ = mouth_showing((200, 140, 125))  # lip-coloured and no brighter than the skin: not teeth
     assert fm.own_teeth(lips, p) == 0.0
 
 
@@ -279,9 +255,9 @@ def test_jaw_look_keeps_the_teeth_under_each_lip_and_opens_the_cavity_between():
 
 
 def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():
-    img, p = _with_inside((235, 232, 225))
-    opened = _opened(p, 12.0)
-    own = fm.read_own_inside(img, p, fm.lip_points(p), fm.lip_points(opened))
+    img, p = mouth_showing((235, 232, 225))
+    opened = opened_lips(p, 12.0)
+    own = own_inside(read_shown_teeth(img, p), fm.lip_points(opened))
     assert own is not None and own.teeth == pytest.approx(1.0) and 0.3 < own.kept < 0.8
     interior = _interior(value_smile=-2.0, value_speak=-2.0)  # a map all cavity
     out = fm.fill_mouth(img, opened, 1.0, 1.0, interior, own).astype(float)
@@ -295,15 +271,15 @@ def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():
 
     assert out[at(0.5)].sum() < 0.5 * out[at(0.15)].sum()  # the cavity between, the teeth under the upper lip
     assert out[at(0.15)].sum() > 2.0 * plain[at(0.15)].sum()  # where the map alone is all cavity
-    pink, _ = _with_inside((215, 120, 130))
-    assert fm.read_own_inside(pink, p, fm.lip_points(p), fm.lip_points(opened)) is None
+    pink, _ = mouth_showing((215, 120, 130))
+    assert read_shown_teeth(pink, p) is None
 
 
 def test_keep_lip_thickness_gives_a_stretched_lip_its_own_height_and_leaves_a_thinned_one():
-    p = _opened(synthetic_landmarks(), 0.0)  # a closed mouth
+    p = opened_lips(synthetic_landmarks(), 0.0)  # a closed mouth
     lips = fm.lip_points(p)
     thickness = lips[62, 1] - p[51, 1]
-    moved = _opened(p, 20.0)  # the jaw dropped: outer lips 10 px up and down
+    moved = opened_lips(p, 20.0)  # the jaw dropped: outer lips 10 px up and down
     opened = fm.lip_points(p)  # the flow stretched both lips: their inner points stayed near the seam
     opened[[61, 62, 63], 1] -= 3.0
     opened[[65, 66, 67], 1] += 3.0
@@ -324,7 +300,7 @@ def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keep
 
     img, p = skin_face()
     img = (img * 0.5).astype(np.uint8)  # dim light: lifted teeth that stay under white
-    p = _opened(p, 10.0)
+    p = opened_lips(p, 10.0)
     cv2.fillPoly(img, [np.round(p[48:60] * 16).astype(np.int32)], (150, 30, 50), shift=4)  # red lips
     cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], (120, 90, 80), shift=4)
     centre = np.round((p[62] + p[66]) / 2).astype(int)

@@ -439,3 +439,56 @@ def test_edit_face_holds_a_hat_above_the_brows_still_while_the_face_below_moves(
     assert abs(hat_rows(held) - hat_rows(img)) <= 1  # held to a px (the hold is laid in the 64 px crop)
     np.testing.assert_array_equal(held[195:215], free[195:215])  # below the brows the motion is whole
     assert np.any(held[195:215] != img[195:215])
+
+
+def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_later(monkeypatch):
+    """Frame 0's mouth is shut, frame 1 shows its teeth: with a mouth finish frame 0 is given frame 1's teeth
+    (pipeline/teeth.py); without one, none are read."""
+    from ganimate.config import CropConfig
+    from ganimate.face.align import transform_points
+    from ganimate.face.landmarks import five_points
+    from ganimate.face.mouth import MouthInterior
+    from ganimate.face.types import Face
+    from ganimate.infer.generator import CropEdit
+    from ganimate.pipeline import render
+    from ganimate.pipeline.faces import cut_face
+    from ganimate.video.reader import VideoFrame
+    from tests.edit_faces import mouth_showing
+
+    shown = [mouth_showing((205, 150, 120), gap=1.0), mouth_showing((235, 232, 225), gap=6.0)]
+    five = five_points(shown[0][1]).astype(np.float32)
+    face = Face(np.array([0, 0, 160, 160], np.float32), five, 1.0)
+    crops = [cut_face(img, 3, face, CropConfig(size=64), None) for img, _ in shown]
+    lm_matrix = render.cut_for_landmarks(shown[0][0], five, crops[0].crop, crops[0].matrix, 64)[1]
+    read = iter([p for _, p in shown] * 2)
+
+    class Marks:  # the landmark model, reading each frame's drawn points in turn
+        size = 64
+
+        def locate(self, batch, mirror=False):
+            return np.stack([transform_points(lm_matrix, next(read)) for _ in batch])
+
+    class Still:  # a warping generator that moves nothing
+        size = 64
+
+        def edit_maps(self, batch, targets):
+            z = np.zeros((64, 64, 3), np.float32)
+            return [CropEdit(z, np.ones((64, 64), np.float32), z, np.zeros((64, 64, 2), np.float32)) for _ in batch]
+
+    taken, original = [], render.edit_face
+
+    def recorded(image, crop, matrix, edit, mask, touch, finish):
+        taken.append(touch.teeth)
+        return original(image, crop, matrix, edit, mask, touch, finish)
+
+    monkeypatch.setattr(render, "edit_face", recorded)
+    zeros = np.zeros((1, 17), np.float32)
+    stream = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=img), [c], zeros, zeros)
+              for i, ((img, _), c) in enumerate(zip(shown, crops, strict=True))]
+    interior = MouthInterior(np.zeros((2, 2, 4, 8, 3), np.float32), np.array([0.1, 0.3], np.float32))
+    list(render.edited_frames(stream, Still(), 1, {}, Marks(), finish=render.Finish(mouth=interior)))
+    assert taken[1] is not None and taken[1].teeth > 0.9
+    assert taken[0] is taken[1]
+    taken.clear()
+    list(render.edited_frames(stream, Still(), 1, {}, Marks()))
+    assert taken == [None, None]

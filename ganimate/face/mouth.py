@@ -229,15 +229,16 @@ def fill_weight(before: np.ndarray, after: np.ndarray) -> float:
 @dataclass(frozen=True)
 class OwnInside:
     """The inside of the input's mouth, for a face that shows its teeth: look float32 (h, w, 3) log(RGB + 1) over
-    log(cheek RGB + 1) on the mouth grid, read on the input; kept 0..1 the share of the edited opening's height
-    it fills (the input's opening over the edit's); teeth 0..1 own_teeth, how much of the fill it makes."""
+    log(cheek RGB + 1) on the mouth grid (OWN_GRID), as a frame showed it (face/shown_teeth.py); kept 0..1 the
+    share of the edited opening's height it fills (that frame's opening over the edit's); teeth 0..1 own_teeth,
+    how much of the fill it makes."""
 
     look: np.ndarray
     kept: float
     teeth: float
 
 
-def _teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
+def teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
     """0..1: how much an input's inside (sample_mouth on OWN_GRID, float32 (h, w, 3) 0..255) looks like teeth by
     its middle: bright against the cheeks' colour skin (float (3,), OWN_BRIGHT) and nearly colourless (OWN_GREY), or
     plainly brighter than the cheeks and not strongly coloured (OWN_LIT, OWN_TINT)."""
@@ -258,24 +259,7 @@ def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
     parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
     if parted <= 0.0:
         return 0.0
-    return parted * _teeth_shown(sample_mouth(image, points, OWN_GRID), skin_colour(image, points))
-
-
-def read_own_inside(image: np.ndarray, points: np.ndarray, before: np.ndarray, after: np.ndarray
-                    ) -> OwnInside | None:
-    """The input's own inside (OwnInside) of a face (landmarks float (68, 2) px read on the input image, uint8
-    HxWx3 RGB), or None when it shows no teeth (own_teeth); before / after: its lip_points on the input and where
-    the edit carried them."""
-    parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
-    if parted <= 0.0:
-        return None
-    inside, skin = sample_mouth(image, points, OWN_GRID), skin_colour(image, points)  # read once for both
-    teeth = parted * _teeth_shown(inside, skin)
-    if teeth <= 0.0:
-        return None
-    look = np.log(inside + 1.0) - np.log(skin + 1.0)
-    kept = float(np.clip(mouth_opening(before) / max(mouth_opening(after), 1e-6), 0.0, 1.0))
-    return OwnInside(look.astype(np.float32), kept, teeth)
+    return parted * teeth_shown(sample_mouth(image, points, OWN_GRID), skin_colour(image, points))
 
 
 def _rows_at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:

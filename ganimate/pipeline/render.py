@@ -21,13 +21,15 @@ from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_rims
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lips import close_share, join_lips
-from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, read_own_inside, smile_share
+from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, smile_share
 from ganimate.face.parting import part_flow, part_gap
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
+from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.stream import map_batched
+from ganimate.pipeline.teeth import with_shown_teeth
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class FaceTouch:
     (face/glasses.read_rims on the input frame; None: none or not looked for); stretch 0..1 how far a closed-lip
     smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real
     lips part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to
-    the lips' thickness; part the same where the lips are parted that far after the warp (with close_lips)."""
+    the lips' thickness; part the same where the lips are parted that far after the warp (with close_lips); teeth
+    the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
+    track showed more plainly; None: those the input shows, read then)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -66,6 +70,7 @@ class FaceTouch:
     stretch: float = 0.0
     apart: float = 0.0
     part: float = 0.0
+    teeth: ShownTeeth | None = None
 
     @property
     def needs_points(self) -> bool:
@@ -109,7 +114,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
     AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
-    shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py);
+    shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py;
+    on video with the teeth its track shows most plainly where a frame shows them less, read a second ahead,
+    pipeline/teeth.py);
     with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change, and a
     falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot ask
     for less than 0);
@@ -155,7 +162,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         return results
 
     worn: dict[int, Lenses] = {}  # per track: the lenses its face was last found wearing
-    for frame, items, results in map_batched(pairs, run, batch_size):
+    batches = map_batched(pairs, run, batch_size)
+    for frame, items, results in with_shown_teeth(batches) if finish.mouth is not None else batches:
         image = frame.image
         for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
             if glasses and edit.flow is not None and touch.points is not None:
@@ -236,7 +244,9 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.apart > 0.0 else 0.0)
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
             opened = kept
-        own = read_own_inside(source, points, lips, opened) if weight > 0.0 else None  # teeth it showed stay
+        # teeth it showed (or, on video, its track showed) stay
+        teeth = (touch.teeth if touch.teeth is not None else read_shown_teeth(source, points)) if weight > 0.0 else None
+        own = own_inside(teeth, opened) if teeth is not None else None
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
         image = join_lips(image, moved, touch.close)

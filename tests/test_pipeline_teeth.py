@@ -1,0 +1,40 @@
+"""Each track's teeth read ahead of the frame being edited (ganimate/pipeline/teeth.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ganimate.pipeline.render import FaceTouch
+from ganimate.pipeline.teeth import with_shown_teeth
+from tests.edit_faces import mouth_showing
+
+
+def _stream(shows_teeth: list[bool], warps: bool = True):
+    """One face a frame (track 7) whose mouth shows teeth in the frames marked, shut in the others; its edit
+    warps (a flow) unless not warps."""
+    teeth, shut = mouth_showing((235, 232, 225), gap=6.0), mouth_showing((205, 150, 120), gap=1.0)
+    edit = SimpleNamespace(flow=np.zeros((8, 8, 2), np.float32) if warps else None)
+    for i, shows in enumerate(shows_teeth):
+        image, points = teeth if shows else shut
+        crop = SimpleNamespace(track_id=7)
+        yield SimpleNamespace(index=i, image=image), [(crop, None, None, image)], [(edit, None, FaceTouch(points))]
+
+
+@pytest.mark.parametrize("ahead", [0, 2, 5])
+def test_frames_take_the_teeth_their_track_shows_up_to_ahead_frames_later(ahead):
+    shows = [False, False, False, True, False, False]
+    out = list(with_shown_teeth(_stream(shows), ahead))
+    assert [frame.index for frame, _, _ in out] == list(range(len(shows)))  # every frame, in order
+    taken = [results[0][2].teeth for _, _, results in out]
+    shown = taken[3]
+    assert shown is not None and shown.teeth > 0.9
+    for i, teeth in enumerate(taken):
+        assert (teeth is shown) == (i >= 3 - ahead), i  # the frame showing them and those it reaches
+
+
+def test_a_face_the_edit_does_not_warp_is_left_as_it_was():
+    out = list(with_shown_teeth(_stream([True, False], warps=False), 2))
+    assert all(results[0][2].teeth is None for _, _, results in out)
