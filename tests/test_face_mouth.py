@@ -252,6 +252,24 @@ def test_jaw_look_keeps_the_teeth_under_each_lip_and_opens_the_cavity_between():
     whole = fm.jaw_look(fm.OwnInside(own, kept=1.0, teeth=1.0), cavity)  # not opened further: its own inside
     np.testing.assert_allclose(whole[t < 0.5 - fm.JAW_EDGE], 0.3, atol=1e-6)
     np.testing.assert_allclose(whole[t > 0.5 + fm.JAW_EDGE], 0.2, atol=1e-6)
+    assert whole.min() > 0.19  # and no line of the cavity where its halves meet
+
+
+def test_a_jaw_dropped_from_a_grin_opens_below_the_upper_teeth_not_through_them():
+    h, w = fm.OWN_GRID
+    t = (np.arange(h) + 0.5) / h
+    own = np.full((h, w, 3), 0.3, np.float32)  # a grin's inside: upper teeth from lip to lip
+    cavity = np.full((4, 8, 3), -1.5, np.float32)
+    split = fm.teeth_split(0.2)
+    assert split == pytest.approx(fm.SPLIT[1])  # a grin's upper teeth fill most of its inside
+    assert fm.teeth_split(0.6) == pytest.approx(fm.SPLIT[0])  # a laugh's, its upper half
+    assert fm.teeth_split(0.3) > fm.teeth_split(0.4)
+    look = fm.jaw_look(fm.OwnInside(own, kept=0.8, teeth=1.0, split=split), cavity)
+    dark = t[look[:, 0, 0] < -0.5]
+    assert dark.size and dark.min() > 0.8 * split - fm.JAW_EDGE - 1e-6  # the cavity under the upper teeth
+    np.testing.assert_allclose(look[t < 0.8 * split - fm.JAW_EDGE], 0.3, atol=1e-6)
+    at_middle = fm.jaw_look(fm.OwnInside(own, kept=0.8, teeth=1.0), cavity)  # split at the middle: through them
+    assert at_middle[np.argmin(np.abs(t - 0.5)), 0, 0] < -0.5
 
 
 def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():

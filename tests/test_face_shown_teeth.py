@@ -21,6 +21,7 @@ def test_read_shown_teeth_reads_teeth_and_their_opening_and_nothing_else():
     assert shown.look.shape == (*fm.OWN_GRID, 3) and shown.look.dtype == np.float32
     assert float(np.median(shown.look[..., 1])) > 0.0  # brighter than the cheeks it is relative to
     assert shown.opening == pytest.approx(fm.mouth_opening(fm.lip_points(p)))
+    assert shown.split == pytest.approx(fm.teeth_split(fm.mouth_opening(p)))
     assert st.read_shown_teeth(*mouth_showing((215, 120, 130))) is None  # a tongue
     assert st.read_shown_teeth(*mouth_showing((235, 232, 225), gap=2.0)) is None  # lips shut
 
@@ -32,6 +33,7 @@ def test_own_inside_keeps_the_shown_opening_over_the_edited_one():
     own = st.own_inside(shown, wider)
     assert own.kept == pytest.approx(shown.opening / fm.mouth_opening(wider))
     assert 0.2 < own.kept < 0.8 and own.teeth == shown.teeth and own.look is shown.look
+    assert own.split == shown.split
     assert st.own_inside(shown, fm.lip_points(p)).kept == pytest.approx(1.0)  # not opened further
 
 

@@ -94,6 +94,7 @@ OWN_GRID = (48, 96)  # the grid the input's inside is read on: fine enough for a
 TEETH_LIFT = 0.2
 TEETH_HUE = 1.0  # share of the teeth's own hue kept from the lips' hue range (keep_hues)
 JAW_EDGE = 0.03  # share of the opening's height over which the teeth's edge meets the cavity (each side)
+SPLIT = (0.5, 0.9)  # the least and most of an inside's height its upper teeth are taken to fill (teeth_split)
 # a fill brighter than this (its brightest channel, 0..255) rolls off towards white instead of stopping at it: lit
 # teeth over light cheeks went past white on 6 of 16 held-out faces (up to 98% of their teeth), a flat white plate
 ROLL_KNEE = 220.0
@@ -231,11 +232,13 @@ class OwnInside:
     """The inside of the input's mouth, for a face that shows its teeth: look float32 (h, w, 3) log(RGB + 1) over
     log(cheek RGB + 1) on the mouth grid (OWN_GRID), as a frame showed it (face/shown_teeth.py); kept 0..1 the
     share of the edited opening's height it fills (that frame's opening over the edit's); teeth 0..1 own_teeth,
-    how much of the fill it makes."""
+    how much of the fill it makes; split 0..1 the share of its height, from the upper lip, that the upper teeth
+    fill (teeth_split): a jaw that drops opens the cavity there."""
 
     look: np.ndarray
     kept: float
     teeth: float
+    split: float = 0.5
 
 
 def teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
@@ -272,20 +275,32 @@ def _rows_at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     return grid[lo] * (1.0 - f) + grid[np.minimum(lo + 1, h - 1)] * f
 
 
+def teeth_split(opening: float) -> float:
+    """0..1: the share of a mouth's inside (its inner-lip gap over its width, mouth_opening) the upper teeth fill,
+    from the upper lip down: their crown (UPPER_CROWN central incisors' widths) over the inside's height, kept to
+    SPLIT. A grin shows its upper teeth from lip to lip; split at the middle, a jaw dropped from it opened a dark
+    line through them (d12 by bill_clinton, looked at)."""
+    central = TOOTH_SPAN / 2.0 * TOOTH_WIDTHS[0] / float(np.sum(TOOTH_WIDTHS))
+    return float(np.clip(UPPER_CROWN * central / max(opening, 1e-6), *SPLIT))
+
+
 def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
-    """float32 (h, w, 3) the inside of a mouth whose jaw opened it further (own.look's grid): the upper half of the
-    input's inside under the upper lip and the lower half on the lower lip, each at its own height (own.kept of
-    the opening together), the cavity (float (h', w', 3), a MouthInterior look) between."""
+    """float32 (h, w, 3) the inside of a mouth whose jaw opened it further (own.look's grid): the input's inside
+    above own.split under the upper lip and the rest on the lower lip, each at its own height (own.kept of the
+    opening together), the cavity (float (h', w', 3), a MouthInterior look) between, faded out where it would be
+    narrower than its soft edges."""
     h, w = own.look.shape[:2]
     t = (np.arange(h) + 0.5) / h
-    half = max(own.kept, 1e-6) / 2.0
+    kept = max(own.kept, 1e-6)
+    top, bottom = kept * own.split, 1.0 - kept * (1.0 - own.split)  # where the cavity opens, and ends
     # the whole cavity map, from under the upper teeth to above the lower ones: its edges are its lit walls
     cav = _rows_at(cv2.resize(np.asarray(cavity, np.float32), (w, h), interpolation=cv2.INTER_LINEAR),
-                   (t - half) / max(1.0 - 2.0 * half, 1e-6))
-    own_rows = _rows_at(own.look, np.where(t < 0.5, 0.5 * t / half, 1.0 - 0.5 * (1.0 - t) / half))
+                   (t - top) / max(bottom - top, 1e-6))
+    own_rows = _rows_at(own.look, np.where(t < (top + bottom) / 2.0, t / kept, 1.0 - (1.0 - t) / kept))
     # the teeth's edges are soft over JAW_EDGE of the opening: the rows' grid is coarser than a large mouth's px
-    inner = np.minimum(smoothstep(t, half - JAW_EDGE, half + JAW_EDGE),
-                       1.0 - smoothstep(t, 1.0 - half - JAW_EDGE, 1.0 - half + JAW_EDGE))[:, None, None]
+    inner = np.minimum(smoothstep(t, top - JAW_EDGE, top + JAW_EDGE),
+                       1.0 - smoothstep(t, bottom - JAW_EDGE, bottom + JAW_EDGE))
+    inner = (inner * smoothstep(bottom - top, 0.0, 2.0 * JAW_EDGE))[:, None, None]
     return (own_rows + inner * (cav - own_rows)).astype(np.float32)
 
 

@@ -24,6 +24,7 @@ from ganimate.face.mouth import (
     sample_mouth,
     skin_colour,
     teeth_shown,
+    teeth_split,
 )
 from ganimate.face.ramp import smoothstep
 
@@ -34,11 +35,13 @@ KEEP_SEEN = 0.5  # a frame showing its teeth at least this plainly (own_teeth) i
 class ShownTeeth:
     """A face's inside as one frame showed it: look float32 (h, w, 3) log(RGB + 1) over log(cheek RGB + 1) on
     the mouth grid (OWN_GRID); teeth 0..1 how plainly it is teeth (face/mouth.own_teeth); opening the inner-lip
-    gap of the lips' tissue points then (mouth_opening of lip_points)."""
+    gap of the lips' tissue points then (mouth_opening of lip_points); split the share of the inside's height its
+    upper teeth fill (face/mouth.teeth_split)."""
 
     look: np.ndarray
     teeth: float
     opening: float
+    split: float = 0.5
 
 
 def read_shown_teeth(image: np.ndarray, points: np.ndarray) -> ShownTeeth | None:
@@ -52,14 +55,15 @@ def read_shown_teeth(image: np.ndarray, points: np.ndarray) -> ShownTeeth | None
     if teeth <= 0.0:
         return None
     look = np.log(inside + 1.0) - np.log(skin + 1.0)
-    return ShownTeeth(look.astype(np.float32), teeth, mouth_opening(lip_points(points)))
+    return ShownTeeth(look.astype(np.float32), teeth, mouth_opening(lip_points(points)),
+                      teeth_split(mouth_opening(points)))
 
 
 def own_inside(shown: ShownTeeth, after: np.ndarray) -> OwnInside:
     """The inside a fill lays (face/mouth.OwnInside) from teeth shown, for a mouth whose lips' tissue points the
     edit carried to after (float (68, 2) px): kept the shown opening over the edited one, at most 1."""
     kept = float(np.clip(shown.opening / max(mouth_opening(after), 1e-6), 0.0, 1.0))
-    return OwnInside(shown.look, kept, shown.teeth)
+    return OwnInside(shown.look, kept, shown.teeth, shown.split)
 
 
 def remember_teeth(memory: ShownTeeth | None, seen: ShownTeeth | None) -> ShownTeeth | None:
