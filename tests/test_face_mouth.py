@@ -260,16 +260,28 @@ def test_a_jaw_dropped_from_a_grin_opens_below_the_upper_teeth_not_through_them(
     t = (np.arange(h) + 0.5) / h
     own = np.full((h, w, 3), 0.3, np.float32)  # a grin's inside: upper teeth from lip to lip
     cavity = np.full((4, 8, 3), -1.5, np.float32)
-    split = fm.teeth_split(0.2)
+    split = fm.teeth_split(own, 0.2)
     assert split == pytest.approx(fm.SPLIT[1])  # a grin's upper teeth fill most of its inside
-    assert fm.teeth_split(0.6) == pytest.approx(fm.SPLIT[0])  # a laugh's, its upper half
-    assert fm.teeth_split(0.3) > fm.teeth_split(0.4)
+    assert fm.teeth_split(own, 0.6) == pytest.approx(fm.SPLIT[0])  # a tall one's, its upper half
+    assert fm.teeth_split(own, 0.3) > fm.teeth_split(own, 0.4)
     look = fm.jaw_look(fm.OwnInside(own, kept=0.8, teeth=1.0, split=split), cavity)
     dark = t[look[:, 0, 0] < -0.5]
     assert dark.size and dark.min() > 0.8 * split - fm.JAW_EDGE - 1e-6  # the cavity under the upper teeth
     np.testing.assert_allclose(look[t < 0.8 * split - fm.JAW_EDGE], 0.3, atol=1e-6)
     at_middle = fm.jaw_look(fm.OwnInside(own, kept=0.8, teeth=1.0), cavity)  # split at the middle: through them
     assert at_middle[np.argmin(np.abs(t - 0.5)), 0, 0] < -0.5
+
+
+def test_an_inside_with_a_dark_gap_between_two_rows_of_teeth_splits_at_the_gap():
+    h, w = fm.OWN_GRID
+    t = (np.arange(h) + 0.5) / h
+    own = np.full((h, w, 3), np.log(1.2), np.float32)  # teeth above and below
+    own[(t > 0.6) & (t < 0.75)] = np.log(0.5)  # and the dark between: a child's lower teeth, a laugh
+    assert 0.6 < fm.teeth_split(own, 0.2) < 0.75
+    own[(t > 0.6) & (t < 0.75)] = np.log(1.1)  # hardly darker: a grin's teeth, split by their crown
+    assert fm.teeth_split(own, 0.2) == pytest.approx(fm.SPLIT[1])
+    falling = np.repeat(np.log(np.linspace(1.2, 0.5, h))[:, None, None], w, 1).repeat(3, 2).astype(np.float32)
+    assert fm.teeth_split(falling, 0.2) == pytest.approx(fm.SPLIT[1])  # darker towards the lower lip: no gap
 
 
 def test_fill_mouth_keeps_the_teeth_a_face_showed_and_draws_no_gaps_over_them():

@@ -21,7 +21,7 @@ def test_read_shown_teeth_reads_teeth_and_their_opening_and_nothing_else():
     assert shown.look.shape == (*fm.OWN_GRID, 3) and shown.look.dtype == np.float32
     assert float(np.median(shown.look[..., 1])) > 0.0  # brighter than the cheeks it is relative to
     assert shown.opening == pytest.approx(fm.mouth_opening(fm.lip_points(p)))
-    assert shown.split == pytest.approx(fm.teeth_split(fm.mouth_opening(p)))
+    assert shown.split == pytest.approx(fm.teeth_split(shown.look, fm.mouth_opening(p)))
     assert st.read_shown_teeth(*mouth_showing((215, 120, 130))) is None  # a tongue
     assert st.read_shown_teeth(*mouth_showing((235, 232, 225), gap=2.0)) is None  # lips shut
 

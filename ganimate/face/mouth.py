@@ -95,6 +95,10 @@ TEETH_LIFT = 0.2
 TEETH_HUE = 1.0  # share of the teeth's own hue kept from the lips' hue range (keep_hues)
 JAW_EDGE = 0.03  # share of the opening's height over which the teeth's edge meets the cavity (each side)
 SPLIT = (0.5, 0.9)  # the least and most of an inside's height its upper teeth are taken to fill (teeth_split)
+# the rows an inside's darkest row splits it at, when it is SPLIT_DIP (luminance over the cheeks') darker than the
+# brightest row both above and below it: a dark gap between two rows of teeth
+SPLIT_ROWS = (0.25, 0.9)
+SPLIT_DIP = 0.15
 # a fill brighter than this (its brightest channel, 0..255) rolls off towards white instead of stopping at it: lit
 # teeth over light cheeks went past white on 6 of 16 held-out faces (up to 98% of their teeth), a flat white plate
 ROLL_KNEE = 220.0
@@ -275,11 +279,22 @@ def _rows_at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     return grid[lo] * (1.0 - f) + grid[np.minimum(lo + 1, h - 1)] * f
 
 
-def teeth_split(opening: float) -> float:
-    """0..1: the share of a mouth's inside (its inner-lip gap over its width, mouth_opening) the upper teeth fill,
-    from the upper lip down: their crown (UPPER_CROWN central incisors' widths) over the inside's height, kept to
-    SPLIT. A grin shows its upper teeth from lip to lip; split at the middle, a jaw dropped from it opened a dark
-    line through them (d12 by bill_clinton, looked at)."""
+def teeth_split(look: np.ndarray, opening: float) -> float:
+    """0..1: the share of a mouth's inside, from the upper lip down, that its upper teeth fill, for an inside look
+    (float (h, w, 3) log-RGB over the cheeks, on the mouth grid) whose inner-lip gap is opening of its width
+    (mouth_opening). Where the middle columns' rows darken between two brighter parts (a gap between the upper and
+    the lower teeth: a laugh, a child's lower teeth), at the darkest row in SPLIT_ROWS; else the upper teeth's crown
+    (UPPER_CROWN central incisors' widths) over the inside's height, kept to SPLIT. A grin shows its upper teeth from
+    lip to lip; split at the middle, a jaw dropped from it opened a dark line through them (d12 by bill_clinton,
+    looked at)."""
+    h, w = look.shape[:2]
+    rows = relative_luminance(np.asarray(look, np.float64)[:, w // 3: w - w // 3]).mean(axis=1)
+    t = (np.arange(h) + 0.5) / h
+    inner = np.flatnonzero((t >= SPLIT_ROWS[0]) & (t <= SPLIT_ROWS[1]))
+    if inner.size:
+        k = inner[np.argmin(rows[inner])]
+        if min(rows[: k + 1].max(), rows[k:].max()) - rows[k] >= SPLIT_DIP:
+            return float(t[k])
     central = TOOTH_SPAN / 2.0 * TOOTH_WIDTHS[0] / float(np.sum(TOOTH_WIDTHS))
     return float(np.clip(UPPER_CROWN * central / max(opening, 1e-6), *SPLIT))
 

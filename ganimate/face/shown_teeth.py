@@ -56,7 +56,7 @@ def read_shown_teeth(image: np.ndarray, points: np.ndarray) -> ShownTeeth | None
         return None
     look = np.log(inside + 1.0) - np.log(skin + 1.0)
     return ShownTeeth(look.astype(np.float32), teeth, mouth_opening(lip_points(points)),
-                      teeth_split(mouth_opening(points)))
+                      teeth_split(look, mouth_opening(points)))
 
 
 def own_inside(shown: ShownTeeth, after: np.ndarray) -> OwnInside:
