@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ganimate.training import mouth_interior as mi
-from tests.edit_faces import skin_face
-from tests.test_face_mouth import _opened
+from tests.edit_faces import opened_lips, skin_face
 
 
 def test_relative_mouth_is_the_inside_over_the_cheeks_colour():
     from ganimate.face.mouth import skin_colour
 
     img, p = skin_face()
-    p = _opened(p, 10.0)
+    p = opened_lips(p, 10.0)
     img[60:120, 55:105] = (180, 180, 180)  # the mouth's whole box: its inside is uniform
     rel = mi.relative_mouth(img, p)
     assert rel.shape == (*mi.GRID, 3)
