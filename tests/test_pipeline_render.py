@@ -443,7 +443,7 @@ def test_edit_face_holds_a_hat_above_the_brows_still_while_the_face_below_moves(
 
 def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_later(monkeypatch):
     """Frame 0's mouth is shut, frame 1 shows its teeth: with a mouth finish frame 0 is given frame 1's teeth
-    (pipeline/teeth.py); without one, none are read."""
+    (pipeline/shown.py); without one, none are read."""
     from ganimate.config import CropConfig
     from ganimate.face.align import transform_points
     from ganimate.face.landmarks import five_points

@@ -133,7 +133,7 @@ def lid_lines(curve: LidCurve, closure: float) -> dict[str, np.ndarray]:
             (("open", top), ("margin", margin), ("bottom", bottom), ("shut", shut), ("lid", lid), ("rise", rise))}
 
 
-def _polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """float32 HxW coverage of a polygon (float (K, 2) px), anti-aliased at 1/4 px."""
     big = np.zeros((shape[0] * 4, shape[1] * 4), np.uint8)
     pts = np.rint((polygon - offset + 0.5) * 4 * 16 - 0.5 * 16).astype(np.int32)
@@ -160,13 +160,13 @@ def _lash_colour(image: np.ndarray, line: np.ndarray, skin: np.ndarray | None = 
     return (cv2.cvtColor(lab.reshape(1, 1, 3), cv2.COLOR_LAB2RGB)[0, 0] * 255.0).astype(np.float32)
 
 
-def _under_eye_tone(box: np.ndarray, curve: LidCurve, lines: dict, offset: np.ndarray) -> np.ndarray | None:
+def under_eye_tone(box: np.ndarray, curve: LidCurve, lines: dict, offset: np.ndarray) -> np.ndarray | None:
     """float32 (3,) median RGB of the skin in a band UNDER_EYE eye widths tall below the lower lid, mid-eye;
     None when the band falls outside the box."""
     u = np.linspace(0.2, 0.8, 12)
     bottom = np.interp(u, *curve.to_eye(lines["bottom"]).T)
     lower = np.concatenate([curve.to_image(u, bottom), curve.to_image(u[::-1], bottom[::-1] + UNDER_EYE * curve.width)])
-    band = _polygon_mask(box.shape[:2], lower, offset) > 0.5
+    band = polygon_mask(box.shape[:2], lower, offset) > 0.5
     return np.median(box[band].astype(np.float32), axis=0) if band.sum() >= 4 else None
 
 
@@ -237,8 +237,8 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
 
     edge_v, rise_v = v_of("lid"), v_of("rise")
     below = rel[..., 1] - edge_v  # px below the upper lid's new edge
-    upper = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["lid"][::-1]]), offset)
-    lower = _polygon_mask(box.shape[:2], np.concatenate([lines["rise"], lines["bottom"][::-1]]), offset)
+    upper = polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["lid"][::-1]]), offset)
+    lower = polygon_mask(box.shape[:2], np.concatenate([lines["rise"], lines["bottom"][::-1]]), offset)
     # each cover fades into the skin beyond it (no drawn outline of the eye) but ends sharp at its lid's edge,
     # which the lash line hides: what is left of the eyeball between the edges stays as it was
     soft = max(FEATHER * curve.width, 0.5)
@@ -246,10 +246,10 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     halo_lo = np.minimum(2.0 * cv2.GaussianBlur(lower, (0, 0), soft), 1.0) * (rel[..., 1] > rise_v)
     cover = np.maximum.reduce([upper, halo_up, lower, halo_lo])
     # inpaint the whole opening (eyeball and lashes unknown), so the skin comes from outside the eye only
-    opening = _polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
+    opening = polygon_mask(box.shape[:2], np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
     hole = cv2.dilate((opening > 0.02).astype(np.uint8), np.ones((5, 5), np.uint8))
     top_v = v_of("open")
-    tone = _under_eye_tone(box, curve, lines, offset)
+    tone = under_eye_tone(box, curve, lines, offset)
     hair = _hair_above(box, tone, rel[..., 1] < top_v)  # brow hair is no source of the lid's skin
     skin = _inpaint_smooth(box, np.maximum(hole, hair), curve.width)
     # a shut lid bulges over the eyeball and catches the light, where the skin above it is often in the shadow

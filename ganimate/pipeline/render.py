@@ -25,11 +25,12 @@ from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip
 from ganimate.face.parting import part_flow, part_gap
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
+from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.pipeline.faces import no_face_error
+from ganimate.pipeline.shown import with_shown_parts
 from ganimate.pipeline.stream import map_batched
-from ganimate.pipeline.teeth import with_shown_teeth
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class FaceTouch:
     lips part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to
     the lips' thickness; part the same where the lips are parted that far after the warp (with close_lips); teeth
     the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
-    track showed more plainly; None: those the input shows, read then)."""
+    track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
+    (face/shown_lids.py), laid where the lids close (None: the lid cover alone)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -71,6 +73,7 @@ class FaceTouch:
     apart: float = 0.0
     part: float = 0.0
     teeth: ShownTeeth | None = None
+    shut: ShownLids | None = None
 
     @property
     def needs_points(self) -> bool:
@@ -113,10 +116,11 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
     landmarks: a LandmarkEstimator, read on a crop cut the way it was trained; with outline, each face's edit
     is masked by its own outline (face/mask.py), else by the fixed ellipse of face/paste.py; with lids, a target
-    AU45 closes the eyelids (face/lids.py); with finish.shading, the change from the source's AUs to the target
+    AU45 closes the eyelids (face/lids.py; on video laid over by the eyes its track shows most shut, a blink read
+    up to a second ahead, face/shown_lids.py); with finish.shading, the change from the source's AUs to the target
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py;
     on video with the teeth its track shows most plainly where a frame shows them less, read a second ahead,
-    pipeline/teeth.py);
+    pipeline/shown.py);
     with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change, and a
     falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot ask
     for less than 0);
@@ -163,7 +167,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
     worn: dict[int, Lenses] = {}  # per track: the lenses its face was last found wearing
     batches = map_batched(pairs, run, batch_size)
-    for frame, items, results in with_shown_teeth(batches) if finish.mouth is not None else batches:
+    shows = finish.mouth is not None or lids is not None  # what a face shows of itself elsewhere in its track
+    for frame, items, results in (with_shown_parts(batches, teeth=finish.mouth is not None, lids=lids is not None)
+                                  if shows else batches):
         image = frame.image
         for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
             if glasses and edit.flow is not None and touch.points is not None:
@@ -250,7 +256,11 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
         image = join_lips(image, moved, touch.close)
-    return close_lids(image, moved, touch.closure) if touch.closure > 0.0 else image
+    if touch.closure <= 0.0:
+        return image
+    image = close_lids(image, moved, touch.closure)
+    # a blink the track showed: the face's own shut lids laid over the cover
+    return lay_shut_eyes(image, moved, touch.shut, touch.closure) if touch.shut is not None else image
 
 
 def _moved_after(edit, extra: np.ndarray):

@@ -1,4 +1,4 @@
-"""Each track's teeth read ahead of the frame being edited (ganimate/pipeline/teeth.py)."""
+"""Each track's teeth read ahead of the frame being edited (ganimate/pipeline/shown.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ganimate.pipeline.render import FaceTouch
-from ganimate.pipeline.teeth import with_shown_teeth
+from ganimate.pipeline.shown import with_shown_parts
 from tests.edit_faces import mouth_showing
 
 
@@ -26,7 +26,7 @@ def _stream(shows_teeth: list[bool], warps: bool = True):
 @pytest.mark.parametrize("ahead", [0, 2, 5])
 def test_frames_take_the_teeth_their_track_shows_up_to_ahead_frames_later(ahead):
     shows = [False, False, False, True, False, False]
-    out = list(with_shown_teeth(_stream(shows), ahead))
+    out = list(with_shown_parts(_stream(shows), ahead))
     assert [frame.index for frame, _, _ in out] == list(range(len(shows)))  # every frame, in order
     taken = [results[0][2].teeth for _, _, results in out]
     shown = taken[3]
@@ -36,5 +36,5 @@ def test_frames_take_the_teeth_their_track_shows_up_to_ahead_frames_later(ahead)
 
 
 def test_a_face_the_edit_does_not_warp_is_left_as_it_was():
-    out = list(with_shown_teeth(_stream([True, False], warps=False), 2))
+    out = list(with_shown_parts(_stream([True, False], warps=False), 2))
     assert all(results[0][2].teeth is None for _, _, results in out)
