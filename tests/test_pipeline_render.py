@@ -492,3 +492,25 @@ def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_late
     taken.clear()
     list(render.edited_frames(stream, Still(), 1, {}, Marks()))
     assert taken == [None, None]
+
+
+def test_edit_face_lays_the_shut_eyes_a_track_showed_where_the_lids_close():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.face.shown_lids import read_shown_lids
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.test_face_lids import synthetic_eyes
+    from tests.test_face_shown_lids import _cover, _shut_eyes
+
+    img, points = synthetic_eyes()
+    shut = _shut_eyes(points)
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = np.ones((64, 64), np.float32)
+    still = _mouth_opening_edit(points, matrix, stretch=0.0)
+    shown = read_shown_lids(shut, points, 3.0)
+    covered = edit_face(img, crop, matrix, still, mask, FaceTouch(points, 1.0)).astype(float)
+    laid = edit_face(img, crop, matrix, still, mask, FaceTouch(points, 1.0, shut=shown)).astype(float)
+    inside = _cover(points, 0, img.shape)
+    assert np.abs(laid[inside] - shut[inside]).mean() < 0.6 * np.abs(covered[inside] - shut[inside]).mean()
+    np.testing.assert_array_equal(edit_face(img, crop, matrix, still, mask, FaceTouch(points, 0.0, shut=shown)),
+                                  edit_face(img, crop, matrix, still, mask, FaceTouch(points, 0.0)))  # not closing

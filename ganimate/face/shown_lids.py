@@ -143,10 +143,12 @@ def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarr
     return out
 
 
-def lay_shut_eyes(image: np.ndarray, points: np.ndarray, shown: ShownLids, closure: float) -> np.ndarray:
+def lay_shut_eyes(image: np.ndarray, points: np.ndarray, shown: ShownLids, closure: float, share: float = 1.0
+                  ) -> np.ndarray:
     """Both eyes of a face (landmarks float (68, 2) px) in an image (uint8 HxWx3 RGB) laid over by remembered shut
-    eyes (shown), faded in over LAY closures (0..1, the lids' closure): a new frame; the same array under LAY."""
-    weight = float(smoothstep(closure, *LAY))
+    eyes (shown), faded in over LAY closures (0..1, the lids' closure), at share (0..1) of that opacity: a new
+    frame; the same array under LAY or at share 0."""
+    weight = float(smoothstep(closure, *LAY)) * float(np.clip(share, 0.0, 1.0))
     out = image
     for eye in range(len(EYES)):
         out = lay_shut_eye(out, points, eye, shown.looks[eye], shown.tones[eye], weight)

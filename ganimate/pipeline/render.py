@@ -57,7 +57,8 @@ class FaceTouch:
     the lips' thickness; part the same where the lips are parted that far after the warp (with close_lips); teeth
     the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
     track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
-    (face/shown_lids.py), laid where the lids close (None: the lid cover alone)."""
+    (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
+    opacity."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -74,6 +75,7 @@ class FaceTouch:
     part: float = 0.0
     teeth: ShownTeeth | None = None
     shut: ShownLids | None = None
+    shut_share: float = 1.0
 
     @property
     def needs_points(self) -> bool:
@@ -260,7 +262,7 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         return image
     image = close_lids(image, moved, touch.closure)
     # a blink the track showed: the face's own shut lids laid over the cover
-    return lay_shut_eyes(image, moved, touch.shut, touch.closure) if touch.shut is not None else image
+    return lay_shut_eyes(image, moved, touch.shut, touch.closure, touch.shut_share) if touch.shut is not None else image
 
 
 def _moved_after(edit, extra: np.ndarray):

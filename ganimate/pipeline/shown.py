@@ -19,6 +19,9 @@ from ganimate.face.shown_teeth import ShownTeeth, read_shown_teeth, remember_tee
 # frames held back (a second of video at 25 fps): the frames and their edits stay in memory meanwhile, about
 # 150 MB at 1080p
 AHEAD = 25
+# frames over which a track's remembered shut eyes fade in over the lid cover once it first has them: a held shut
+# eye otherwise changed from the cover to the person's own from one frame to the next
+FADE = 12
 _AU45 = AU_NAMES.index("AU45")
 
 
@@ -29,9 +32,11 @@ def with_shown_parts(stream: Iterable[tuple], ahead: int = AHEAD, teeth: bool = 
     each touch's teeth set to those its mouth is filled with (its own where it shows them plainly, else the most
     plainly shown of its track's so far and up to `ahead` frames later: face/shown_teeth.teeth_to_keep); with lids,
     its shut the most shut eyes its track shows so far and up to `ahead` frames later (face/shown_lids.py; None
-    where it shows none). Each face is read on its frame's unedited image."""
+    where it shows none), and shut_share how far they have faded in (over FADE frames from the first frame that has
+    them). Each face is read on its frame's unedited image."""
     teeth_kept: dict[int, ShownTeeth] = {}
     lids_kept: dict[int, ShownLids] = {}
+    lids_since: dict[int, int] = {}  # per track: frames released with a memory of its shut eyes
     held: deque = deque()
 
     def release():
@@ -43,8 +48,10 @@ def with_shown_parts(stream: Iterable[tuple], ahead: int = AHEAD, teeth: bool = 
                 changes = {}
                 if teeth:
                     changes["teeth"] = teeth_to_keep(reads, teeth_kept.get(track))
-                if lids:
-                    changes["shut"] = lids_kept.get(track)
+                if lids and track in lids_kept:
+                    lids_since[track] = lids_since.get(track, 0) + 1
+                    changes["shut"] = lids_kept[track]
+                    changes["shut_share"] = min(lids_since[track] / FADE, 1.0)
                 touch = replace(touch, **changes)
             out.append((edit, mask, touch))
         return frame, items, out
