@@ -30,7 +30,7 @@ from ganimate.face.ramp import smoothstep
 SPAN_U = (-0.5, 1.5)  # eye widths along the corners' line the remembered grid spans (0, 1: the corners)
 SPAN_V = (-0.6, 0.5)  # and across it, down the face: the crease and lashes above, the lower lid below
 SHUT_FROM = 2.5  # the face's own AU45 reading from which its eyes count as shut
-LAY = (0.7, 1.0)  # closure over which the remembered eyes fade in over the cover
+LAY = (0.6, 0.85)  # closure over which the remembered eyes fade in over the cover
 ABOVE = 0.08  # eye widths: the band above the lid's lashes whose skin relights the remembered lid's top
 
 
