@@ -26,6 +26,7 @@ import numpy as np
 from ganimate.face.box import points_box
 from ganimate.face.lids import EYES, FEATHER, fit_lid_curves, lid_lines, polygon_mask, under_eye_tone
 from ganimate.face.ramp import smoothstep
+from ganimate.face.remember import remember_most
 
 SPAN_U = (-0.5, 1.5)  # eye widths along the corners' line the remembered grid spans (0, 1: the corners)
 SPAN_V = (-0.6, 0.5)  # and across it, down the face: the crease and lashes above, the lower lid below
@@ -95,10 +96,8 @@ def _tones(image: np.ndarray, curve) -> np.ndarray | None:
 
 
 def remember_lids(memory: ShownLids | None, seen: ShownLids | None) -> ShownLids | None:
-    """A track's memory after a frame: seen where it is at least as shut as the memory, else the memory."""
-    if seen is None or (memory is not None and seen.shut < memory.shut):
-        return memory
-    return seen
+    """A track's memory after a frame: the most shut eyes (face/remember.remember_most)."""
+    return remember_most(memory, seen, lambda shown: shown.shut)
 
 
 def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarray, tones: np.ndarray,

@@ -27,6 +27,7 @@ from ganimate.face.mouth import (
     teeth_split,
 )
 from ganimate.face.ramp import smoothstep
+from ganimate.face.remember import remember_most
 
 KEEP_SEEN = 0.5  # a frame showing its teeth at least this plainly (own_teeth) is filled with its own, not a memory
 
@@ -67,11 +68,8 @@ def own_inside(shown: ShownTeeth, after: np.ndarray) -> OwnInside:
 
 
 def remember_teeth(memory: ShownTeeth | None, seen: ShownTeeth | None) -> ShownTeeth | None:
-    """A track's memory after a frame: seen when it shows teeth at least as plainly as the memory, else the
-    memory (either may be None)."""
-    if seen is None or (memory is not None and seen.teeth < memory.teeth):
-        return memory
-    return seen
+    """A track's memory after a frame: the reading that shows teeth most plainly (face/remember.remember_most)."""
+    return remember_most(memory, seen, lambda shown: shown.teeth)
 
 
 def teeth_to_keep(seen: ShownTeeth | None, memory: ShownTeeth | None) -> ShownTeeth | None:
