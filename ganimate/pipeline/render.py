@@ -203,8 +203,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's 68 points (touch.points,
     read on the input) carried along by the generator's flow, raised brows kept to their thickness, a frown's brows
     slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the
-    edit opened or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
-    opening."""
+    edit opened (with touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close,
+    and the lids closed by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.part > 0.0):
         in_crop = transform_points(matrix, touch.points)
