@@ -577,6 +577,13 @@ def main(argv: list[str] | None = None) -> None:
 
         doc["closed_eyes"] = closed_eyes(editors, dlib_judge, videos)
         md.append(closed_eyes_markdown(doc["closed_eyes"]))
+        if args.lid_fold:
+            from .edit_video import closed_eyes_video, closed_eyes_video_markdown
+
+            g = args.generator[0]
+            doc["closed_eyes_video"] = closed_eyes_video(g, dlib_judge, videos, args.out, threads=args.threads,
+                                                         mask=args.mask, **finish)
+            md.append(closed_eyes_video_markdown(doc["closed_eyes_video"], g.name))
     doc["seconds"] = time.time() - t0
     grids = write_grids(single, args.out)
     for name, text in (("edit_eval.json", json.dumps(doc, indent=1)), ("edit_eval.md", "\n".join(md))):

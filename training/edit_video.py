@@ -10,7 +10,8 @@
 - closed eyes, the lid-gap judge's yardstick: how far dlib's lid gap falls on *real* closed eyes (clip frames
   where OpenFace reads AU45 >= 3, over the same clip's open frames), beside an editor's eyes-closed edit of
   those clips' open frames. The only shared clips with such frames are training clips (d0, d9, d10, d11,
-  d14); the lids' closing learns nothing from them.
+  d14); the lids' closing learns nothing from them. Edited as photos frame by frame (closed_eyes), and whole
+  through `ganimate keyframes` (closed_eyes_video), where a face's own blinks are remembered.
 Face regions come from OpenFace's landmarks of the source frames (NAME.landmarks.csv).
 """
 
@@ -235,6 +236,60 @@ def closed_eyes(editors: dict, judge, videos: Path, clips=CLOSED_CLIPS, per_clip
                              "real": float(np.median(gap_closed) / np.median(gap_open)),
                              "edited": {k: float(np.median(v)) for k, v in edited.items()}})
     return res
+
+
+def closed_eyes_video(generator: Path, judge, videos: Path, work: Path, clips=CLOSED_CLIPS, per_clip: int = 8,
+                      threads: int = 1, mask: str = "landmarks", **finish) -> dict:
+    """closed_eyes through the video path: each clip whole through `ganimate keyframes` held at AU45 4 (flicker's
+    run, so a face's own blinks are read as the run time reads them: face/shown_lids.py), dlib's lid gap (judge: a
+    DlibJudge) after / before on per_clip open frames spread evenly over the clip, and the real closed frames' gap
+    over those open frames' (median each); finish: flicker's finishing flags. Per clip also flicker's ratio."""
+    from ganimate.video.probe import probe_video
+
+    au45 = AU_NAMES.index("AU45")
+    res: dict = {"clips": []}
+    for clip in clips:
+        stem = Path(clip).stem
+        lms, aus = clip_labels(videos, stem)
+        closed = {f for f, a in aus.items() if a[au45] >= CLOSED_AU45 and f in lms}
+        opened_all = sorted(f for f, a in aus.items() if a[au45] < OPEN_AU45 and f in lms)
+        if not closed or not opened_all:
+            continue
+        opened = [opened_all[k] for k in np.unique(np.linspace(0, len(opened_all) - 1, per_clip).round().astype(int))]
+        fps = float(probe_video(videos / clip).fps)
+        held = flicker(generator, videos, work, clip, seconds=(max(aus) + 1) / fps, threads=threads, mask=mask,
+                       target=CLOSED_EYES, **finish)
+        output = _frames(work / f"flicker_output_{stem}_{'_'.join(CLOSED_EYES)}.mp4")
+        gap_closed, gap_open, ratio = [], [], []
+        for f, (image, edited) in enumerate(zip(_frames(work / f"flicker_source_{stem}.mp4"), output, strict=False),
+                                            start=1):
+            if f not in closed and f not in opened:
+                continue
+            where = judge.locate(image, lms[f])
+            gap = float(lmk.shape_measures(judge.landmarks(image, where))["lid_gap"])
+            (gap_closed if f in closed else gap_open).append(gap)
+            if f in opened:
+                ratio.append(float(lmk.shape_measures(judge.landmarks(edited, where))["lid_gap"]) / gap)
+        res["clips"].append({"clip": clip, "frames": held["frames"], "closed_frames": len(gap_closed),
+                             "open_frames": len(gap_open), "real": float(np.median(gap_closed) / np.median(gap_open)),
+                             "edited": float(np.median(ratio)), "flicker": held["ratio"]})
+    return res
+
+
+def closed_eyes_video_markdown(res: dict, name: str) -> str:
+    lines = ["\n## Closed eyes on video, as dlib reads them\n",
+             f"Each clip whole through `ganimate keyframes` held at AU45 4 ({name}; the face's own blinks read as the "
+             "run time reads them), dlib's lid gap after over before on 8 open frames spread over the clip (OpenFace "
+             f"AU45 < {OPEN_AU45:g}), the real closed frames (AU45 ≥ {CLOSED_AU45:g}) over the same open frames', "
+             "median each; and the held edit's flicker (the face's frame-to-frame change over the source's).\n",
+             "| clip | frames | closed frames | real closed eyes | edit | flicker |", "|---|---|---|---|---|---|"]
+    for c in res["clips"]:
+        lines.append(f"| {c['clip']} | {c['frames']} | {c['closed_frames']} | {c['real']:.0%} | {c['edited']:.0%} | "
+                     f"{c['flicker']:.2f} |")
+    if res["clips"]:
+        lines.append(f"| median of clips | | | {np.median([c['real'] for c in res['clips']]):.0%} | "
+                     f"{np.median([c['edited'] for c in res['clips']]):.0%} | |")
+    return "\n".join(lines)
 
 
 def closed_eyes_markdown(res: dict) -> str:
