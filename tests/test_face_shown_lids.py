@@ -71,3 +71,16 @@ def test_remembered_shut_eyes_are_laid_over_the_open_ones_in_this_frames_light(b
     half = sl.lay_shut_eyes(lit, points, shown, closure=1.0, share=0.5).astype(float)
     inside = _cover(points, 0, lit.shape)
     assert np.abs(half[inside] - (lit[inside] / 2.0 + out[inside] / 2.0)).mean() < 2.0  # fading in
+
+
+def test_remembered_eyes_reach_over_long_lashes_above_the_cover_but_not_the_brow():
+    open_img, points = synthetic_eyes()  # brow points 35 px above the corner line, the lid 12 px
+    shown = sl.read_shown_lids(_shut_eyes(points), points, 3.0)
+    lashes = open_img.copy()
+    lashes[75:78, 55:85] = (40, 30, 25)  # long lashes standing above the cover's top (y ~79)
+    lashes[58:61, 55:85] = (40, 30, 25)  # the brow
+    cover_top = lid_lines(fit_lid_curves(points, 0), 1.0)["open"][:, 1].min()
+    assert cover_top > 78.0  # the cover alone does not reach them
+    out = sl.lay_shut_eyes(lashes, points, shown, closure=1.0).astype(float)
+    assert out[75:78, 60:80].mean() > 0.8 * float(SKIN[0] + SKIN[1] + SKIN[2]) / 3.0  # laid over with the lid
+    assert np.abs(out[58:61, 55:85] - lashes[58:61, 55:85].astype(float)).max() <= 4.0  # the brow stays

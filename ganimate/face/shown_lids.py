@@ -29,10 +29,14 @@ from ganimate.face.ramp import smoothstep
 from ganimate.face.remember import remember_most
 
 SPAN_U = (-0.5, 1.5)  # eye widths along the corners' line the remembered grid spans (0, 1: the corners)
-SPAN_V = (-0.6, 0.5)  # and across it, down the face: the crease and lashes above, the lower lid below
+SPAN_V = (-0.9, 0.5)  # and across it, down the face: the crease and lashes above, the lower lid below
 SHUT_FROM = 2.5  # the face's own AU45 reading from which its eyes count as shut
 LAY = (0.6, 0.85)  # closure over which the remembered eyes fade in over the cover
 ABOVE = 0.08  # eye widths: the band above the lid's lashes whose skin relights the remembered lid's top
+# the remembered eyes are laid higher than the cover reaches, RAISE eye widths more but no more than BROW_REACH of the
+# way from the open lid's edge up to the brow: long lashes (d10's) stood above the cover on the open eye
+RAISE = 0.15
+BROW_REACH = 0.6
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarr
                  weight: float) -> np.ndarray:
     """One eye (0 image left, 1 right) of a face (landmarks float (68, 2) px) in an image (uint8 HxWx3 RGB) laid
     over by a remembered shut eye (look, tones: ShownLids.looks[eye], .tones[eye]) where the lid cover goes
-    (lids.lid_lines: from the open lid's lashes to below the lower lid) and FEATHER eye widths beyond, with opacity
+    (lids.lid_lines: from the open lid's lashes, raised by _laid_top, to below the lower lid) and FEATHER eye widths
+    beyond, with opacity
     weight 0..1; relit by this frame's skin over the remembered frame's, below the eye at the cover's bottom and
     above it at its top, blended between: a new frame, unchanged beyond the cover; the same array for weight 0."""
     if weight <= 0.0:
@@ -114,13 +119,14 @@ def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarr
     if now is None:
         return image
     lines = lid_lines(curve, 1.0)
+    top_line = _laid_top(curve, lines)
     soft = max(FEATHER * curve.width, 0.5)
-    x0, y0, x1, y1 = points_box(np.concatenate([lines["open"], lines["bottom"]]), image.shape,
+    x0, y0, x1, y1 = points_box(np.concatenate([top_line, lines["bottom"]]), image.shape,
                                 int(np.ceil(3.0 * soft)) + 2)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return image
     offset = np.array([x0, y0], np.float64)
-    region = polygon_mask((y1 - y0, x1 - x0), np.concatenate([lines["open"], lines["bottom"][::-1]]), offset)
+    region = polygon_mask((y1 - y0, x1 - x0), np.concatenate([top_line, lines["bottom"][::-1]]), offset)
     alpha = np.minimum(2.0 * cv2.GaussianBlur(region, (0, 0), soft), 1.0) * weight
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     uv = curve.to_local(np.stack([xx, yy], axis=-1))
@@ -140,6 +146,17 @@ def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarr
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(box + (colour - box) * a), 0, 255).astype(np.uint8)
     return out
+
+
+def _laid_top(curve, lines: dict) -> np.ndarray:
+    """float64 (K, 2) px: the top of where remembered eyes are laid, the cover's (lid_lines' open line) raised by
+    RAISE eye widths but no higher than BROW_REACH of the way from the open lid's edge to the brow."""
+    open_uv, margin_v = curve.to_local(lines["open"]), curve.to_local(lines["margin"])[:, 1]
+    top = open_uv[:, 1] - RAISE * curve.width
+    if len(curve.brow):
+        brow = np.interp(open_uv[:, 0], curve.brow[:, 0], curve.brow[:, 1])
+        top = np.maximum(top, margin_v + BROW_REACH * np.minimum(brow - margin_v, 0.0))
+    return curve.to_image(open_uv[:, 0], np.minimum(top, open_uv[:, 1]))
 
 
 def lay_shut_eyes(image: np.ndarray, points: np.ndarray, shown: ShownLids, closure: float, share: float = 1.0
