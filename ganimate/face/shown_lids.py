@@ -3,10 +3,11 @@
 The lid cover (face/lids.py) lays skin inpainted from around the eye and draws a lash line: nobody's own crease or
 lashes. On video people blink every few seconds, and a blink shows that person's own shut lids in that light. So
 each track remembers the eyes its face showed most shut, each eye on a grid spanned by its corners (SPAN eye widths
-about them), relative to the skin just below it (lids.under_eye_tone), and a frame whose eyes an edit shuts has those
-laid over the cover, faded in over LAY closures. Each is relit by the ratio of this frame's skin to the remembered
-frame's, below the eye and above the lid's lashes, blended between the two down the lid: lit by the under-eye skin
-alone, a remembered lid's sheen stood out as a pale blob where the head had turned (d14, looked at).
+about them) with the skin just below it (lids.under_eye_tone) and above its lashes, and a frame whose eyes an edit
+shuts has those laid over the cover, a little higher than it (RAISE), faded in over LAY closures. Each is relit by the
+ratio of this frame's skin to the remembered frame's, below the eye and above the lid's lashes, blended between the
+two down the lid: lit by the under-eye skin alone, a remembered lid's sheen stood out as a pale blob where the head
+had turned (d14, looked at).
 
 Which frames are shut: the face's own AU45 as the run time reads it (on d14 the shipped estimator reads the 49 frames
 OpenFace calls shut at a median 3.18, 2.7 at the 10th percentile, and its open frames under 0.18). Where: the eye's
