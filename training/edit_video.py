@@ -205,6 +205,20 @@ def sharpness(editors: dict, videos: Path, clip: str = SHARPNESS_CLIP, frame: in
     return res
 
 
+def _lid_gap(judge, image: np.ndarray, where) -> float:
+    """dlib's lid gap (judge: a DlibJudge) on an image (uint8 HxWx3 RGB) in its rectangle where."""
+    return float(lmk.shape_measures(judge.landmarks(image, where))["lid_gap"])
+
+
+def _judged_lids(frames, lms: dict, judge, wanted: set):
+    """(frame number from 1, image, its edit, dlib's rectangle, lid gap) for each (image, edit) of frames (uint8 HxWx3
+    RGB each) whose number is in wanted: the rectangle located on the image with its OpenFace landmarks (lms)."""
+    for f, (image, edit) in enumerate(frames, start=1):
+        if f in wanted:
+            where = judge.locate(image, lms[f])
+            yield f, image, edit, where, _lid_gap(judge, image, where)
+
+
 def closed_eyes(editors: dict, judge, videos: Path, clips=CLOSED_CLIPS, per_clip: int = 8) -> dict:
     """dlib's lid gap (judge: a DlibJudge) on real closed eyes and on each editor's closed eyes, as a fraction of
     the open eyes' gap: per clip the median over its closed frames of gap / the median gap of up to per_clip of
@@ -219,19 +233,15 @@ def closed_eyes(editors: dict, judge, videos: Path, clips=CLOSED_CLIPS, per_clip
         if not closed or not opened:
             continue
         gap_closed, gap_open, edited = [], [], {name: [] for name in editors}
-        for i, image in enumerate(_frames(videos / clip, max(closed | set(opened)))):
-            f = i + 1
-            if f not in closed and f not in opened:
-                continue
-            where = judge.locate(image, lms[f])
-            gap = float(lmk.shape_measures(judge.landmarks(image, where))["lid_gap"])
+        frames = ((image, image) for image in _frames(videos / clip, max(closed | set(opened))))
+        for f, image, _, where, gap in _judged_lids(frames, lms, judge, closed | set(opened)):
             (gap_closed if f in closed else gap_open).append(gap)
             if f in opened:
                 target = aus[f].copy()
                 target[au45] = 4.0
                 for name, editor in editors.items():
                     out = editor(FacePhoto(image, lms[f], aus[f], f"{clip}#{f}"), target)
-                    edited[name].append(float(lmk.shape_measures(judge.landmarks(out, where))["lid_gap"]) / gap)
+                    edited[name].append(_lid_gap(judge, out, where) / gap)
         res["clips"].append({"clip": clip, "closed_frames": len(gap_closed), "open_frames": len(gap_open),
                              "real": float(np.median(gap_closed) / np.median(gap_open)),
                              "edited": {k: float(np.median(v)) for k, v in edited.items()}})
@@ -261,15 +271,11 @@ def closed_eyes_video(generator: Path, judge, videos: Path, work: Path, clips=CL
                        target=CLOSED_EYES, **finish)
         output = _frames(work / f"flicker_output_{stem}_{'_'.join(CLOSED_EYES)}.mp4")
         gap_closed, gap_open, ratio = [], [], []
-        for f, (image, edited) in enumerate(zip(_frames(work / f"flicker_source_{stem}.mp4"), output, strict=False),
-                                            start=1):
-            if f not in closed and f not in opened:
-                continue
-            where = judge.locate(image, lms[f])
-            gap = float(lmk.shape_measures(judge.landmarks(image, where))["lid_gap"])
+        frames = zip(_frames(work / f"flicker_source_{stem}.mp4"), output, strict=False)
+        for f, _, edited, where, gap in _judged_lids(frames, lms, judge, closed | set(opened)):
             (gap_closed if f in closed else gap_open).append(gap)
             if f in opened:
-                ratio.append(float(lmk.shape_measures(judge.landmarks(edited, where))["lid_gap"]) / gap)
+                ratio.append(_lid_gap(judge, edited, where) / gap)
         res["clips"].append({"clip": clip, "frames": held["frames"], "closed_frames": len(gap_closed),
                              "open_frames": len(gap_open), "real": float(np.median(gap_closed) / np.median(gap_open)),
                              "edited": float(np.median(ratio)), "flicker": held["ratio"]})
