@@ -219,25 +219,6 @@ def test_fill_mouth_draws_the_teeth_apart_in_a_wide_smile():
     assert out[line[1], line[0]].sum() < 0.85 * out[tooth[1], tooth[0]].sum()
 
 
-def test_own_teeth_needs_parted_lips_and_a_bright_colourless_inside():
-    teeth, p = mouth_showing((235, 232, 225))
-    assert fm.own_teeth(teeth, p) == pytest.approx(1.0)
-    pink, _ = mouth_showing((215, 120, 130))  # a tongue as bright as the skin, but pink
-    assert fm.own_teeth(pink, p) == 0.0
-    dark, _ = mouth_showing((50, 20, 20))  # the cavity
-    assert fm.own_teeth(dark, p) == 0.0
-    shut, q = mouth_showing((235, 232, 225), gap=2.0)  # a closed mouth's seam
-    assert fm.own_teeth(shut, q) == 0.0
-
-
-def test_teeth_tinted_by_a_warm_light_are_still_the_persons_own():
-    # a warm light tints teeth (d12's cream teeth read chroma 21): brighter than the cheeks, they are teeth
-    cream, p = mouth_showing((240, 210, 175))  # CIELAB chroma 22, a third brighter than the skin
-    assert fm.own_teeth(cream, p) == pytest.approx(1.0)
-    lips, _ = mouth_showing((200, 140, 125))  # lip-coloured and no brighter than the skin: not teeth
-    assert fm.own_teeth(lips, p) == 0.0
-
-
 def test_jaw_look_keeps_the_teeth_under_each_lip_and_opens_the_cavity_between():
     h, w = fm.OWN_GRID
     own = np.zeros((h, w, 3), np.float32)

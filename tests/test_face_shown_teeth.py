@@ -17,7 +17,7 @@ def _shown(teeth: float, opening: float = 0.2) -> st.ShownTeeth:
 def test_read_shown_teeth_reads_teeth_and_their_opening_and_nothing_else():
     img, p = mouth_showing((235, 232, 225), gap=6.0)
     shown = st.read_shown_teeth(img, p)
-    assert shown is not None and shown.teeth == pytest.approx(fm.own_teeth(img, p))
+    assert shown is not None and shown.teeth == pytest.approx(1.0)  # parted, bright and colourless
     assert shown.look.shape == (*fm.OWN_GRID, 3) and shown.look.dtype == np.float32
     assert float(np.median(shown.look[..., 1])) > 0.0  # brighter than the cheeks it is relative to
     assert shown.opening == pytest.approx(fm.mouth_opening(fm.lip_points(p)))
@@ -50,3 +50,22 @@ def test_a_frame_keeps_its_own_plain_teeth_and_takes_the_memory_where_it_shows_l
     assert st.teeth_to_keep(faint, None) is faint
     assert st.teeth_to_keep(faint, _shown(0.1)) is faint
     assert st.teeth_to_keep(None, None) is None
+
+
+def test_own_teeth_needs_parted_lips_and_a_bright_colourless_inside():
+    teeth, p = mouth_showing((235, 232, 225))
+    assert st.own_teeth(teeth, p) == pytest.approx(1.0)
+    pink, _ = mouth_showing((215, 120, 130))  # a tongue as bright as the skin, but pink
+    assert st.own_teeth(pink, p) == 0.0
+    dark, _ = mouth_showing((50, 20, 20))  # the cavity
+    assert st.own_teeth(dark, p) == 0.0
+    shut, q = mouth_showing((235, 232, 225), gap=2.0)  # a closed mouth's seam
+    assert st.own_teeth(shut, q) == 0.0
+
+
+def test_teeth_tinted_by_a_warm_light_are_still_the_persons_own():
+    # a warm light tints teeth (d12's cream teeth read chroma 21): brighter than the cheeks, they are teeth
+    cream, p = mouth_showing((240, 210, 175))  # CIELAB chroma 22, a third brighter than the skin
+    assert st.own_teeth(cream, p) == pytest.approx(1.0)
+    lips, _ = mouth_showing((200, 140, 125))  # lip-coloured and no brighter than the skin: not teeth
+    assert st.own_teeth(lips, p) == 0.0

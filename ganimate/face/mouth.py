@@ -235,7 +235,7 @@ def fill_weight(before: np.ndarray, after: np.ndarray) -> float:
 class OwnInside:
     """The inside of the input's mouth, for a face that shows its teeth: look float32 (h, w, 3) log(RGB + 1) over
     log(cheek RGB + 1) on the mouth grid (OWN_GRID), as a frame showed it (face/shown_teeth.py); kept 0..1 the
-    share of the edited opening's height it fills (that frame's opening over the edit's); teeth 0..1 own_teeth,
+    share of the edited opening's height it fills (that frame's opening over the edit's); teeth 0..1 how plainly,
     how much of the fill it makes; split 0..1 the share of its height, from the upper lip, that the upper teeth
     fill (teeth_split): a jaw that drops opens the cavity there."""
 
@@ -257,16 +257,6 @@ def teeth_shown(inside: np.ndarray, skin: np.ndarray) -> float:
     grey = 1.0 - smoothstep(chroma, OWN_GREY[1], OWN_GREY[0])
     lit = smoothstep(bright, *OWN_LIT) * (1.0 - smoothstep(chroma, OWN_TINT[1], OWN_TINT[0]))
     return float(smoothstep(bright, *OWN_BRIGHT)) * float(max(grey, lit))
-
-
-def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
-    """0..1: how plainly a face (landmarks float (68, 2) px, read on this image) shows its own teeth in an image
-    (uint8 HxWx3 RGB): its inner lips apart (OWN_OPEN) and the middle of its inside bright against the cheeks
-    (OWN_BRIGHT) and nearly colourless (OWN_GREY)."""
-    parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
-    if parted <= 0.0:
-        return 0.0
-    return parted * teeth_shown(sample_mouth(image, points, OWN_GRID), skin_colour(image, points))
 
 
 def _rows_at(grid: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -65,7 +65,7 @@ def read_shown_lids(image: np.ndarray, points: np.ndarray, au45: float) -> Shown
     looks, tones = [], []
     for eye in (0, 1):
         curve = fit_lid_curves(points, eye)
-        tone = _tones(image, curve)
+        tone = _tones(image, curve, lid_lines(curve, 1.0))
         if tone is None:
             return None
         rows, cols = _grid_size(curve.width)
@@ -79,11 +79,10 @@ def read_shown_lids(image: np.ndarray, points: np.ndarray, au45: float) -> Shown
     return ShownLids((looks[0], looks[1]), (tones[0], tones[1]), float(au45))
 
 
-def _tones(image: np.ndarray, curve) -> np.ndarray | None:
+def _tones(image: np.ndarray, curve, lines: dict) -> np.ndarray | None:
     """float32 (2, 3) log(RGB + 1) of the median skin below an eye (lids.under_eye_tone) and in a band ABOVE eye
-    widths tall above its lid's lashes (lids.lid_lines' open line), mid-eye, of an image; None where either is out
-    of the frame."""
-    lines = lid_lines(curve, 1.0)
+    widths tall above its lid's lashes (the open line of its lids.lid_lines at closure 1, lines), mid-eye, of an
+    image; None where either is out of the frame."""
     u = np.linspace(0.2, 0.8, 12)
     top = np.interp(u, *curve.to_local(lines["open"]).T)
     band = np.concatenate([curve.to_image(u, top - ABOVE * curve.width), curve.to_image(u[::-1], top[::-1])])
@@ -110,16 +109,16 @@ def lay_shut_eye(image: np.ndarray, points: np.ndarray, eye: int, look: np.ndarr
     """One eye (0 image left, 1 right) of a face (landmarks float (68, 2) px) in an image (uint8 HxWx3 RGB) laid
     over by a remembered shut eye (look, tones: ShownLids.looks[eye], .tones[eye]) where the lid cover goes
     (lids.lid_lines: from the open lid's lashes, raised by _laid_top, to below the lower lid) and FEATHER eye widths
-    beyond, with opacity
-    weight 0..1; relit by this frame's skin over the remembered frame's, below the eye at the cover's bottom and
-    above it at its top, blended between: a new frame, unchanged beyond the cover; the same array for weight 0."""
+    beyond, with opacity weight 0..1; relit by this frame's skin over the remembered frame's, below the eye at the
+    cover's bottom and above it at its top, blended between: a new frame, unchanged beyond the cover; the same array
+    for weight 0."""
     if weight <= 0.0:
         return image
     curve = fit_lid_curves(points, eye)
-    now = _tones(image, curve)
+    lines = lid_lines(curve, 1.0)
+    now = _tones(image, curve, lines)
     if now is None:
         return image
-    lines = lid_lines(curve, 1.0)
     top_line = _laid_top(curve, lines)
     soft = max(FEATHER * curve.width, 0.5)
     x0, y0, x1, y1 = points_box(np.concatenate([top_line, lines["bottom"]]), image.shape,

@@ -35,7 +35,7 @@ KEEP_SEEN = 0.5  # a frame showing its teeth at least this plainly (own_teeth) i
 @dataclass(frozen=True)
 class ShownTeeth:
     """A face's inside as one frame showed it: look float32 (h, w, 3) log(RGB + 1) over log(cheek RGB + 1) on
-    the mouth grid (OWN_GRID); teeth 0..1 how plainly it is teeth (face/mouth.own_teeth); opening the inner-lip
+    the mouth grid (OWN_GRID); teeth 0..1 how plainly it is teeth (own_teeth); opening the inner-lip
     gap of the lips' tissue points then (mouth_opening of lip_points); split the share of the inside's height its
     upper teeth fill (face/mouth.teeth_split)."""
 
@@ -47,8 +47,10 @@ class ShownTeeth:
 
 def read_shown_teeth(image: np.ndarray, points: np.ndarray) -> ShownTeeth | None:
     """The teeth a face (landmarks float (68, 2) px, read on this image) shows in an image (uint8 HxWx3 RGB), or
-    None where its lips are shut or its inside is no teeth (face/mouth.own_teeth)."""
-    parted = float(smoothstep(mouth_opening(points), *OWN_OPEN))
+    None where its lips are shut or its inside is no teeth: its inner lips apart (face/mouth.OWN_OPEN) and the
+    middle of its inside teeth by face/mouth.teeth_shown."""
+    opening = mouth_opening(points)
+    parted = float(smoothstep(opening, *OWN_OPEN))
     if parted <= 0.0:
         return None
     inside, skin = sample_mouth(image, points, OWN_GRID), skin_colour(image, points)
@@ -56,8 +58,14 @@ def read_shown_teeth(image: np.ndarray, points: np.ndarray) -> ShownTeeth | None
     if teeth <= 0.0:
         return None
     look = np.log(inside + 1.0) - np.log(skin + 1.0)
-    return ShownTeeth(look.astype(np.float32), teeth, mouth_opening(lip_points(points)),
-                      teeth_split(look, mouth_opening(points)))
+    return ShownTeeth(look.astype(np.float32), teeth, mouth_opening(lip_points(points)), teeth_split(look, opening))
+
+
+def own_teeth(image: np.ndarray, points: np.ndarray) -> float:
+    """0..1: how plainly a face (landmarks float (68, 2) px, read on this image) shows its own teeth in an image
+    (uint8 HxWx3 RGB); 0 where it shows none (read_shown_teeth)."""
+    shown = read_shown_teeth(image, points)
+    return 0.0 if shown is None else shown.teeth
 
 
 def own_inside(shown: ShownTeeth, after: np.ndarray) -> OwnInside:
