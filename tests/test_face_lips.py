@@ -154,3 +154,21 @@ def test_the_corners_fill_in_gradually_as_the_lips_close():
     levels = np.array([dark(s) for s in np.linspace(0.5, 1.0, 26)])
     assert levels[-1] - levels[0] > 60  # the corners are filled once shut
     assert np.abs(np.diff(levels)).max() < 0.25 * (levels[-1] - levels[0])  # in steps, not at once
+
+
+def test_where_shut_lips_meet_the_shadow_keeps_their_red():
+    # a grin's pale, stretched lips with a shadow alike in every channel met in a grey line (the astronaut driven to
+    # neutral); real shut lips' seam loses least of its red
+    import cv2
+
+    img, p = _grin()
+    pale = (226, 190, 180)
+    cv2.fillPoly(img, [np.round(p[48:60] * 16).astype(np.int32)], pale, shift=4)
+    cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], TEETH, shift=4)
+    shut = fl.join_lips(img, p, 1.0).astype(np.float64)
+    cols = slice(int(p[61, 0]), int(p[63, 0]) + 1)
+    rows = shut[int(p[50:53, 1].min()):int(p[56:59, 1].max()) + 1, cols]
+    darkest = rows[np.argmin(rows.sum(axis=2).mean(axis=1))].mean(axis=0)  # the seam's row
+    fall = np.log(np.asarray(pale, np.float64) + 10.0) - np.log(darkest + 10.0)
+    assert fall.mean() > 0.1  # a shadow where they meet
+    assert fall[0] < 0.75 * fall[2] and fall[0] < 0.8 * fall[1]  # red falls least: the seam is redder, not grey
