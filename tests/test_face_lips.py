@@ -172,3 +172,37 @@ def test_where_shut_lips_meet_the_shadow_keeps_their_red():
     fall = np.log(np.asarray(pale, np.float64) + 10.0) - np.log(darkest + 10.0)
     assert fall.mean() > 0.1  # a shadow where they meet
     assert fall[0] < 0.75 * fall[2] and fall[0] < 0.8 * fall[1]  # red falls least: the seam is redder, not grey
+
+
+def test_a_dark_inside_the_points_stop_short_of_is_closed_over():
+    # a grin's dark inside as red as its lips, a few px past the lower inner points, stayed as a dark band and ticks
+    # along the shut mouth (held-out smiles driven to neutral, looked at)
+    import cv2
+
+    img, p = _grin(10.0)
+    dark = (70, 25, 22)  # CIELAB chroma about the lips', lightness under half of theirs
+    inner = np.round(p[60:68] * 16).astype(np.int32)
+    cv2.fillPoly(img, [inner], dark, shift=4)
+    short = p.copy()
+    short[[65, 66, 67], 1] -= 3.0  # the lower inner points 3 px inside the dark
+    shut = fl.join_lips(img, short, 1.0)
+    seam = (p[62, 1] + p[66, 1]) / 2 - 1.0  # where the lips meet: 40% of the gap from the upper lip
+    light = cv2.cvtColor(shut, cv2.COLOR_RGB2LAB)[..., 0].astype(int)
+    lip = int(cv2.cvtColor(np.uint8([[LIP]]), cv2.COLOR_RGB2LAB)[0, 0, 0])
+    cols = slice(int(p[61, 0]), int(p[63, 0]) + 1)
+    rows = light[int(seam) - 6:int(seam) + 7, cols]
+    assert (rows < 0.75 * lip).sum(axis=0).max() <= 1  # at most the seam's own shadow, no band of the inside left
+
+
+def test_dark_corners_out_to_the_outer_lips_are_filled_and_nothing_past_them():
+    # the band past the inner corners was cut where the frame's region ended, 2 px past them: a grin's dark corners
+    # further out stayed, and the fill stopped in a straight edge; it reaches the outer lips now, and no further
+    img, p = _grin(10.0)
+    corners = [(int(p[60, 0]) - 3, int(p[60, 1])), (int(p[64, 0]) + 3, int(p[64, 1]))]  # between inner and outer
+    for x, y in corners:
+        img[y - 1:y + 2, x - 1:x + 2] = (30, 20, 20)
+    shut = fl.join_lips(img, p, 1.0)
+    for x, y in corners:
+        assert np.all(shut[y - 1:y + 2, x - 1:x + 2] < 60, axis=-1).sum() == 0
+    changed = np.any(shut != img, axis=-1)
+    assert not changed[:, :int(p[48, 0]) - 2].any() and not changed[:, int(p[54, 0]) + 3:].any()

@@ -32,6 +32,7 @@ from ganimate.face.sample import read_at
 UPPER_SHARE = 0.4  # of the gap the upper lip closes; the lower lip (with the jaw) the rest
 REACH_UP = 0.3  # inter-ocular distances above the upper lip over which the skin's share of its move fades out
 REACH_DOWN = 0.45  # the same below the lower lip, towards the chin
+SKIN_SMOOTH = 0.08  # inner-mouth widths: the Gaussian along the mouth that the skin's move is smoothed over
 PAST = 0.04  # mouth widths past each inner corner that the frame reaches (the gap is 0 at the corners)
 SEAM = 0.35  # log-luminance the shadow where the lips meet takes off, at its middle, once shut
 # its share in each channel (R, G, B; mean 1): where 120 real shut mouths' lips meet (LFW, training people, OpenFace
@@ -55,6 +56,12 @@ SLIT = 2.0  # px: where less than this would be left between the lips they close
 # count as the opening
 TEETH_REACH = 0.04
 NOT_LIP = 0.6
+# and pixels under NOT_LIP_DARK of their lip's CIELAB lightness: a grin's dark inside is as red as the lips
+# where the inner-lip points stop a few px short of it, and it stayed as dark ticks at the corners and a dotted line
+# along a shut mouth (held-out smiles driven to their own neutral photo's AUs, looked at)
+NOT_LIP_DARK = 0.6
+LIP_BODY = 0.7  # of the way from each lip's inner points to its outer ones: where its lightness is read
+DARK_REACH = 0.08  # inter-ocular distances: how far past an inner lip's curve a dark inside is told from the lips
 UPPER_LIP, LOWER_LIP = (49, 50, 51, 52, 53, 61, 62, 63), (55, 56, 57, 58, 59, 65, 66, 67)
 EDGE_PAD = 0.01  # inter-ocular distances past each inner lip's curve that count as the opening: the points sit
 # on the lips' wet edge, a px or two inside the teeth's
@@ -63,10 +70,11 @@ MIN_GAP = 1.0  # px: a mouth open less than this anywhere is left as it is
 # corners' points, teeth as coloured as the lips in a pink-cast photo) were carried to where the lips meet: a
 # beaded line of teeth and dark corners along a shut mouth (two grinning portraits driven to neutral, looked at).
 # Once shut, the band SEAM_BAND inter-ocular distances (at least 2 px; 3x that at the corners) either side of
-# where they meet, from CORNER_RUN mouth widths past one inner corner to as far past the other, takes the lips'
-# colour about it
+# where they meet, from CORNER_RUN mouth widths past one inner corner to as far past the other, within the outer
+# lips (within_lips), takes the lips' colour about it
 SEAM_BAND = 0.025
-CORNER_RUN = 0.08
+CORNER_RUN = 0.2
+LIP_PAD = 1  # px the band may reach past the outer lips
 _AU25 = AU_NAMES.index("AU25")
 
 
@@ -103,25 +111,38 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
         return image
     beyond_up, beyond_down = opening_beyond(image, p, frame, u, TEETH_REACH * iod)
     up_px, down_px = REACH_UP * iod, REACH_DOWN * iod
-    top = frame.to_image(u, corner_curve(u, frame.upper) - up_px)
-    bottom = frame.to_image(u, corner_curve(u, frame.lower) + down_px)
+    run = CORNER_RUN + PAST  # how far past the inner corners the seam's band reaches (the region must hold it)
+    span = np.linspace(-run, 1.0 + run, 33)
+    top = frame.to_image(span, corner_curve(span, frame.upper) - up_px)
+    bottom = frame.to_image(span, corner_curve(span, frame.lower) + down_px)
     x0, y0, x1, y1 = points_box(np.concatenate([top, bottom]), image.shape, pad=2)
     if x1 <= x0 or y1 <= y0:
         return image
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     local = frame.to_local(np.stack([xx, yy], -1))
     uu, v = local[..., 0], local[..., 1]
-    inside = (uu > -PAST) & (uu < 1.0 + PAST)
-    pad = EDGE_PAD * iod * np.sqrt(np.clip(4.0 * uu * (1.0 - uu), 0.0, 1.0))  # none at the corners
-    upper = corner_curve(uu, frame.upper) - np.maximum(pad, np.interp(uu, u, beyond_up))
-    lower = corner_curve(uu, frame.lower) + np.maximum(pad, np.interp(uu, u, beyond_down))
-    opening = np.maximum(lower - upper, 0.0) * inside
-    shares = share + (1.0 - share) * (1.0 - smoothstep(opening * (1.0 - share), 0.5 * SLIT, SLIT))
-    g = opening * shares
+
+    def closing(at: np.ndarray):  # the inner lips' edges and how far they close, at u values `at`
+        pad = EDGE_PAD * iod * np.sqrt(np.clip(4.0 * at * (1.0 - at), 0.0, 1.0))  # none at the corners
+        upper = corner_curve(at, frame.upper) - np.maximum(pad, np.interp(at, u, beyond_up))
+        lower = corner_curve(at, frame.lower) + np.maximum(pad, np.interp(at, u, beyond_down))
+        opening = np.maximum(lower - upper, 0.0) * ((at > -PAST) & (at < 1.0 + PAST))
+        shares = share + (1.0 - share) * (1.0 - smoothstep(opening * (1.0 - share), 0.5 * SLIT, SLIT))
+        return upper, lower, opening, shares, opening * shares
+
+    upper, lower, opening, shares, g = closing(uu)
+    # the skin beyond the lips follows them less and less, and more and more smoothly along the mouth: with the
+    # lips' own profile, which rises from nothing within a px or two of the corners, a moustache's edge moved down
+    # as a box with square ends (held-out smiles driven to neutral)
+    grid = np.linspace(-0.5, 1.5, 201)
+    smooth = np.interp(uu, grid, cv2.GaussianBlur(closing(grid)[4][None], (0, 0), SKIN_SMOOTH / (grid[1] - grid[0]),
+                                                  borderType=cv2.BORDER_REPLICATE)[0])
     d_up, d_lo = UPPER_SHARE * g, (1.0 - UPPER_SHARE) * g
     new_up, new_lo = upper + d_up, lower - d_lo  # the lips' inner edges, moved
-    src = np.where(v <= new_up, v - d_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
-                   np.where(v >= new_lo, v + d_lo * (1.0 - smoothstep(v - new_lo, 0.0, down_px)),
+    skin_up = d_up + UPPER_SHARE * (smooth - g) * smoothstep(new_up - v, 0.0, 0.5 * up_px)
+    skin_lo = d_lo + (1.0 - UPPER_SHARE) * (smooth - g) * smoothstep(v - new_lo, 0.0, 0.5 * down_px)
+    src = np.where(v <= new_up, v - skin_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
+                   np.where(v >= new_lo, v + skin_lo * (1.0 - smoothstep(v - new_lo, 0.0, down_px)),
                             upper + (v - new_up) * (lower - upper) / np.maximum(new_lo - new_up, 1e-6)))
     moved = np.abs(src - v) > 1e-3
     if not moved.any():
@@ -132,13 +153,13 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     out_region = np.where(moved[..., None], out_region.astype(np.float32), region)
     meet = 0.5 * (new_up + new_lo)
     # what was squeezed between shut lips (teeth, a grin's dark corners) is filled from the lips about it
-    run = CORNER_RUN + PAST
     half = max(SEAM_BAND * iod, 2.0) * (1.0 + 2.0 * smoothstep(np.abs(uu - 0.5), 0.35, 0.5))  # 3x at the dark corners
     # a slit shut in a mouth left open: only where it squeezed something; the corners too once it is all but shut
     # (faded in, not switched: a talking mouth's frames cross these thresholds one after another)
     whole = 1.0 - float(smoothstep(float((opening * (1.0 - shares)).max()), SLIT, 2.0 * SLIT))
     shut = np.maximum(smoothstep(shares, 0.9, 1.0) * smoothstep(opening, 0.25 * SLIT, 0.5 * SLIT), whole)
-    band = (np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run)
+    # feathered at its ends and edges: cut square, the band drew a box of a moustache's grey over shut lips
+    band = ((np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run)) * within_lips(p, (x0, y0), v.shape)
     out_region = fill_band(out_region, band * shut)
     # the shadow where the lips meet: as deep as they are shut, along the middle of what is left between them
     sigma = max(SEAM_WIDTH * iod, 0.5)
@@ -147,6 +168,18 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_region), 0, 255).astype(np.uint8)
     return out
+
+
+def within_lips(points: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """float32 HxW (shape) 0..1 of a region whose top-left is origin (x, y) in the frame: inside the outer lips
+    (landmarks float (68, 2) frame px, 48-59) grown by LIP_PAD px, its edge feathered over a px. The seam's band
+    reaches 3x as far at the corners, and above or below the lips there it had filled a moustache's or a beard's
+    lower edge down over them: a box with square ends on a shut mouth (held-out smiles driven to neutral)."""
+    mask = np.zeros(shape, np.float32)
+    outline = np.round((points[48:60] - origin) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [outline], 1.0, lineType=cv2.LINE_AA, shift=4)
+    grown = cv2.dilate(mask, np.ones((2 * LIP_PAD + 1, 2 * LIP_PAD + 1), np.uint8))
+    return cv2.GaussianBlur(grown, (0, 0), 0.7)
 
 
 def fill_band(region: np.ndarray, band: np.ndarray) -> np.ndarray:
@@ -163,27 +196,34 @@ def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, 
                    ) -> tuple[np.ndarray, np.ndarray]:
     """float64 (len(u),) twice: px past the upper inner lip's curve (up the face) and the lower one's (down) at each
     u (0..1 along the inner mouth, frame: face/mouth.fit_mouth_frame of points, float (68, 2) px, in the frame uint8
-    HxWx3 RGB) whose pixels are not lip and reach the curve unbroken, at most reach px; zeros for a face whose lips
-    cannot be told (no colour)."""
-    steps = np.arange(1.0, max(np.ceil(reach), 1.0) + 1.0)
+    HxWx3 RGB) whose pixels are not lip (teeth, nearly colourless; a dark inside) and reach the curve unbroken, at
+    most reach px; zeros for a face whose lips cannot be told (no colour)."""
+    far = DARK_REACH / TEETH_REACH * reach  # a dark inside is told from lips further
+    steps = np.arange(1.0, max(np.ceil(far), 1.0) + 1.0)
     zeros = np.zeros(len(u))
     lips = np.concatenate([points[list(UPPER_LIP)], points[list(LOWER_LIP)]])
-    x0, y0, x1, y1 = points_box(lips, image.shape, pad=int(np.ceil(reach)) + 2)
+    x0, y0, x1, y1 = points_box(lips, image.shape, pad=int(np.ceil(far)) + 2)
     if x1 <= x0 or y1 <= y0:
         return zeros, zeros
     lab = cv2.cvtColor(image[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     chroma = np.hypot(lab[..., 1], lab[..., 2]).astype(np.float32)
-    # the lips' own chroma: in the middle of each lip, between its outer and inner points
+    light = np.ascontiguousarray(lab[..., 0])
+    # the lips' own chroma and lightness: in the middle of each lip, between its outer and inner points
     middles = 0.5 * (points[[50, 51, 52]] + points[[61, 62, 63]]), 0.5 * (points[[56, 57, 58]] + points[[65, 66, 67]])
     xy = np.concatenate(middles) - (x0, y0)
-    lip = float(np.median(read_at(chroma, xy)))
-    if lip < 8.0:
-        return zeros, zeros
+    lip = float(np.median(read_at(chroma, xy)))  # under 8: no colour to tell lips by (a grey photo), lightness only
     out = []
-    for curve, sign in ((frame.upper, -1.0), (frame.lower, 1.0)):
+    for curve, sign, outer, inner in ((frame.upper, -1.0, [50, 51, 52], [61, 62, 63]),
+                                      (frame.lower, 1.0, [56, 57, 58], [65, 66, 67])):
+        # each lip's own lightness, read towards its outer edge: the inner points may stop short of a dark inside
+        body = points[inner] + LIP_BODY * (points[outer] - points[inner]) - (x0, y0)
+        dark_below = NOT_LIP_DARK * float(np.median(read_at(light, body)))
         v = corner_curve(u, curve)[:, None] + sign * steps[None, :]
         at = frame.to_image(np.broadcast_to(u[:, None], v.shape), v) - (x0, y0)
-        not_lip = read_at(chroma, at) < NOT_LIP * lip
-        run = np.cumprod(not_lip, axis=1).sum(axis=1)  # not-lip px from the curve, unbroken
-        out.append(np.minimum(run, reach) * (4.0 * u * (1.0 - u) > 0.1))  # none at the corners
+        dark = read_at(light, at) < dark_below
+        not_lip = dark | (read_at(chroma, at) < NOT_LIP * lip) if lip >= 8.0 else dark
+        run = np.minimum(np.cumprod(not_lip, axis=1).sum(axis=1), reach)  # not-lip px from the curve, unbroken
+        run = np.maximum(run, np.minimum(np.cumprod(dark, axis=1).sum(axis=1), far))
+        # none at the corners, faded in: cut there, the lips' move stepped, a moustache above moved as a box
+        out.append(run * smoothstep(4.0 * u * (1.0 - u), 0.1, 0.5))
     return out[0], out[1]
