@@ -163,7 +163,8 @@ def test_the_lashes_beyond_the_outer_corner_go_under_the_lid():
 
 
 def test_a_shut_lids_lashes_run_on_to_the_outer_corner_and_fade_at_the_inner():
-    # real shut eyes keep a dark lash line out to the outer corner; it faded there with the inner corner's taper
+    # real shut eyes keep a dark lash line out to the outer corner, thinner; it faded there with the inner corner's
+    # taper
     img, points = synthetic_eyes()
     closed = close_lids(img, points, 1.0)
     for eye, outer in ((0, 0.02), (1, 0.98)):
@@ -173,7 +174,11 @@ def test_a_shut_lids_lashes_run_on_to_the_outer_corner_and_fade_at_the_inner():
             x, y = np.round(curve.to_image(np.array(u), np.array(1.5))).astype(int)  # just below the shut line
             return int(closed[y, x].astype(int).sum())
 
-        assert brightness(outer) < 200 and brightness(0.5) < 200  # lash-dark at the outer corner as mid-lid
+        def core(u: float, curve=curve) -> int:  # the darkest px across the line there (it thins out)
+            xy = np.round(curve.to_image(np.full(9, u), np.linspace(-0.5, 3.5, 9))).astype(int)
+            return int(closed[xy[:, 1], xy[:, 0]].astype(int).sum(-1).min())
+
+        assert core(outer) < 200 and core(0.5) < 200  # lash-dark at the outer corner as mid-lid
         assert brightness(1.0 - outer) > 400  # the inner corner's lashes fade out
 
 
@@ -221,3 +226,38 @@ def test_a_low_brow_above_the_lid_is_not_smeared_over_it():
         assert (np.abs(lid - np.array(SKIN)).sum(-1) < 60).mean() > 0.9
         brow = closed[68:73, cx - 25:cx + 26].astype(int).sum(-1)  # the brow itself stays (the cover fades
         assert (brow < 250).mean() > 0.9  # over its lower edge only)
+
+
+def _across_shut_line(closed: np.ndarray, points: np.ndarray, eye: int, u: float) -> tuple[np.ndarray, np.ndarray]:
+    """(v px from the shut line's middle, down the face; brightness, RGB summed) across the shut line at u."""
+    curve = fit_lid_curves(points, eye)
+    shut_v = float(curve.to_eye(lid_lines(curve, 1.0)["lid"])[:, 1].mean())
+    v = np.arange(-8.0, 12.0, 0.25)
+    xy = curve.to_image(np.full_like(v, u), shut_v + v).astype(np.float32)
+    lum = closed.astype(np.float32).sum(-1)
+    return v, cv2.remap(lum, xy[:, 0:1], xy[:, 1:2], cv2.INTER_LINEAR)[:, 0]
+
+
+def test_a_shut_lids_edge_is_sharp_and_its_lashes_hang_below_it():
+    # a lash line faded up over the lid as far as down was a blurred bar on a large eye (a toddler's portrait)
+    img, points = synthetic_eyes()
+    closed = close_lids(img, points, 1.0)
+    v, lum = _across_shut_line(closed, points, 0, 0.5)
+    k = int(np.argmin(lum))
+    half = lum[k] + 0.5 * (np.median(lum[:8]) - lum[k])  # half-way from the line's core to the lid above
+    above = v[k] - v[:k][lum[:k] > half].max()
+    below = v[k + 1:][lum[k + 1:] > lum[k] + 0.5 * (np.median(lum[-8:]) - lum[k])].min() - v[k]
+    assert above <= 1.5  # the lid's margin: an edge about a px wide
+    assert below >= 2.0 * above  # the lashes hang below it
+
+
+def test_a_shut_lids_lashes_thin_towards_the_outer_corner():
+    # real shut eyes' lash lines taper to the outer corner; at full width out to it they ended as a blunt bar
+    img, points = synthetic_eyes()
+    closed = close_lids(img, points, 1.0)
+
+    def thickness(u: float) -> float:
+        v, lum = _across_shut_line(closed, points, 0, u)
+        return float((lum < lum.min() + 0.5 * (np.median(lum) - lum.min())).sum() * (v[1] - v[0]))
+
+    assert thickness(0.1) < 0.8 * thickness(0.5)  # eye 0's outer corner is at u = 0 (the image's left)
