@@ -135,7 +135,8 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     # lips' own profile, which rises from nothing within a px or two of the corners, a moustache's edge moved down
     # as a box with square ends (held-out smiles driven to neutral)
     grid = np.linspace(-0.5, 1.5, 201)
-    smooth = np.interp(uu, grid, cv2.GaussianBlur(closing(grid)[4][None], (0, 0), SKIN_SMOOTH / (grid[1] - grid[0]),
+    *_, g_grid = closing(grid)
+    smooth = np.interp(uu, grid, cv2.GaussianBlur(g_grid[None], (0, 0), SKIN_SMOOTH / (grid[1] - grid[0]),
                                                   borderType=cv2.BORDER_REPLICATE)[0])
     d_up, d_lo = UPPER_SHARE * g, (1.0 - UPPER_SHARE) * g
     new_up, new_lo = upper + d_up, lower - d_lo  # the lips' inner edges, moved
@@ -158,7 +159,7 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     # (faded in, not switched: a talking mouth's frames cross these thresholds one after another)
     whole = 1.0 - float(smoothstep(float((opening * (1.0 - shares)).max()), SLIT, 2.0 * SLIT))
     shut = np.maximum(smoothstep(shares, 0.9, 1.0) * smoothstep(opening, 0.25 * SLIT, 0.5 * SLIT), whole)
-    # feathered at its ends and edges: cut square, the band drew a box of a moustache's grey over shut lips
+    # within the outer lips (within_lips): past them it inpainted a moustache's edge down over the shut lips
     band = ((np.abs(v - meet) < half) & (uu > -run) & (uu < 1.0 + run)) * within_lips(p, (x0, y0), v.shape)
     out_region = fill_band(out_region, band * shut)
     # the shadow where the lips meet: as deep as they are shut, along the middle of what is left between them
@@ -197,7 +198,8 @@ def opening_beyond(image: np.ndarray, points: np.ndarray, frame, u: np.ndarray, 
     """float64 (len(u),) twice: px past the upper inner lip's curve (up the face) and the lower one's (down) at each
     u (0..1 along the inner mouth, frame: face/mouth.fit_mouth_frame of points, float (68, 2) px, in the frame uint8
     HxWx3 RGB) whose pixels are not lip (teeth, nearly colourless; a dark inside) and reach the curve unbroken, at
-    most reach px; zeros for a face whose lips cannot be told (no colour)."""
+    most reach px, a dark inside up to DARK_REACH / TEETH_REACH of that; in a grey photo (the lips' chroma under 8)
+    only the dark inside is told."""
     far = DARK_REACH / TEETH_REACH * reach  # a dark inside is told from lips further
     steps = np.arange(1.0, max(np.ceil(far), 1.0) + 1.0)
     zeros = np.zeros(len(u))
