@@ -261,3 +261,17 @@ def test_a_shut_lids_lashes_thin_towards_the_outer_corner():
         return float((lum < lum.min() + 0.5 * (np.median(lum) - lum.min())).sum() * (v[1] - v[0]))
 
     assert thickness(0.1) < 0.8 * thickness(0.5)  # eye 0's outer corner is at u = 0 (the image's left)
+
+
+def test_an_eye_already_shut_in_the_frame_keeps_a_dark_lash_line():
+    # the points of a shut eye lie nearly where an open one's do, so the open lid's margin fell on the lid's skin and
+    # the lashes were drawn in its colour: each blink washed out under a held eyes-closed edit (d9)
+    img, points = synthetic_eyes()
+    shut = img.copy()
+    for cx in (70, 170):
+        cv2.ellipse(shut, (cx, 100), (31, 14), 0, 0, 360, SKIN, -1)  # the eye covered by its lid
+        cv2.line(shut, (cx - 28, 101), (cx + 28, 101), (40, 30, 25), 2)  # its own lash line, on the corner line
+    closed = close_lids(shut, points, 1.0)
+    for eye in (0, 1):
+        v, lum = _across_shut_line(closed, points, eye, 0.5)
+        assert lum.min() < 0.5 * np.median(lum)  # a dark line across the shut eye, not a pale one

@@ -150,11 +150,13 @@ def polygon_mask(shape: tuple[int, int], polygon: np.ndarray, offset: np.ndarray
     return cv2.resize(big, (shape[1], shape[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
 
 
-def _lash_colour(image: np.ndarray, line: np.ndarray, skin: np.ndarray | None = None) -> np.ndarray:
-    """float32 (3,) RGB of the lashes: the darkest third of the pixels on the open lid's margin (line: float
-    (K, 2) image px), mid-eye, its CIELAB chroma at most LASH_CHROMA and, given the skin's RGB (float (3,)), in the
-    skin's hue: the margin crosses the iris, and a blue one drew a blue lash line (d9, looked at)."""
-    mid = line[len(line) // 5: len(line) - len(line) // 5]
+def _lash_colour(image: np.ndarray, lines: list[np.ndarray], skin: np.ndarray | None = None) -> np.ndarray:
+    """float32 (3,) RGB of the lashes: the darkest third of the pixels on the lines (float (K, 2) image px each: the
+    open lid's margin and where the lids meet), mid-eye, its CIELAB chroma at most LASH_CHROMA and, given the skin's
+    RGB (float (3,)), in the skin's hue: the margin crosses the iris, and a blue one drew a blue lash line (d9, looked
+    at). Where the lids meet counts too: on an eye already shut or half shut in the frame the margin the points
+    give lies on the lid's skin, and the lashes drawn in that colour washed the eye's own out (d9 held shut)."""
+    mid = np.concatenate([line[len(line) // 5: len(line) - len(line) // 5] for line in lines])
     xy = np.clip(np.rint(mid).astype(int), 0, (image.shape[1] - 1, image.shape[0] - 1))
     px = image[xy[:, 1], xy[:, 0]].astype(np.float32)
     dark = px[np.argsort(px.sum(1))[: max(len(px) // 3, 1)]].mean(0)
@@ -293,7 +295,7 @@ def close_eye(image: np.ndarray, points: np.ndarray, eye: int, closure: float) -
     inside = ((rel[..., 0] > 0.0) & (rel[..., 0] < 1.0)) | (outer & (past < OUTER_PAST))
     alpha = LASH_OPACITY * taper * np.exp(-0.5 * (below / spread) ** 2) * inside
     alpha *= grown  # and the drawn lashes come in with the cover
-    lash = _lash_colour(image, lines["margin"], tone)
+    lash = _lash_colour(image, [lines["margin"], lines["shut"]], tone)
     out += (lash - out) * alpha[..., None].astype(np.float32)
     result = image.copy()
     result[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
