@@ -225,7 +225,7 @@ def closed_eyes(editors: dict, judge, videos: Path, clips=CLOSED_CLIPS, per_clip
     its open frames (every 10th), and per editor the median over those open frames of gap after the edit
     (target: the frame's own AUs with AU45 = 4) / gap before, in the same dlib rectangle."""
     au45 = AU_NAMES.index("AU45")
-    res: dict = {"clips": [], "editors": list(editors)}
+    res: dict = {"clips": [], "editors": list(editors), "per_clip": per_clip}
     for clip in clips:
         lms, aus = clip_labels(videos, Path(clip).stem)
         closed = {f for f, a in aus.items() if a[au45] >= CLOSED_AU45 and f in lms}
@@ -257,7 +257,7 @@ def closed_eyes_video(generator: Path, judge, videos: Path, work: Path, clips=CL
     from ganimate.video.probe import probe_video
 
     au45 = AU_NAMES.index("AU45")
-    res: dict = {"clips": []}
+    res: dict = {"clips": [], "per_clip": per_clip}
     for clip in clips:
         stem = Path(clip).stem
         lms, aus = clip_labels(videos, stem)
@@ -285,9 +285,10 @@ def closed_eyes_video(generator: Path, judge, videos: Path, work: Path, clips=CL
 def closed_eyes_video_markdown(res: dict, name: str) -> str:
     lines = ["\n## Closed eyes on video, as dlib reads them\n",
              f"Each clip whole through `ganimate keyframes` held at AU45 4 ({name}; the face's own blinks read as the "
-             "run time reads them), dlib's lid gap after over before on 8 open frames spread over the clip (OpenFace "
-             f"AU45 < {OPEN_AU45:g}), the real closed frames (AU45 ≥ {CLOSED_AU45:g}) over the same open frames', "
-             "median each; and the held edit's flicker (the face's frame-to-frame change over the source's).\n",
+             f"run time reads them), dlib's lid gap after over before on {res['per_clip']} open frames spread over the "
+             f"clip (OpenFace AU45 < {OPEN_AU45:g}), the real closed frames (AU45 ≥ {CLOSED_AU45:g}) over the same "
+             "open frames', median each; and the held edit's flicker (the face's frame-to-frame change over the "
+             "source's).\n",
              "| clip | frames | closed frames | real closed eyes | edit | flicker |", "|---|---|---|---|---|---|"]
     for c in res["clips"]:
         lines.append(f"| {c['clip']} | {c['frames']} | {c['closed_frames']} | {c['real']:.0%} | {c['edited']:.0%} | "
@@ -302,9 +303,9 @@ def closed_eyes_markdown(res: dict) -> str:
     names = res["editors"]
     lines = ["\n## Closed eyes as dlib reads them\n",
              f"dlib's lid gap over the open eyes' (median): real closed eyes = frames where OpenFace reads AU45 ≥ "
-             f"{CLOSED_AU45:g}, over up to 8 of the same clip's open frames (AU45 < {OPEN_AU45:g}); each editor's "
-             "eyes-closed edit (the frame's AUs with AU45 = 4) of those open frames, after over before. Training "
-             "clips: no held-out clip has closed-eye frames.\n",
+             f"{CLOSED_AU45:g}, over up to {res['per_clip']} of the same clip's open frames (AU45 < {OPEN_AU45:g}); "
+             "each editor's eyes-closed edit (the frame's AUs with AU45 = 4) of those open frames, after over before. "
+             "Training clips: no held-out clip has closed-eye frames.\n",
              "| clip | closed frames | real closed eyes | " + " | ".join(names) + " |",
              "|---|---|---|" + "---|" * len(names)]
     for c in res["clips"]:
