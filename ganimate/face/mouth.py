@@ -28,6 +28,7 @@ import numpy as np
 
 from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
+from ganimate.face.jaw import lay_upper_teeth
 from ganimate.face.ramp import smoothstep
 
 LEFT, RIGHT = 60, 64
@@ -315,7 +316,8 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     edit left them) laid over by the interior map at this opening, coloured by the face's cheeks (its teeth lifted by
     TEETH_LIFT and kept in that light's hue, the dark inside in the lips' hues), with opacity weight (0..1,
     fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
-    the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth."""
+    the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth. The map's
+    dropped jaw (1 - smile of what is the map's) shows the upper teeth's edge under the upper lip (face/jaw.py)."""
     if weight <= 0.0:
         return image
     frame = fit_mouth_frame(points)
@@ -349,6 +351,10 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
+    colour_map, cover = lay_upper_teeth(colour_map, np.clip(uu, 0, 1), uv[..., 1], top, bottom,
+                                        central_width(frame.width), map_teeth(interior, opening), drawn * (1.0 - smile))
+    sharp = np.clip(edge / 0.7, 0.0, 1.0) * (height > 0.0) * weight  # the teeth meet the upper lip sharply
+    alpha = alpha + cover * (sharp - alpha)
     teeth = teeth_share(colour_map)[..., None]
     lines = drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
     colour_map = colour_map + TEETH_LIFT * drawn * teeth
@@ -361,6 +367,20 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.round(region * (1.0 - a) + colour * a), 0, 255).astype(np.uint8)
     return out
+
+
+def central_width(width: float) -> float:
+    """px: the upper central incisor's width in a mouth whose inner lips are width px wide (TOOTH_WIDTHS spanning
+    TOOTH_SPAN of it)."""
+    return float(TOOTH_WIDTHS[0] / np.sum(TOOTH_WIDTHS) * TOOTH_SPAN / 2.0 * width)
+
+
+def map_teeth(interior: MouthInterior, opening: float) -> np.ndarray:
+    """float32 (3,) log-RGB over the cheeks: the smiling map's teeth at this opening, the median of its middle
+    third (rows and columns)."""
+    look = interior.appearance(opening, 1.0)
+    h, w = look.shape[:2]
+    return np.median(look[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3), axis=0).astype(np.float32)
 
 
 def roll_off(colour: np.ndarray) -> np.ndarray:
@@ -404,7 +424,7 @@ def tooth_lines(u: np.ndarray, width: float, look: np.ndarray, depth: np.ndarray
     teeth_u = np.asarray(TOOTH_WIDTHS) / np.sum(TOOTH_WIDTHS) * TOOTH_SPAN / 2.0  # each tooth's width in u
     lines = _gaps(u, teeth_u, width)
     if depth is not None and height is not None:
-        central = teeth_u[0] * width  # px
+        central = central_width(width)  # px
         crown, soft = UPPER_CROWN * central, max(CROWN_SOFT * central, 0.5)
         past = smoothstep(height, crown + soft, crown + 2.0 * soft)  # the opening reaches below the upper edge
         lower_end = crown + LOWER_CROWN * central
