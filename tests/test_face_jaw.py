@@ -35,7 +35,9 @@ def test_the_band_hangs_its_depth_under_the_upper_lip_in_the_middle_and_tapers_o
     depth = jaw.TEETH_SHOW * central  # 11 px: under TEETH_MOST of the 80 px opening
     mid = 50
     assert cover[int(depth) - 2, mid] > 0.99 and cover[int(depth) + 3, mid] < 0.01
-    np.testing.assert_allclose(out[2, mid], teeth + np.log(jaw.TEETH_SHADE), atol=1e-4)
+    below_shade = int(np.ceil(jaw.LIP_SHADE[1] * depth))
+    np.testing.assert_allclose(out[below_shade, mid], teeth + np.log(jaw.TEETH_SHADE), atol=1e-4)
+    assert out[0, mid].mean() < out[below_shade, mid].mean() - 0.2  # in the upper lip's shade
     np.testing.assert_array_equal(out[40, mid], look[40, mid])  # the cavity below
     # nearer the corners the band is shallower, and none past the canines (TEETH_SIDE)
     side = int(round(100 * (0.5 + 0.8 * jaw.TEETH_SIDE)))

@@ -26,6 +26,7 @@ TEETH_SIDE = 0.36  # u from the middle to where the arch turns away (canine to c
 TEETH_EDGE = 0.06  # central incisors' widths over which the teeth's edge meets the dark (at least 0.6 px)
 TEETH_SHADE = 0.85  # the teeth's brightness under the upper lip over the smiling map's (a smile lifts the lip off)
 SIDE_SHADE = 0.35  # the share of their light the teeth lose where they turn away at the sides
+LIP_SHADE = (0.3, 0.5)  # the share of their light the teeth lose at the upper lip, and the band's share it fades over
 
 
 def _arch(u: np.ndarray, side: float) -> np.ndarray:
@@ -37,8 +38,8 @@ def _arch(u: np.ndarray, side: float) -> np.ndarray:
 def lay_upper_teeth(look: np.ndarray, u: np.ndarray, v: np.ndarray, upper: np.ndarray, lower: np.ndarray,
                     central: float, teeth: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
     """float32 (H, W, 3): a mouth's inside as laid (look: float (H, W, 3) log-RGB over the cheeks) with the upper
-    teeth (colour teeth, float (3,) the same log-RGB, TEETH_SHADE darker, darker still at the sides) under the
-    upper lip, by share 0..1 (the part of the inside that is the map's dropped jaw). u: float (H, W) 0..1 across
+    teeth (colour teeth, float (3,) the same log-RGB, TEETH_SHADE darker, darker still at the sides and in the
+    lip's shade) under the upper lip, by share 0..1 (the part of the inside that is the map's dropped jaw). u: float (H, W) 0..1 across
     the mouth; v: px down the face in the mouth frame; upper, lower: float (H, W) the inner lips' v at u; central:
     a central incisor's width, px. Also float32 (H, W) 0..1: how much of each pixel the teeth cover (they meet the
     upper lip with no fade of their own: the map's fill fades in over a few px from the lips' edges, where a band
@@ -49,7 +50,8 @@ def lay_upper_teeth(look: np.ndarray, u: np.ndarray, v: np.ndarray, upper: np.nd
     soft = max(TEETH_EDGE * central, 0.6)
     show = np.minimum(TEETH_SHOW * central, TEETH_MOST * height) * _arch(u, TEETH_SIDE)
     cover = share * (1.0 - smoothstep((v - upper - show) / soft, -1.0, 1.0)) * smoothstep(show, 0.0, 2.0 * soft)
-    lit = np.log(TEETH_SHADE * (1.0 - SIDE_SHADE * (1.0 - _arch(u, TEETH_SIDE))))[..., None]
+    under_lip = 1.0 - LIP_SHADE[0] * (1.0 - smoothstep((v - upper) / np.maximum(LIP_SHADE[1] * show, 0.6), 0.0, 1.0))
+    lit = np.log(TEETH_SHADE * (1.0 - SIDE_SHADE * (1.0 - _arch(u, TEETH_SIDE))) * under_lip)[..., None]
     out = np.asarray(look, np.float32)
     out = out + cover[..., None] * (np.asarray(teeth, np.float32) + lit - out)
     return out.astype(np.float32), cover.astype(np.float32)
