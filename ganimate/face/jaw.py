@@ -39,11 +39,11 @@ def lay_upper_teeth(look: np.ndarray, u: np.ndarray, v: np.ndarray, upper: np.nd
                     central: float, teeth: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
     """float32 (H, W, 3): a mouth's inside as laid (look: float (H, W, 3) log-RGB over the cheeks) with the upper
     teeth (colour teeth, float (3,) the same log-RGB, TEETH_SHADE darker, darker still at the sides and in the
-    lip's shade) under the upper lip, by share 0..1 (the part of the inside that is the map's dropped jaw). u: float (H, W) 0..1 across
-    the mouth; v: px down the face in the mouth frame; upper, lower: float (H, W) the inner lips' v at u; central:
-    a central incisor's width, px. Also float32 (H, W) 0..1: how much of each pixel the teeth cover (they meet the
-    upper lip with no fade of their own: the map's fill fades in over a few px from the lips' edges, where a band
-    this thin would be lost)."""
+    lip's shade) under the upper lip, by share 0..1 (the part of the inside that is the map's dropped jaw).
+    u: float (H, W) 0..1 across the mouth; v: px down the face in the mouth frame; upper, lower: float (H, W) the
+    inner lips' v at u; central: a central incisor's width, px. Also float32 (H, W) 0..1: how much of each pixel
+    the teeth cover (they meet the upper lip with no fade of their own: the map's fill fades in over a few px from
+    the lips' edges, where a band this thin would be lost)."""
     if share <= 0.0:
         return np.asarray(look, np.float32), np.zeros(np.shape(u), np.float32)
     height = np.maximum(lower - upper, 0.0)
