@@ -19,6 +19,7 @@ from rich.console import Console
 from ganimate.config import (
     CHEEK_LIFT,
     DRIVE_GAINS,
+    DRIVE_LIFTS,
     FROWN_DROP,
     CropConfig,
     DetectConfig,
@@ -107,7 +108,8 @@ def build_run_config(
         infer=InferConfig(model=model, au_model=au_model, backend=backend, device=device, batch_size=batch,
                           threads=threads, precision=precision, mask=mask,
                           lids=LidConfig() if lids else None, shading=shading,
-                          mouth=mouth, drive=DRIVE_GAINS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
+                          mouth=mouth, drive=DRIVE_GAINS if drive else (),
+                          drive_lift=DRIVE_LIFTS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
                           frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses),
         face=face,
         show_progress=not quiet,

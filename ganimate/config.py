@@ -99,6 +99,9 @@ class LidConfig:
 # nor the mouth's opening (a stronger flow stretched the lips into streaks the fill, face/mouth.py, did not
 # cover) or the lids (face/lids.py)
 DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU12", 1.5))
+# AU units a small rise of these AUs asks for beyond the gain (ganimate/au/drive.py): held-out self-reenactment
+# AU12 0.83 -> 0.92 of the real rise, widening 0.98 -> 1.14 (0.75: 0.90, 1.09; 1.5: 0.94, 1.17)
+DRIVE_LIFTS: tuple[tuple[str, float], ...] = (("AU06", 1.25), ("AU12", 1.25))
 # inter-ocular distances a smile's cheeks rise per AU06 unit (ganimate/face/cheeks.py): the edit's lower lids then
 # rise as far as held-out people's real smiles' (dlib lid gap -0.016 on 80 pairs; without the lift -0.011)
 CHEEK_LIFT = 0.04
@@ -137,6 +140,8 @@ class InferConfig:
     # per AU, how hard the generator is driven: asked for source + gain x (target - source) (ganimate/au/drive.py);
     # AUs not named: 1
     drive: tuple[tuple[str, float], ...] = DRIVE_GAINS
+    # per AU, AU units a small rise asks for beyond the gain (ganimate/au/drive.py); AUs not named: 0
+    drive_lift: tuple[tuple[str, float], ...] = DRIVE_LIFTS
     # a rising AU06 lifts the cheeks by this many inter-ocular distances per unit (ganimate/face/cheeks.py: the
     # generator learned no cheek motion); 0 = none. Needs the landmark model
     cheeks: float = CHEEK_LIFT

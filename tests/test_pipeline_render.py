@@ -255,7 +255,7 @@ def test_edit_face_fills_lips_asked_to_part_where_the_flow_stretched_them_apart_
 def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_path, drive):
     """With drive gains the generator gets source + gain x (target - source) per AU; the shading and the rest of
     the finish still see the target itself."""
-    from ganimate.au.drive import gain_vector
+    from ganimate.au.drive import drive_of
     from ganimate.au.names import AU_NAMES
     from ganimate.pipeline.render import edited_frames
     from ganimate.video.reader import VideoFrame
@@ -275,7 +275,7 @@ def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_
     target[0, AU_NAMES.index("AU12")], source[0, AU_NAMES.index("AU12")] = 3.0, 1.0
     target[0, AU_NAMES.index("AU04")], source[0, AU_NAMES.index("AU04")] = 2.0, 0.5
     target[0, AU_NAMES.index("AU25")] = 2.0
-    gains = None if drive is None else gain_vector(drive)
+    gains = None if drive is None else drive_of(drive)
     out = list(edited_frames([(frame, [crop], target, source)], Recorded(), 4, {}, drive=gains))
     assert len(out) == 1 and len(asked) == 1
     want = target.copy()

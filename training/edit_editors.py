@@ -65,8 +65,8 @@ class RuntimeEditor:
     shading: object | None = None
     estimator: object | None = None  # an AuEstimator
     mouth: object | None = None  # a MouthInterior (needs landmarks): fill an opened mouth, as the run time's --mouth
-    # float32 (17,) gains (needs estimator): drive the generator by them, as the run time (ganimate/au/drive.py)
-    drive: np.ndarray | None = None
+    # an au.drive.Drive (needs estimator): drive the generator by it, as the run time (ganimate/au/drive.py)
+    drive: object | None = None
     # inter-ocular distances per AU06 unit (needs landmarks and estimator): lift the cheeks, as the run time's
     # --cheeks (ganimate/face/cheeks.py); 0: none
     cheeks: float = 0.0
@@ -125,8 +125,8 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
     mouth interior, drive, cheeks, frown, closing lips and glasses kept still, the shipped estimator reading each
     photo's own AUs."""
-    from ganimate.au.drive import gain_vector
-    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, FROWN_DROP, DetectConfig, LidConfig
+    from ganimate.au.drive import drive_of
+    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, DRIVE_LIFTS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
     from ganimate.infer.estimator import AuEstimator
     from ganimate.infer.generator import Generator
@@ -139,8 +139,8 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          landmarks=LandmarkEstimator.load(None, backend=backend, threads=threads), lids=LidConfig(),
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
-                         mouth=load_mouth(), drive=gain_vector(DRIVE_GAINS), cheeks=CHEEK_LIFT, frown=FROWN_DROP,
-                         close_lips=True, glasses=True)
+                         mouth=load_mouth(), drive=drive_of(DRIVE_GAINS, DRIVE_LIFTS), cheeks=CHEEK_LIFT,
+                         frown=FROWN_DROP, close_lips=True, glasses=True)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -453,7 +453,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mouth", action="store_true",
                     help="fill the mouths the edits open, as the run time's default (--mouth)")
     ap.add_argument("--drive", action="store_true",
-                    help="drive the generator by the run time's default gains (config.DRIVE_GAINS, au/drive.py)")
+                    help="drive the generator by the run time's default gains and lifts (config.DRIVE_GAINS, "
+                         "DRIVE_LIFTS, au/drive.py)")
     ap.add_argument("--cheeks", action="store_true",
                     help="lift a smile's cheeks, as the run time's default (--cheeks, face/cheeks.py)")
     ap.add_argument("--frown", action="store_true",
@@ -498,10 +499,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.shading or args.drive or args.cheeks or args.frown or args.close_lips:  # the photo's own AUs
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         if args.drive:
-            from ganimate.au.drive import gain_vector
-            from ganimate.config import DRIVE_GAINS
+            from ganimate.au.drive import drive_of
+            from ganimate.config import DRIVE_GAINS, DRIVE_LIFTS
 
-            drive = gain_vector(DRIVE_GAINS)
+            drive = drive_of(DRIVE_GAINS, DRIVE_LIFTS)
         if args.cheeks:
             from ganimate.config import CHEEK_LIFT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganimate.au.drive import drive_targets, gain_vector
+from ganimate.au.drive import Drive, drive_of, drive_targets
 from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
@@ -111,7 +111,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
-                  drive: np.ndarray | None = None, cheeks: float = 0.0, frown: float = 0.0,
+                  drive: Drive | None = None, cheeks: float = 0.0, frown: float = 0.0,
                   close_lips: bool = False, glasses: bool = False, still: bool = False):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
@@ -123,9 +123,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     shades the face (face/shading.py); with finish.mouth, a mouth the edit opens is given an inside (face/mouth.py;
     on video with the teeth its track shows most plainly where a frame shows them less, read a second ahead,
     pipeline/shown.py);
-    with drive (float32 (17,) gains, au/drive.py) the generator is asked for the source + gain x the change, and a
-    falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot ask
-    for less than 0);
+    with drive (au/drive.Drive) the generator is asked for the source + gain x the change (a small rise lifted),
+    and a falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot
+    ask for less than 0);
     with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
     (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
     brings parted lips together (face/lips.py) and a rising one parts them as far as real lips (face/parting.py);
@@ -334,7 +334,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           outline=inf.mask == "landmarks", lids=inf.lids,
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
-                                          drive=gain_vector(inf.drive) if inf.drive else None,
+                                          drive=drive_of(inf.drive, inf.drive_lift) if inf.drive else None,
                                           cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips,
                                           glasses=inf.glasses, still=still):
             writer.write(frame.replace_image(image))
