@@ -77,3 +77,8 @@ def test_a_small_rise_is_lifted_a_fall_is_not_and_more_change_never_asks_for_les
 
 def test_the_default_lifts_the_smile_only():
     assert set(dict(InferConfig().drive_lift)) == {"AU06", "AU12"}
+
+
+def test_the_default_lifts_stay_under_four_thirds_of_their_gains_so_the_drive_is_monotonic():
+    gains = dict(DRIVE_GAINS)
+    assert all(lift < 4.0 / 3.0 * gains.get(name, 1.0) for name, lift in DRIVE_LIFTS)

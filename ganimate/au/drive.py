@@ -13,8 +13,8 @@ AUs rose AU12 (the shipped estimator) 0.54 of the real rise where OpenFace read 
 0.67 at 1.25-1.75, and 0.84-0.99 above (80 pairs): as if the edit lagged real faces by half an AU unit. So a rise
 of a lifted AU asks for lift x smoothstep(change, 0, LIFT_FULL) more, fading out over LIFT_FADE of change (by
 then the gain alone reaches real faces): no more than the gain where the change is near 0 (a noisy reading is not
-amplified further) and never less for a larger change (the fade's slope stays under the gain's). A fall asks
-for no lift.
+amplified further) and never less for a larger change while the lift is under 4/3 of the gain (the fade takes off
+at most 0.75 x the lift per unit). A fall asks for no lift.
 """
 
 from __future__ import annotations
