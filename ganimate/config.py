@@ -106,8 +106,9 @@ DRIVE_LIFTS: tuple[tuple[str, float], ...] = (("AU06", 1.25), ("AU12", 1.25))
 # rise as far as held-out people's real smiles' (dlib lid gap -0.016 on 80 pairs; without the lift -0.011)
 CHEEK_LIFT = 0.04
 # inter-ocular distances a frown's brows slide down over the lids per AU04 unit (ganimate/face/frown.py): the
-# generator's own brows stop at -0.03 where real strong frowns reach -0.08
-FROWN_DROP = 0.02
+# generator's own brows stop at -0.03 where real strong frowns reach -0.08 (0.02 until session 23: brow-eye -0.058
+# and AU04 +0.98 on 40 held-out faces; 0.03: -0.061, +1.05; 0.04: -0.063, +1.06, thin brows merged into the lids)
+FROWN_DROP = 0.03
 
 
 @dataclass(frozen=True)
