@@ -39,20 +39,22 @@ class Drive:
     lifts: np.ndarray
 
 
+def _per_au(pairs: tuple[tuple[str, float], ...], rest: float) -> np.ndarray:
+    """float32 (17,) in AU_NAMES order: each named AU's value from (name, value) pairs, rest for the others."""
+    out = np.full(len(AU_NAMES), rest, np.float32)
+    for name, value in pairs:
+        out[AU_NAMES.index(name)] = value
+    return out
+
+
 def gain_vector(gains: tuple[tuple[str, float], ...]) -> np.ndarray:
     """float32 (17,) gain per AU in AU_NAMES order from (name, gain) pairs; 1 for AUs not named."""
-    out = np.ones(len(AU_NAMES), np.float32)
-    for name, g in gains:
-        out[AU_NAMES.index(name)] = g
-    return out
+    return _per_au(gains, 1.0)
 
 
 def lift_vector(lifts: tuple[tuple[str, float], ...]) -> np.ndarray:
     """float32 (17,) lift per AU in AU_NAMES order from (name, lift) pairs; 0 for AUs not named."""
-    out = np.zeros(len(AU_NAMES), np.float32)
-    for name, lift in lifts:
-        out[AU_NAMES.index(name)] = lift
-    return out
+    return _per_au(lifts, 0.0)
 
 
 def drive_of(gains: tuple[tuple[str, float], ...], lifts: tuple[tuple[str, float], ...] = ()) -> Drive:
