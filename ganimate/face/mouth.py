@@ -41,7 +41,8 @@ CHEEKS = ((1, 31, 48), (2, 31, 48), (15, 35, 54), (14, 35, 54))  # triangles of 
 INNER_OUTER = ((61, 50), (62, 51), (63, 52), (65, 56), (66, 57), (67, 58))
 INSET = 0.15  # share of the way from the inner to the outer lip point
 GROWN_FROM, GROWN_FULL = 0.02, 0.06  # growth of mouth_opening by the edit at which the fill starts and is whole
-FEATHER = 0.06  # mouth widths over which the fill fades in from the inner lips' edges (at least 0.7 px)
+FEATHER = 0.06  # mouth widths over which the fill fades in from the inner lips' edges (at least FEATHER_PX)
+FEATHER_PX = 0.7  # px: the least fade of the fill's edges, and the whole fade of the teeth a dropped jaw shows
 CAST = 0.5  # share of the cheeks' chromaticity (log) that tints the mouth's inside (skin_colour)
 SMILE_FROM, SMILE_FULL = 0.5, 2.0  # target AU12 from which the smiling mouth's map takes over, fully at
 # lips' pixels whose hues count (CIELAB chroma above), and the percentiles of their hues the inside keeps: the
@@ -334,7 +335,7 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     height = bottom - top
     t = (uv[..., 1] - top) / np.maximum(height, 1e-6)
     # fade in over FEATHER mouth widths from each lip's edge and each corner: px to the nearest edge, roughly
-    feather = max(FEATHER * frame.width, 0.7)
+    feather = max(FEATHER * frame.width, FEATHER_PX)
     edge = np.minimum(np.minimum(uu, 1.0 - uu) * frame.width, np.minimum(t, 1.0 - t) * height)
     alpha = np.clip(edge / feather, 0.0, 1.0) * (height > 0.0) * weight
     if not np.any(alpha > 0.0):
@@ -351,10 +352,12 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-    colour_map, cover = lay_upper_teeth(colour_map, np.clip(uu, 0, 1), uv[..., 1], top, bottom,
-                                        central_width(frame.width), map_teeth(interior, opening), drawn * (1.0 - smile))
-    sharp = np.clip(edge / 0.7, 0.0, 1.0) * (height > 0.0) * weight  # the teeth meet the upper lip sharply
-    alpha = alpha + cover * (sharp - alpha)
+    dropped = drawn * (1.0 - smile)  # the share of the look that is the map's dropped jaw
+    if dropped > 0.0:
+        colour_map, cover = lay_upper_teeth(colour_map, np.clip(uu, 0, 1), uv[..., 1], top, bottom,
+                                            central_width(frame.width), map_teeth(interior, opening), dropped)
+        sharp = np.clip(edge / FEATHER_PX, 0.0, 1.0) * (height > 0.0) * weight  # the teeth meet the upper lip sharply
+        alpha = alpha + cover * (sharp - alpha)
     teeth = teeth_share(colour_map)[..., None]
     lines = drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
     colour_map = colour_map + TEETH_LIFT * drawn * teeth
