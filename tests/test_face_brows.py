@@ -1,11 +1,10 @@
-"""Raised brows keep their thickness (ganimate/face/brows.py)."""
+"""A brow's lower edge read along it (ganimate/face/brows.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ganimate.face import brows as fb
-from tests.edit_faces import synthetic_landmarks
 
 SKIN, BROW = (205, 160, 140), (60, 40, 30)
 
@@ -36,34 +35,6 @@ def test_brow_edge_finds_where_the_skin_comes_back_and_nothing_on_bare_skin():
     lum = np.where(ts < 6.0, 50.0, 180.0)
     assert abs(fb.brow_edge(lum, ts) - 6.0) < 1.0
     assert np.isnan(fb.brow_edge(np.full_like(ts, 170.0), ts))  # no brow stands out
-
-
-def test_a_raised_brow_stretched_thicker_gets_its_own_thickness_back():
-    p = synthetic_landmarks(centre=(150.0, 150.0), scale=2.0)
-    source = _face_with_brows(p, below=6.0)
-    moved = p.copy()
-    moved[17:27, 1] -= 5.0  # the flow raised the brows' points 5 px, their lower edge far less
-    edited = _face_with_brows(moved, below=5.0 + 9.0)  # drawn twice as thick: a dark band down to 9 px
-    out = fb.keep_brow_thickness(source, edited, p, moved)
-    for brow, _ in fb.BROWS:
-        x = int(round(p[brow[2], 0]))
-        top = int(round(moved[brow[2], 1])) - 1
-        assert _thickness(edited, x, top) >= 14
-        assert abs(_thickness(out, x, top) - _thickness(source, x, top - 5)) <= 2  # as thick as in the source
-    changed = np.any(out != edited, axis=2)
-    ys, xs = np.nonzero(changed)
-    lids = p[[37, 38, 43, 44], 1].max()
-    assert changed.sum() > 100 and ys.max() <= lids + 1 and ys.min() >= moved[17:27, 1].min() - 2
-
-
-def test_brows_that_did_not_rise_or_did_not_thicken_are_left_as_they_are():
-    p = synthetic_landmarks(centre=(150.0, 150.0), scale=2.0)
-    source = _face_with_brows(p, below=6.0)
-    assert fb.keep_brow_thickness(source, source, p, p) is source  # no rise
-    moved = p.copy()
-    moved[17:27, 1] -= 5.0
-    rigid = _face_with_brows(moved, below=6.0)  # raised whole: as thick as before
-    assert fb.keep_brow_thickness(source, rigid, p, moved) is rigid
 
 
 def test_the_fit_along_a_brow_holds_its_ends_beyond_the_places_read():

@@ -12,7 +12,7 @@ from ganimate.au.drive import Drive, drive_of, drive_targets
 from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
-from ganimate.face.brows import keep_brow_thickness
+from ganimate.face.brow_lift import spread_brow_lift
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, unfold_flow
@@ -216,6 +216,9 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
             edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
+    if edit.flow is not None and touch.points is not None:  # a raised brow moves whole, its lashes stay at the lid
+        edit = replace(edit, flow=spread_brow_lift(transform_points(matrix, touch.points), edit.flow, image,
+                                                          matrix))
     # hair or a hat above the brows stays where it is: the motion fades out below it
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
@@ -235,8 +238,6 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     if edit.flow is not None:
         carried = advect_points(carried, edit.flow, matrix)
     moved, opened = carried[:len(points)], carried[len(points):]
-    if edit.flow is not None:  # a brow the flow raised keeps its thickness (before the shading lines the forehead)
-        image = keep_brow_thickness(source, image, points, moved)
     if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
         image = lower_brows(image, moved, touch.drop, reach)
     if touch.unshade is not None and finish.shading is not None and np.any(touch.unshade):

@@ -1,0 +1,182 @@
+"""A raised brow moves whole, the lid's margin, lashes and crease stay, and the plain skin between them stretches.
+
+The warping generator raises a brow by a smooth flow (64 px, upsampled) that falls from the brow's lift to
+nothing somewhere about the lid. Real brows and lids are not plain skin: the brow's hair moves as one, the lid's
+margin, its lashes and its crease stay with the eye, and the plain skin between them stretches. On large faces
+the generator's fall ran through the brow's lower half, the lid's crease and the lashes: lashes were combed up
+into long streaks (d10, d11, d14), a brow's lower edge or a lid's crease was drawn out into a second, fainter
+brow or a dark band (d18, s29, Obama).
+
+So, per brow, in columns along the eye line over the brow's and the eye's span, the flow between the brow's
+points and the upper lid's margin (on the input, and where the flow carries them on the output) is rewritten:
+the input's column between them is laid out again between the carried ends, each step of it stretched by its
+share of the brow's rise in proportion to how plain it is (as light as the column's skin, SKIN, read on the
+frame at its own resolution; smoothed across the columns; away from both ends, BROW_END and LID_END), so hair,
+lashes and creases keep their height and move whole. Where there is little plain skin (a heavy brow close over
+its lid) it is stretched at most MOST more and the rest of the rise spreads evenly. At both ends the rewritten
+flow equals the generator's (no seam); at the span's ends it fades back over FADE; a brow that does not rise (a
+frown, a still face) is left alone, faded in over RISE.
+
+Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.mouth import LUMA
+from ganimate.face.ramp import smoothstep
+from ganimate.face.sample import read_at
+
+# each brow's points and its upper lid's margin, eye corners included
+SIDES = ((tuple(range(17, 22)), (36, 37, 38, 39)), (tuple(range(22, 27)), (42, 43, 44, 45)))
+SKIN = (14.0, 5.0)  # grey levels under the column's skin (its 95th percentile) from which a place is plain: none..all
+BROW_END, LID_END = (0.1, 0.3), (0.8, 0.95)  # shares of the gap where the plain skin begins, and where it ends
+MOST = 1.5  # the most the plain skin is stretched: its length x (1 + MOST)
+PLAIN_FLOOR = 0.03  # the stretch's share a place of hair or crease still takes
+FADE = 0.06  # inter-ocular distances beyond the span's ends over which the rewrite fades out
+RISE = (0.3, 0.8)  # crop px the brow's points rise, on average, over which the rewrite fades in
+STEP = 0.5  # crop px between the columns, and between the rows, that are laid out
+LAYOUT = 65  # places down each column where its luminance is read
+ACROSS = 0.04  # inter-ocular distances (a Gaussian's sigma) over which the columns' plainness is smoothed
+
+
+def carried(points: np.ndarray, flow: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """float64 (K, 2): where the input's points (float (K, 2) crop px) lie in the output of a backward flow
+    (float32 SxSx2 crop px): q with q + flow(q) = points, by fixed-point steps."""
+    p = np.asarray(points, np.float64)
+    q = p.copy()
+    for _ in range(iterations):
+        q = p - read_at(np.asarray(flow, np.float32), q, outside=0.0).astype(np.float64)
+    return q
+
+
+def plainness(profile: np.ndarray) -> np.ndarray:
+    """float64 (..., n) in 0..1: how plain each place of a column's luminance profile (float (..., n)) is, by how
+    near its lightness is to the column's skin (its 95th percentile): hair, a crease, lashes are darker (SKIN)."""
+    skin = np.percentile(profile, 95, axis=-1, keepdims=True)
+    t = np.clip((profile - (skin - SKIN[0])) / (SKIN[0] - SKIN[1]), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def lay_out(source: np.ndarray, plain: np.ndarray, length) -> np.ndarray:
+    """float64 (..., n): where the places of a column (source: float (..., n) ascending, from 0) land over an output
+    of this length (float or float (...,)), each step stretched (or squeezed) in proportion to its plainness
+    (float (..., n) > 0)."""
+    steps = np.diff(source, axis=-1)
+    total = steps.sum(-1, keepdims=True)
+    length = np.asarray(length, np.float64)[..., None]
+    share = 0.5 * (plain[..., 1:] + plain[..., :-1]) * steps
+    extra = length - total
+    # the plain skin stretched at most MOST times its own length more: a brow close over its lid (Obama) has a px
+    # or two of it, and the rest of the rise goes evenly over the gap rather than into streaks of that skin
+    short = np.maximum(np.abs(extra) / MOST - share.sum(-1, keepdims=True), 0.0)
+    share = share + short * steps / np.maximum(total, 1e-9)
+    sizes = steps + extra * share / np.maximum(share.sum(-1, keepdims=True), 1e-9)
+    even = steps * length / np.maximum(total, 1e-9)  # where a step would be squeezed to nothing
+    sizes = np.where(np.any(sizes <= 0.1 * steps, axis=-1, keepdims=True), even, sizes)
+    return np.concatenate([np.zeros_like(sizes[..., :1]), np.cumsum(sizes, -1)], -1)
+
+
+def _smooth(values: np.ndarray, sigma: float) -> np.ndarray:
+    """float64 values (n, ...) smoothed along axis 0 by a Gaussian of sigma places (ends held)."""
+    if sigma < 0.5 or len(values) < 2:
+        return values
+    r = int(np.ceil(3.0 * sigma))
+    kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    padded = np.concatenate([np.repeat(values[:1], r, 0), values, np.repeat(values[-1:], r, 0)])
+    return sum(k * padded[i:i + len(values)] for i, k in enumerate(kernel))
+
+
+def spread_brow_lift(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """float32 SxSx2: the backward flow (float32 SxSx2 crop px) of a face's edit with each rising brow's lift taken
+    by the plain skin between brow and lid; the same array where no brow rises. points: the face's 68 landmarks on
+    the input, float (68, 2) crop px; frame: the input frame (uint8 HxWx3 RGB), read at its own resolution for
+    what is plain; matrix: float (2, 3) frame -> crop."""
+    p = np.asarray(points, np.float64)
+    f = np.asarray(flow, np.float32)
+    iod = float(interocular(p))
+    if iod < 1e-6:
+        return f
+    along, down = eye_axes(p)
+    to_frame = invert_transform(matrix)
+
+    def lum(xy: np.ndarray) -> np.ndarray:  # the frame's luminance at crop px xy, float (..., 2)
+        at = transform_points(to_frame, xy.reshape(-1, 2)).reshape(xy.shape)
+        return read_at(frame, at).astype(np.float64) @ LUMA
+
+    out = f
+    for brow, lid in SIDES:
+        ends = list(brow) + list(lid)
+        moved = carried(p[ends], f)
+        rise = float(np.mean((p[list(brow)] - moved[:len(brow)]) @ down))
+        weight = float(smoothstep(rise, *RISE))
+        if weight > 0.0:
+            out = _rewrite(out, lum, (p[ends], moved), len(brow), (p[27], along, down), iod, weight)
+    return out
+
+
+def _rewrite(flow: np.ndarray, lum, ends: tuple[np.ndarray, np.ndarray], n_brow: int, axes,
+             iod: float, weight: float) -> np.ndarray:
+    """flow (float32 SxSx2) rewritten for one brow, as spread_brow_lift. lum: crop px (float (..., 2)) -> the
+    input's luminance there; ends: the brow's points then its lid's (the first n_brow the brow's), float (k, 2)
+    crop px on the input and carried onto the output; axes: the eye-line frame (origin, along, down: float (2,)
+    each); iod: the inter-ocular distance, crop px."""
+    origin, along, down = axes
+    fade = max(FADE * iod, 1.0)
+
+    def line(points: np.ndarray):  # (s, v) of points, ascending s
+        s, v = (points - origin) @ along, (points - origin) @ down
+        order = np.argsort(s)
+        return s[order], v[order]
+
+    def px(s, v):  # crop px of (s, v), float (..., 2)
+        return origin + np.asarray(s)[..., None] * along + np.asarray(v)[..., None] * down
+
+    before, after = ends
+    bs_in, bv_in = line(before[:n_brow])
+    ls_in, lv_in = line(before[n_brow:])
+    bs_out, bv_out = line(after[:n_brow])
+    ls_out, lv_out = line(after[n_brow:])
+    s0, s1 = min(bs_out.min(), ls_out.min()) - fade, max(bs_out.max(), ls_out.max()) + fade
+    size = flow.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    s_px = (xx - origin[0]) * along[0] + (yy - origin[1]) * along[1]
+    v_px = (xx - origin[0]) * down[0] + (yy - origin[1]) * down[1]
+    columns = np.arange(s0, s1 + STEP, STEP)
+    column = np.clip(np.rint((s_px - s0) / STEP).astype(int), 0, len(columns) - 1)
+    top_out, low_out = np.interp(columns, bs_out, bv_out), np.interp(columns, ls_out, lv_out)
+    top_in, low_in = np.interp(columns, bs_in, bv_in), np.interp(columns, ls_in, lv_in)
+    across = np.clip((columns - s0) / fade, 0.0, 1.0) * np.clip((s1 - columns) / fade, 0.0, 1.0)
+    ok = (low_in - top_in >= 2.0) & (low_out - top_out >= 2.0)
+    # per column and place down it (a share t of the input's gap), how plain the skin is; smoothed across the
+    # columns (each column's own reading notched a brow where its neighbour's hair ended, d18)
+    ts = np.linspace(0.0, 1.0, LAYOUT)
+    gap_in, gap_out = np.maximum(low_in - top_in, 1e-6), np.maximum(low_out - top_out, 1e-6)
+    plain = plainness(lum(px(columns[:, None], top_in[:, None] + ts[None] * gap_in[:, None])))
+    # the brow's points may lie on skin above its hair, the lid's crease close over its margin: the skin that
+    # stretches lies between, away from both ends
+    prior = smoothstep(ts, *BROW_END) * (1.0 - smoothstep(ts, *LID_END))
+    plain = np.maximum(_smooth(plain, ACROSS * iod / STEP) * prior, PLAIN_FLOOR)
+    # where each place lands on the output, as a share u of its gap: each step stretched by its plainness
+    lands = lay_out(ts[None] * gap_in[:, None], plain, gap_out) / gap_out[:, None]
+    out = flow.copy()
+    mine = ok[column] & (v_px > top_out[column]) & (v_px < low_out[column]) & (across[column] > 0.0)
+    if not mine.any():
+        return out
+    j, v = column[mine], v_px[mine]
+    u = (v - top_out[j]) / gap_out[j]
+    k = np.clip((lands[j] <= u[:, None]).sum(1) - 1, 0, LAYOUT - 2)  # u lies between places k and k + 1
+    lo, hi = lands[j, k], lands[j, k + 1]
+    t = ts[k] + (ts[k + 1] - ts[k]) * np.clip((u - lo) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
+    read_v = top_in[j] + t * gap_in[j]  # the input row each output px shows
+    f_top = read_at(flow, px(columns[j], top_out[j])).astype(np.float64)
+    f_low = read_at(flow, px(columns[j], low_out[j])).astype(np.float64)
+    along_flow = (f_top @ along) * (1.0 - t) + (f_low @ along) * t
+    rewritten = along_flow[:, None] * along + (read_v - v)[:, None] * down
+    share = (weight * across[j])[:, None]
+    out[mine] = (flow[mine] + share * (rewritten - flow[mine])).astype(np.float32)
+    return out
