@@ -96,7 +96,7 @@ def build_run_config(
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
     shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
-    close_lips: bool = True, glasses: bool = True,
+    close_lips: bool = True, glasses: bool = True, anchor: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -110,7 +110,8 @@ def build_run_config(
                           lids=LidConfig() if lids else None, shading=shading,
                           mouth=mouth, drive=DRIVE_GAINS if drive else (),
                           drive_lift=DRIVE_LIFTS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
-                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses),
+                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses,
+                          anchor=anchor),
         face=face,
         show_progress=not quiet,
     )

@@ -157,6 +157,10 @@ class InferConfig:
     # glasses stay still while the face behind them moves: their rims found on each frame (ganimate/face/glasses.py),
     # painted out for the edit and laid back. Needs the landmark model
     glasses: bool = True
+    # a warping generator is also run at the AUs each face already shows, and its flow there taken off
+    # (infer/generator.anchored_flow): asked for no change, it moved some faces by up to 4-5 crop px (a parted
+    # mouth opened and filled, d10); the edit is then the motion of the change alone, at twice the generator's work
+    anchor: bool = True
 
     @property
     def reads_landmarks(self) -> bool:

@@ -18,9 +18,9 @@ def _lines(p: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each column's brow line (points 17-26) and upper lid margin (36-39, 42-45), nan beyond them."""
     brow = np.full(xx.shape, np.nan)
     lid = np.full(xx.shape, np.nan)
-    for b, e in (((17, 22), (36, 40)), ((22, 27), (42, 46))):
-        brow = np.where(np.isnan(brow), np.interp(xx, p[b[0]:b[1], 0], p[b[0]:b[1], 1], left=np.nan, right=np.nan), brow)
-        lid = np.where(np.isnan(lid), np.interp(xx, p[e[0]:e[1], 0], p[e[0]:e[1], 1], left=np.nan, right=np.nan), lid)
+    for b, e in ((slice(17, 22), slice(36, 40)), (slice(22, 27), slice(42, 46))):
+        brow = np.where(np.isnan(brow), np.interp(xx, p[b, 0], p[b, 1], left=np.nan, right=np.nan), brow)
+        lid = np.where(np.isnan(lid), np.interp(xx, p[e, 0], p[e, 1], left=np.nan, right=np.nan), lid)
     return brow, lid
 
 

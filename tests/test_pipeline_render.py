@@ -266,9 +266,9 @@ def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_
     class Recorded:
         size = gen.size
 
-        def edit_maps(self, crops, targets):
+        def edit_maps(self, crops, targets, sources=None):
             asked.append(np.array(targets))
-            return gen.edit_maps(crops, targets)
+            return gen.edit_maps(crops, targets, sources)
 
     frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
     target, source = np.zeros((1, 17), np.float32), np.zeros((1, 17), np.float32)
@@ -283,6 +283,30 @@ def test_edited_frames_asks_the_generator_for_the_driven_targets(astronaut, tmp_
         want[0, AU_NAMES.index("AU12")] = 1.0 + 1.5 * 2.0
         want[0, AU_NAMES.index("AU04")] = 0.5 + 2.0 * 1.5
     np.testing.assert_allclose(asked[0], want, atol=1e-6)
+
+
+@pytest.mark.parametrize("anchor", [False, True])
+def test_edited_frames_anchors_the_generator_at_each_faces_source_only_when_asked(astronaut, tmp_path, anchor):
+    from ganimate.pipeline.render import edited_frames
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
+    given = []
+
+    class Recorded:
+        size = gen.size
+
+        def edit_maps(self, crops, targets, sources=None):
+            given.append(sources)
+            return gen.edit_maps(crops, targets, sources)
+
+    frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
+    target, source = np.full((1, 17), 2.0, np.float32), np.full((1, 17), 0.5, np.float32)
+    list(edited_frames([(frame, [crop], target, source)], Recorded(), 4, {}, anchor=anchor))
+    if anchor:
+        np.testing.assert_array_equal(given[0], source)
+    else:
+        assert given == [None]
 
 
 def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
@@ -471,7 +495,7 @@ def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_late
     class Still:  # a warping generator that moves nothing
         size = 64
 
-        def edit_maps(self, batch, targets):
+        def edit_maps(self, batch, targets, sources=None):
             z = np.zeros((64, 64, 3), np.float32)
             return [CropEdit(z, np.ones((64, 64), np.float32), z, np.zeros((64, 64, 2), np.float32)) for _ in batch]
 

@@ -78,6 +78,8 @@ class RuntimeEditor:
     # (needs landmarks and estimator) a closed-lip smile's lips stretched as real ones, as the run time does for a
     # still portrait (face/smile_lips.py)
     stretch: bool = True
+    # (needs estimator) take off the generator's flow at the photo's own AUs, as the run time's InferConfig.anchor
+    anchor: bool = False
     mask: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +101,8 @@ class RuntimeEditor:
             from ganimate.au.drive import drive_targets
 
             asked = drive_targets(asked, source, self.drive)
-        edit = self.generator.edit_maps(crop[None], asked[None])[0]
+        anchor = source[None] if self.anchor and source is not None else None
+        edit = self.generator.edit_maps(crop[None], asked[None], anchor)[0]
         mask, touch = self.mask, FaceTouch()
         if self.landmarks is not None:
             from ganimate.face.align import transform_points
@@ -124,7 +127,7 @@ class RuntimeEditor:
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
     mouth interior, drive, cheeks, frown, closing lips and glasses kept still, the shipped estimator reading each
-    photo's own AUs."""
+    photo's own AUs, and the generator's flow at them taken off (anchor)."""
     from ganimate.au.drive import drive_of
     from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, DRIVE_LIFTS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
@@ -140,7 +143,7 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
                          mouth=load_mouth(), drive=drive_of(DRIVE_GAINS, DRIVE_LIFTS), cheeks=CHEEK_LIFT,
-                         frown=FROWN_DROP, close_lips=True, glasses=True)
+                         frown=FROWN_DROP, close_lips=True, glasses=True, anchor=True)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

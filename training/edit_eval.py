@@ -465,6 +465,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--glasses", action="store_true",
                     help="keep the glasses a face wears still, as the run time's default (--glasses, "
                          "face/glasses.py)")
+    ap.add_argument("--anchor", action="store_true",
+                    help="take off the generator's flow at each photo's own AUs, as the run time's default "
+                         "(InferConfig.anchor, infer/generator.anchored_flow)")
     ap.add_argument("--video", action="store_true",
                     help="also flicker (d12, bill_clinton) and sharpness in a 720x1364 frame (s29)")
     args = ap.parse_args(argv)
@@ -515,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
                                         shading=shading, estimator=estimator,
                                         mouth=load_mouth() if args.mouth else None, drive=drive,
                                         cheeks=cheeks, frown=frown, close_lips=args.close_lips,
-                                        glasses=args.glasses)
+                                        glasses=args.glasses, anchor=args.anchor and estimator is not None)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
     dlib_judge = DlibJudge()
@@ -559,7 +562,7 @@ def main(argv: list[str] | None = None) -> None:
 
         videos = args.data / "videos"
         finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks,
-                      frown=args.frown, close_lips=args.close_lips, glasses=args.glasses)
+                      frown=args.frown, close_lips=args.close_lips, glasses=args.glasses, anchor=args.anchor)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,

@@ -56,12 +56,31 @@ class Generator:
         aus = np.asarray(aus, dtype=np.float32).reshape(len(crops), N_AUS)
         return self.session.run({"image": crops_to_tensor(crops), "aus": to_model_scale(aus)})
 
-    def edit_maps(self, crops: np.ndarray, aus: np.ndarray) -> list[CropEdit]:
-        """Like edit, per crop, with the colour map and flow of a warping generator (None otherwise)."""
+    def edit_maps(self, crops: np.ndarray, aus: np.ndarray, sources: np.ndarray | None = None) -> list[CropEdit]:
+        """Like edit, per crop, with the colour map and flow of a warping generator (None otherwise).
+
+        sources: float (N,17), the AUs each crop shows (None: not known). A warping generator is then run at them
+        too and its flow there taken off (anchored_flow): asked for the AUs a face already shows, it still moved
+        it (up to 4-5 crop px on some video frames: d10's lips parted and its mouth was filled); what is left is
+        the motion of the change asked."""
         if not self.warp:
             return [CropEdit(o, a) for o, a in zip(*self.edit(crops, aus), strict=True)]
+        n = len(crops)
+        if sources is not None:
+            crops = np.concatenate([crops, crops])
+            aus = np.concatenate([np.asarray(aus, np.float32).reshape(n, N_AUS),
+                                  np.asarray(sources, np.float32).reshape(n, N_AUS)])
         out = self._run(crops, aus)
-        output, colour = tensor_to_crops(out["output"]), tensor_to_crops(out["colour"])
+        output, colour = tensor_to_crops(out["output"][:n]), tensor_to_crops(out["colour"][:n])
         flow = np.ascontiguousarray(np.asarray(out["flow"], dtype=np.float32).transpose(0, 2, 3, 1))
-        attention = np.asarray(out["attention"], dtype=np.float32)[:, 0]
+        if sources is not None:
+            flow = anchored_flow(flow[:n], flow[n:])
+        attention = np.asarray(out["attention"][:n], dtype=np.float32)[:, 0]
         return [CropEdit(*maps) for maps in zip(output, attention, colour, flow, strict=True)]
+
+
+def anchored_flow(asked: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """float32 (..., S, S, 2): a warping generator's backward flow at the AUs asked (float32 (..., S, S, 2) crop
+    px) less its flow at the AUs the face already shows (the same shape): the motion of the change alone, zero
+    where nothing is asked to change (to first order in the flows, a few px on a 128 px crop)."""
+    return np.ascontiguousarray(np.asarray(asked, np.float32) - np.asarray(shown, np.float32))

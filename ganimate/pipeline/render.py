@@ -112,7 +112,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
                   drive: Drive | None = None, cheeks: float = 0.0, frown: float = 0.0,
-                  close_lips: bool = False, glasses: bool = False, still: bool = False):
+                  close_lips: bool = False, glasses: bool = False, still: bool = False, anchor: bool = False):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -133,7 +133,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     refitted frame to frame, so a bowed head that hides the bridge keeps them: d9 held in 526 of 587 frames, 59%
     found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
     stretched as real ones (face/smile_lips.py: on video it tied the lips to the generator's frame-to-frame
-    corners, bill_clinton's held smile flickering 1.04 -> 1.08).
+    corners, bill_clinton's held smile flickering 1.04 -> 1.08); with anchor a warping generator's flow at the
+    AUs each face already shows is taken off its flow (infer/generator.anchored_flow).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise, brows that fall or a
     still's smile that rises, whose lips are stretched)."""
@@ -147,8 +148,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     def run(items):
         crops = np.stack([c.crop for c, _, _, _ in items])
         targets = np.stack([t for _, t, _, _ in items])
-        asked = targets if drive is None else drive_targets(targets, np.stack([s for _, _, s, _ in items]), drive)
-        edits = generator.edit_maps(crops, asked)
+        sources = np.stack([s for _, _, s, _ in items])
+        asked = targets if drive is None else drive_targets(targets, sources, drive)
+        edits = generator.edit_maps(crops, asked, sources if anchor else None)
         touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None, still)
                    for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
@@ -337,7 +339,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                                         models.mouth if inf.mouth else None),
                                           drive=drive_of(inf.drive, inf.drive_lift) if inf.drive else None,
                                           cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips,
-                                          glasses=inf.glasses, still=still):
+                                          glasses=inf.glasses, still=still, anchor=inf.anchor):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))
