@@ -89,6 +89,9 @@ CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", h
 GlassesOpt = Annotated[bool, typer.Option("--glasses/--no-glasses", help="Keep glasses still while the face "
                                           "behind them moves: their rims are found, painted out for the edit and "
                                           "laid back.")]
+AnchorOpt = Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also run the generator at the AUs each "
+                                        "face already shows and take its motion there off the edit: a face asked "
+                                        "for no change stays still (twice the generator's work).")]
 
 
 def build_run_config(
@@ -175,7 +178,7 @@ def transfer(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True,
+    glasses: GlassesOpt = True, anchor: AnchorOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -191,7 +194,7 @@ def transfer(
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
                        mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips,
-                       glasses=glasses)
+                       glasses=glasses, anchor=anchor)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -201,7 +204,7 @@ def transfer(
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
                                                  mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips),
-                                                 glasses))
+                                                 glasses, anchor))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -224,7 +227,7 @@ def keyframes(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True,
+    glasses: GlassesOpt = True, anchor: AnchorOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -242,7 +245,7 @@ def keyframes(
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
                        mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
-                       frown=frown, close_lips=close_lips, glasses=glasses)
+                       frown=frown, close_lips=close_lips, glasses=glasses, anchor=anchor)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -254,7 +257,7 @@ def keyframes(
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
                                                      mouth, drive, cheeks, frown, close_lips is not False,
-                                                     glasses))
+                                                     glasses, anchor))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -320,6 +320,18 @@ def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, g
     assert [c["glasses"] for c in calls] == [glasses]
 
 
+@pytest.mark.parametrize("anchor", [True, False])
+def test_the_anchor_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, anchor):
+    """--anchor/--no-anchor (InferConfig.anchor, on by default) is what edited_frames is asked for."""
+    calls = _recorded_edits(monkeypatch)
+    img, curves = _still_and_curves(astronaut, tmp_path)
+    assert build_run_config(quiet=True).infer.anchor
+    with frame_progress(False) as p:
+        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), anchor=anchor),
+                      KeyframesOptions(), p)
+    assert [c["anchor"] for c in calls] == [anchor]
+
+
 def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
     """A still's frames edit one portrait; on video the stretch would follow the generator's frame-to-frame
     corners (face/smile_lips.py)."""

@@ -95,7 +95,7 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         precision=o.get("precision", "auto"), mask=o.get("mask", "landmarks"), lids=o.get("lids", True),
         shading=o.get("shading", True), mouth=o.get("mouth", True), drive=o.get("drive", True),
         cheeks=o.get("cheeks", True), frown=o.get("frown", True), close_lips=_close_lips(job.kind, o),
-        glasses=o.get("glasses", True),
+        glasses=o.get("glasses", True), anchor=o.get("anchor", True),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
 
