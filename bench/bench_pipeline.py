@@ -86,6 +86,11 @@ def stage_figures(clip: Path, run, generator_path: Path | None, frames: int = 60
     aus = np.full((len(batch), 17), 1.0, np.float32)
     gen.edit(batch, aus)
     out["generator crops/s"] = timed(lambda: [gen.edit(batch, aus) for _ in range(5)], 5 * len(batch))
+    if gen.warp and inf.anchor:  # the run's generator also at each face's own AUs (InferConfig.anchor)
+        out["generator, not anchored, crops/s"] = out["generator crops/s"]
+        shown = np.full((len(batch), 17), 0.5, np.float32)
+        out["generator crops/s"] = timed(lambda: [gen.edit_maps(batch, aus, shown) for _ in range(5)],
+                                         5 * len(batch))
     edited, _ = gen.edit(batch, aus)
     mask = make_feather_mask(gen.size)
     out["paste-back fps"] = timed(lambda: [paste_back(imgs[i].image, crops[i][0], edited[i], crops[i][1], mask)
@@ -210,6 +215,8 @@ def main() -> None:
             # the reference is the clip itself: its faces are tracked a second time, as any reference is
             report_command("transfer", ["transfer", "CLIP", "CLIP", "-o", str(work / "t.mp4"), *common],
                            clip, tiny, info.frame_count, plain)
+            report_command("transfer --no-anchor", ["transfer", "CLIP", "CLIP", "-o", str(work / "t.mp4"),
+                                                    "--no-anchor", *common], clip, tiny, info.frame_count, plain)
             if args.ref_seconds > 0:
                 # a reference longer than the source, as when a short clip is driven by a long performance
                 long_ref = work / f"ref_{args.ref_seconds:g}s_{info.width}x{info.height}.mp4"
