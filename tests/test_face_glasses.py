@@ -176,7 +176,7 @@ def test_edited_frames_keeps_each_tracks_glasses_from_frame_to_frame():
     class Lifting:  # a warping generator that lifts the whole crop by 3 px
         size = 128
 
-        def edit_maps(self, batch, targets):
+        def edit_maps(self, batch, targets, sources=None):
             flow = np.zeros((128, 128, 2), np.float32)
             flow[..., 1] = 3.0
             ones = np.ones((128, 128), np.float32)

@@ -83,7 +83,7 @@ class _FakeGenerator:
         out = np.clip(crops.astype(np.float32) + 40, 0, 255)
         return out, np.full(crops.shape[:3], 0.5, np.float32)
 
-    def edit_maps(self, crops, aus):
+    def edit_maps(self, crops, aus, sources=None):
         from ganimate.infer.generator import CropEdit
 
         return [CropEdit(o, a) for o, a in zip(*self.edit(crops, aus), strict=True)]
