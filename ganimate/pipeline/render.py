@@ -201,9 +201,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, lips parted by
-    touch.part, and a falling smile's corners, touch.fall, held below hair or a hat above the brows,
-    face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's 68 points (touch.points,
-    read on the input) carried along by the generator's flow, raised brows kept to their thickness, a frown's brows
+    touch.part, and a falling smile's corners, touch.fall, a raised brow's lift taken by the skin between brow and
+    lid, face/brow_lift.py, held below hair or a hat above the brows, face/forehead.py, and kept from folding the
+    face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the
+    generator's flow, a frown's brows
     slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the
     edit opened (with touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close,
     and the lids closed by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
@@ -219,8 +220,7 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
     if edit.flow is not None and touch.points is not None:  # a raised brow moves whole, its lashes stay at the lid
-        edit = replace(edit, flow=spread_brow_lift(transform_points(matrix, touch.points), edit.flow, image,
-                                                          matrix))
+        edit = replace(edit, flow=spread_brow_lift(transform_points(matrix, touch.points), edit.flow, image, matrix))
     # hair or a hat above the brows stays where it is: the motion fades out below it
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
