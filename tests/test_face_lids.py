@@ -275,3 +275,25 @@ def test_an_eye_already_shut_in_the_frame_keeps_a_dark_lash_line():
     for eye in (0, 1):
         v, lum = _across_shut_line(closed, points, eye, 0.5)
         assert lum.min() < 0.5 * np.median(lum)  # a dark line across the shut eye, not a pale one
+
+
+def test_closure_for_closes_only_what_the_face_does_not_already_close():
+    from ganimate.au.names import AU_NAMES
+    from ganimate.config import LidConfig
+    from ganimate.face.lids import closure_for
+
+    def aus(au45):
+        a = np.zeros(len(AU_NAMES), np.float32)
+        a[AU_NAMES.index("AU45")] = au45
+        return a
+
+    lids = LidConfig()
+    assert closure_for(aus(4.0), None, aus(0.0)) == 0.0
+    assert closure_for(aus(2.5), lids) == pytest.approx(lid_closure(2.5, lids.start, lids.full))  # source unknown
+    assert closure_for(aus(2.0), lids, aus(2.0)) == 0.0  # a blink asked for as it is shown: nothing more to close
+    assert closure_for(aus(1.0), lids, aus(2.0)) == 0.0  # opening is not the lids' to do
+    assert closure_for(aus(4.0), lids, aus(2.0)) == pytest.approx(1.0)  # shut whatever it shows
+    assert closure_for(aus(4.0), lids, aus(4.5)) == 1.0 and closure_for(aus(2.0), lids, aus(4.5)) == 0.0
+    c_s, c_t = lid_closure(1.5, lids.start, lids.full), lid_closure(3.0, lids.start, lids.full)
+    # the rest of the way: the eye's opening left after both is the one the target alone would leave an open eye
+    assert (1 - c_s) * (1 - closure_for(aus(3.0), lids, aus(1.5))) == pytest.approx(1 - c_t)

@@ -319,8 +319,20 @@ def lid_closure(target_au45: float, start: float, full: float) -> float:
     return float(smoothstep(target_au45, start, full))
 
 
-def closure_for(target: np.ndarray, lids) -> float:
-    """lid_closure of a face's target AUs (float (17,), AU_NAMES order) under a LidConfig; 0 when lids is None."""
+def closure_for(target: np.ndarray, lids, source: np.ndarray | None = None) -> float:
+    """The share of the eyes' present opening a face's target AUs (float (17,), AU_NAMES order) close under a
+    LidConfig; 0 when lids is None. source: the AUs the face shows (None: not known, its eyes taken as open). An eye
+    already part shut by its own AU45 has that part of lid_closure behind it: what is left to close is the rest
+    of the way, (c(target) - c(source)) / (1 - c(source)), none where the target closes no further. Laid at
+    c(target) over a blinking frame, the lids closed twice (a clip frame asked for its own AUs, read at AU45 2,
+    was shut further)."""
     if lids is None:
         return 0.0
-    return lid_closure(float(target[AU_NAMES.index("AU45")]), lids.start, lids.full)
+    au45 = AU_NAMES.index("AU45")
+    asked = lid_closure(float(target[au45]), lids.start, lids.full)
+    if source is None:
+        return asked
+    shown = lid_closure(float(source[au45]), lids.start, lids.full)
+    if shown >= 1.0:  # shown shut: the lash line is laid over it only where the target is shut too
+        return 1.0 if asked >= 1.0 else 0.0
+    return max(asked - shown, 0.0) / (1.0 - shown)

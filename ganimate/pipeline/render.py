@@ -97,7 +97,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py)."""
     known = source is not None
     apart = part_gap(source, target) if known else 0.0
-    return FaceTouch(None, closure_for(target, lids),
+    return FaceTouch(None, closure_for(target, lids, source),
                      shading.change(source, target) if shading is not None and known else None,
                      smile_share(float(target[AU_NAMES.index("AU12")])),
                      cheek_lift(source, target, cheeks) if cheeks > 0.0 and known else 0.0,
