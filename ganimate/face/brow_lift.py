@@ -27,6 +27,7 @@ import numpy as np
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.mouth import LUMA
+from ganimate.face.paste import advect_points
 from ganimate.face.ramp import smoothstep
 from ganimate.face.sample import read_at
 
@@ -38,27 +39,17 @@ MOST = 1.5  # the most the plain skin is stretched: its length x (1 + MOST)
 PLAIN_FLOOR = 0.03  # the stretch's share a place of hair or crease still takes
 FADE = 0.06  # inter-ocular distances beyond the span's ends over which the rewrite fades out
 RISE = (0.3, 0.8)  # crop px the brow's points rise, on average, over which the rewrite fades in
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # the crop to itself, for helpers taking a frame -> crop matrix
 STEP = 0.5  # crop px between the columns, and between the rows, that are laid out
 LAYOUT = 65  # places down each column where its luminance is read
 ACROSS = 0.04  # inter-ocular distances (a Gaussian's sigma) over which the columns' plainness is smoothed
-
-
-def carried(points: np.ndarray, flow: np.ndarray, iterations: int = 4) -> np.ndarray:
-    """float64 (K, 2): where the input's points (float (K, 2) crop px) lie in the output of a backward flow
-    (float32 SxSx2 crop px): q with q + flow(q) = points, by fixed-point steps."""
-    p = np.asarray(points, np.float64)
-    q = p.copy()
-    for _ in range(iterations):
-        q = p - read_at(np.asarray(flow, np.float32), q, outside=0.0).astype(np.float64)
-    return q
 
 
 def plainness(profile: np.ndarray) -> np.ndarray:
     """float64 (..., n) in 0..1: how plain each place of a column's luminance profile (float (..., n)) is, by how
     near its lightness is to the column's skin (its 95th percentile): hair, a crease, lashes are darker (SKIN)."""
     skin = np.percentile(profile, 95, axis=-1, keepdims=True)
-    t = np.clip((profile - (skin - SKIN[0])) / (SKIN[0] - SKIN[1]), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    return smoothstep(profile, skin - SKIN[0], skin - SKIN[1])
 
 
 def lay_out(source: np.ndarray, plain: np.ndarray, length) -> np.ndarray:
@@ -111,7 +102,7 @@ def spread_brow_lift(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, ma
     out = f
     for brow, lid in SIDES:
         ends = list(brow) + list(lid)
-        moved = carried(p[ends], f)
+        moved = advect_points(p[ends], f, IDENTITY, iterations=4)  # crop px to crop px
         rise = float(np.mean((p[list(brow)] - moved[:len(brow)]) @ down))
         weight = float(smoothstep(rise, *RISE))
         if weight > 0.0:

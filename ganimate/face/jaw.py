@@ -48,10 +48,11 @@ def lay_upper_teeth(look: np.ndarray, u: np.ndarray, v: np.ndarray, upper: np.nd
         return np.asarray(look, np.float32), np.zeros(np.shape(u), np.float32)
     height = np.maximum(lower - upper, 0.0)
     soft = max(TEETH_EDGE * central, 0.6)
-    show = np.minimum(TEETH_SHOW * central, TEETH_MOST * height) * _arch(u, TEETH_SIDE)
+    arch = _arch(u, TEETH_SIDE)
+    show = np.minimum(TEETH_SHOW * central, TEETH_MOST * height) * arch
     cover = share * (1.0 - smoothstep((v - upper - show) / soft, -1.0, 1.0)) * smoothstep(show, 0.0, 2.0 * soft)
     under_lip = 1.0 - LIP_SHADE[0] * (1.0 - smoothstep((v - upper) / np.maximum(LIP_SHADE[1] * show, 0.6), 0.0, 1.0))
-    lit = np.log(TEETH_SHADE * (1.0 - SIDE_SHADE * (1.0 - _arch(u, TEETH_SIDE))) * under_lip)[..., None]
+    lit = np.log(TEETH_SHADE * (1.0 - SIDE_SHADE * (1.0 - arch)) * under_lip)[..., None]
     out = np.asarray(look, np.float32)
     out = out + cover[..., None] * (np.asarray(teeth, np.float32) + lit - out)
     return out.astype(np.float32), cover.astype(np.float32)
