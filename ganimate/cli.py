@@ -21,6 +21,7 @@ from ganimate.config import (
     DRIVE_GAINS,
     DRIVE_LIFTS,
     FROWN_DROP,
+    HOLD_STILL,
     CropConfig,
     DetectConfig,
     EncodeConfig,
@@ -92,6 +93,9 @@ GlassesOpt = Annotated[bool, typer.Option("--glasses/--no-glasses", help="Keep g
 AnchorOpt = Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also run the generator at the AUs each "
                                         "face already shows and take its motion there off the edit: a face asked "
                                         "for no change stays still (twice the generator's work).")]
+HoldOpt = Annotated[bool, typer.Option("--hold/--no-hold", help="A face that has not moved since its last edit "
+                                      "(a repeated frame), asked for the same expression, keeps that edit instead "
+                                      "of a fresh one that would shimmer.")]
 
 
 def build_run_config(
@@ -99,7 +103,7 @@ def build_run_config(
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
     shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
-    close_lips: bool = True, glasses: bool = True, anchor: bool = True,
+    close_lips: bool = True, glasses: bool = True, anchor: bool = True, hold: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -114,7 +118,7 @@ def build_run_config(
                           mouth=mouth, drive=DRIVE_GAINS if drive else (),
                           drive_lift=DRIVE_LIFTS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
                           frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses,
-                          anchor=anchor),
+                          anchor=anchor, hold=HOLD_STILL if hold else 0.0),
         face=face,
         show_progress=not quiet,
     )
@@ -178,7 +182,7 @@ def transfer(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True, anchor: AnchorOpt = True,
+    glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -194,7 +198,7 @@ def transfer(
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
                        mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips,
-                       glasses=glasses, anchor=anchor)
+                       glasses=glasses, anchor=anchor, hold=hold)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -204,7 +208,7 @@ def transfer(
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
                                                  mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips),
-                                                 glasses, anchor))
+                                                 glasses, anchor, hold))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -227,7 +231,7 @@ def keyframes(
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
     drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True, anchor: AnchorOpt = True,
+    glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -245,7 +249,7 @@ def keyframes(
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
                        mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
-                       frown=frown, close_lips=close_lips, glasses=glasses, anchor=anchor)
+                       frown=frown, close_lips=close_lips, glasses=glasses, anchor=anchor, hold=hold)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -257,7 +261,7 @@ def keyframes(
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
                                                      mouth, drive, cheeks, frown, close_lips is not False,
-                                                     glasses, anchor))
+                                                     glasses, anchor, hold))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

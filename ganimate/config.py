@@ -109,6 +109,9 @@ CHEEK_LIFT = 0.04
 # generator's own brows stop at -0.03 where real strong frowns reach -0.08 (0.02 until session 23: brow-eye -0.058
 # and AU04 +0.98 on 40 held-out faces; 0.03: -0.061, +1.05; 0.04: -0.063, +1.06, thin brows merged into the lids)
 FROWN_DROP = 0.03
+# mean |change| (0..255) of a face's crop box under which it has not moved (pipeline/hold.py): the repeated frames of
+# the shared clips differ by 0.03-0.2 (codec noise), a face that moves by 0.5 and more
+HOLD_STILL = 0.35
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,10 @@ class InferConfig:
     # (infer/generator.anchored_flow): asked for no change, it moved some faces by up to 4-5 crop px (a parted
     # mouth opened and filled, d10); the edit is then the motion of the change alone, at twice the generator's work
     anchor: bool = True
+    # a face whose crop's box has changed by less than this mean |change| (0..255) since its track's last edit,
+    # asked for the same target, gets that edit's change again (pipeline/hold.py: a repeated frame shimmered); 0 =
+    # every face edited afresh
+    hold: float = HOLD_STILL
 
     @property
     def reads_landmarks(self) -> bool:

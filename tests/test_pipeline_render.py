@@ -538,3 +538,43 @@ def test_edit_face_lays_the_shut_eyes_a_track_showed_where_the_lids_close():
     assert np.abs(laid[inside] - shut[inside]).mean() < 0.6 * np.abs(covered[inside] - shut[inside]).mean()
     np.testing.assert_array_equal(edit_face(img, crop, matrix, still, mask, FaceTouch(points, 0.0, shut=shown)),
                                   edit_face(img, crop, matrix, still, mask, FaceTouch(points, 0.0)))  # not closing
+
+
+@pytest.mark.parametrize("hold", [0.0, 0.35])
+def test_edited_frames_gives_an_unmoved_face_its_last_edit_again_without_the_models(astronaut, tmp_path, hold):
+    from ganimate.pipeline.hold import crop_region
+    from ganimate.pipeline.render import edited_frames
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (2.0, 1.0))
+    crops_seen = []
+
+    class Counted:
+        size = gen.size
+
+        def edit_maps(self, crops, targets, sources=None):
+            crops_seen.append(len(crops))
+            return gen.edit_maps(crops, targets, sources)
+
+    repeated = astronaut.copy()
+    repeated[200:203, 250:253] ^= 1  # a repeated frame with a codec's noise
+    moved = np.clip(astronaut.astype(int) + 6, 0, 255).astype(np.uint8)  # the light changed
+    target, other = np.full((1, 17), 1.0, np.float32), np.full((1, 17), 2.0, np.float32)
+    source = np.zeros((1, 17), np.float32)
+    frames = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=im), [crop], t, source)
+              for i, (im, t) in enumerate([(astronaut, target), (repeated, target), (moved, target), (moved, other)])]
+    stats = {}
+    outs = [image for _, image in edited_frames(frames, Counted(), 1, stats, hold=hold)]
+    x0, y0, x1, y1 = crop_region(crop.matrix, gen.size, astronaut.shape)
+    changed = np.any(outs[0] != astronaut, axis=2)
+    assert changed.any() and not changed[:y0].any() and not changed[y1:].any()  # the region holds every change
+    assert not changed[:, :x0].any() and not changed[:, x1:].any()
+    assert outs[2].astype(int).mean() > outs[0].astype(int).mean() + 3  # the moved face: edited afresh
+    if hold:
+        # frames 0, 2 (moved) and 3 (a new target) edited; 1 held
+        assert sum(crops_seen) == 3 and stats["held"] == 1 and stats["faces"] == 4
+        want = np.clip(repeated.astype(int) + outs[0].astype(int) - astronaut, 0, 255)
+        np.testing.assert_array_equal(outs[1], want)  # the last edit's change, on the repeated frame's pixels
+    else:
+        assert sum(crops_seen) == 4 and stats["held"] == 0
+        assert np.abs(outs[1].astype(int) - outs[0]).max() > 0

@@ -332,6 +332,20 @@ def test_the_anchor_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, an
     assert [c["anchor"] for c in calls] == [anchor]
 
 
+@pytest.mark.parametrize("hold", [True, False])
+def test_the_hold_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, hold):
+    """--hold/--no-hold (InferConfig.hold, on by default at HOLD_STILL) is what edited_frames is asked for."""
+    from ganimate.config import HOLD_STILL
+
+    calls = _recorded_edits(monkeypatch)
+    img, curves = _still_and_curves(astronaut, tmp_path)
+    assert build_run_config(quiet=True).infer.hold == HOLD_STILL > 0.0
+    with frame_progress(False) as p:
+        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), hold=hold),
+                      KeyframesOptions(), p)
+    assert [c["hold"] for c in calls] == [HOLD_STILL if hold else 0.0]
+
+
 def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
     """A still's frames edit one portrait; on video the stretch would follow the generator's frame-to-frame
     corners (face/smile_lips.py)."""

@@ -29,6 +29,7 @@ from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.pipeline.faces import no_face_error
+from ganimate.pipeline.hold import Residuals, StillFaces, crop_region
 from ganimate.pipeline.shown import with_shown_parts
 from ganimate.pipeline.stream import map_batched
 
@@ -112,7 +113,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
                   drive: Drive | None = None, cheeks: float = 0.0, frown: float = 0.0,
-                  close_lips: bool = False, glasses: bool = False, still: bool = False, anchor: bool = False):
+                  close_lips: bool = False, glasses: bool = False, still: bool = False, anchor: bool = False,
+                  hold: float = 0.0):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
     pasted.
 
@@ -134,16 +136,28 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
     stretched as real ones (face/smile_lips.py: on video it tied the lips to the generator's frame-to-frame
     corners, bill_clinton's held smile flickering 1.04 -> 1.08); with anchor a warping generator's flow at the
-    AUs each face already shows is taken off its flow (infer/generator.anchored_flow).
+    AUs each face already shows is taken off its flow (infer/generator.anchored_flow); with hold (mean |change|
+    0..255) a face whose crop's box has changed by less since its track's last edit, asked for the same target,
+    gets that edit's change again and its models do not run (pipeline/hold.py: a repeated frame shimmered).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise, brows that fall or a
     still's smile that rises, whose lips are stretched)."""
     ellipse = make_feather_mask(generator.size)
     parts = [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
-    # each face with its frame: the landmark crop is cut only for a batch that reads landmarks
-    pairs = ((frame, [(c, t, s, frame.image) for c, t, s in zip(crops, targets, sources, strict=True)])
-             for frame, crops, targets, sources in stream)
+    still_faces = StillFaces(hold)
+
+    def pairs():
+        """Each frame with its faces to edit (the landmark crop is cut only for a batch that reads landmarks) and
+        the tracks whose face keeps its last edit."""
+        for frame, crops, targets, sources in stream:
+            items, held = [], []
+            for c, t, s in zip(crops, targets, sources, strict=True):
+                if still_faces.still(c.track_id, frame.image, c.matrix, generator.size, t):
+                    held.append(c.track_id)
+                else:
+                    items.append((c, t, s, frame.image))
+            yield (frame, held), items
 
     def run(items):
         crops = np.stack([c.crop for c, _, _, _ in items])
@@ -170,10 +184,11 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         return results
 
     worn: dict[int, Lenses] = {}  # per track: the lenses its face was last found wearing
-    batches = map_batched(pairs, run, batch_size)
+    residuals = Residuals()
+    batches = map_batched(pairs(), run, batch_size)
     shows = finish.mouth is not None or lids is not None  # what a face shows of itself elsewhere in its track
-    for frame, items, results in (with_shown_parts(batches, teeth=finish.mouth is not None, lids=lids is not None)
-                                  if shows else batches):
+    for (frame, held), items, results in (with_shown_parts(batches, teeth=finish.mouth is not None,
+                                                           lids=lids is not None) if shows else batches):
         image = frame.image
         for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
             if glasses and edit.flow is not None and touch.points is not None:
@@ -181,9 +196,15 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
                 if lenses is not None:
                     worn[crop.track_id] = lenses
                 touch = replace(touch, rims=rims)
+            before = image
             image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish)
+            if hold > 0.0:
+                residuals.keep(crop.track_id, crop_region(crop.matrix, generator.size, image.shape), before, image)
+        for track in held:
+            image = residuals.apply(track, image)
         stats["frames"] = stats.get("frames", 0) + 1
-        stats["faces"] = stats.get("faces", 0) + (1 if items else 0)
+        stats["faces"] = stats.get("faces", 0) + (1 if items or held else 0)
+        stats["held"] = stats.get("held", 0) + len(held)
         yield frame, image
 
 
@@ -339,7 +360,7 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                                         models.mouth if inf.mouth else None),
                                           drive=drive_of(inf.drive, inf.drive_lift) if inf.drive else None,
                                           cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips,
-                                          glasses=inf.glasses, still=still, anchor=inf.anchor):
+                                          glasses=inf.glasses, still=still, anchor=inf.anchor, hold=inf.hold):
             writer.write(frame.replace_image(image))
             if side is not None:
                 side.write(frame.replace_image(np.concatenate([frame.image, image], axis=1)))

@@ -27,13 +27,13 @@ _AU45 = AU_NAMES.index("AU45")
 
 def with_shown_parts(stream: Iterable[tuple], ahead: int = AHEAD, teeth: bool = True, lids: bool = False
                      ) -> Iterator[tuple]:
-    """(frame, items, results) as edited_frames batches them, items[i] = (crop, target, source AUs, image),
-    results[i] = (edit, mask, touch) -> the same where the edit warps a face whose points were read, with teeth:
-    each touch's teeth set to those its mouth is filled with (its own where it shows them plainly, else the most
-    plainly shown of its track's so far and up to `ahead` frames later: face/shown_teeth.teeth_to_keep); with lids,
-    its shut the most shut eyes its track shows so far and up to `ahead` frames later (face/shown_lids.py; None
-    where it shows none), and shut_share how far they have faded in (over FADE frames from the first frame that has
-    them). Each face is read on its frame's unedited image."""
+    """(payload, items, results) as edited_frames batches them (the payload passed through), items[i] = (crop,
+    target, source AUs, image), results[i] = (edit, mask, touch) -> the same where the edit warps a face whose
+    points were read, with teeth: each touch's teeth set to those its mouth is filled with (its own where it shows
+    them plainly, else the most plainly shown of its track's so far and up to `ahead` frames later:
+    face/shown_teeth.teeth_to_keep); with lids, its shut the most shut eyes its track shows so far and up to `ahead`
+    frames later (face/shown_lids.py; None where it shows none), and shut_share how far they have faded in (over
+    FADE frames from the first frame that has them). Each face is read on its frame's unedited image (its item's)."""
     teeth_kept: dict[int, ShownTeeth] = {}
     lids_kept: dict[int, ShownLids] = {}
     lids_since: dict[int, int] = {}  # per track: frames released with a memory of its shut eyes
@@ -58,16 +58,16 @@ def with_shown_parts(stream: Iterable[tuple], ahead: int = AHEAD, teeth: bool = 
 
     for frame, items, results in stream:
         seen = []  # per face: (whether it was read, its teeth reading: None where no teeth shown)
-        for (crop, _, source, _), (edit, _, touch) in zip(items, results, strict=True):
+        for (crop, _, source, image), (edit, _, touch) in zip(items, results, strict=True):
             if edit.flow is None or touch.points is None:
                 seen.append((False, None))
                 continue
             track = crop.track_id
-            reads = read_shown_teeth(frame.image, touch.points) if teeth else None
+            reads = read_shown_teeth(image, touch.points) if teeth else None
             if teeth and (kept := remember_teeth(teeth_kept.get(track), reads)) is not None:
                 teeth_kept[track] = kept
             if lids and source is not None:
-                shut = read_shown_lids(frame.image, touch.points, float(source[_AU45]))
+                shut = read_shown_lids(image, touch.points, float(source[_AU45]))
                 if (kept_lids := remember_lids(lids_kept.get(track), shut)) is not None:
                     lids_kept[track] = kept_lids
             seen.append((True, reads))

@@ -1,0 +1,100 @@
+"""A face that has not moved keeps the edit it was last given.
+
+A video repeats frames: a 24 fps film carried at 30 fps shows every fourth frame twice (d12: 15 of 75), a
+frozen shot or a still portrait held between keyframes shows the same face for many. Edited afresh, a repeated
+face still changed: the tracker's smoothing catches up on it, so the crop, the flow and the mouth's fill moved by
+a fraction of a px, and the repeated frames of d12 held at an open mouth changed by 2.5/255 where the source
+changed by under 0.2 (shimmer on a still face). A face whose pixels have changed by less than a codec's noise
+since the frame its edit was last made on, asked for the same target, gets that edit again: its change to the
+frame (the residual, zero outside the crop's box) added to the new frame, so whatever the codec changed still
+shows and pixels outside the face stay the source's. Its models do not run.
+
+Two halves, both in frame order: which faces are held is decided before the models run (StillFaces), and the
+residual each rendered face made is kept where faces are pasted (Residuals): a held face's key frame is the last
+one its track rendered before it, so its residual is there by the time the held frame is pasted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ganimate.face.align import invert_transform, transform_points
+
+Region = tuple[int, int, int, int]  # x0, y0, x1, y1: frame px, end-exclusive
+
+
+def crop_region(matrix: np.ndarray, size: int, shape: tuple[int, ...]) -> Region:
+    """The frame px box (clipped to a frame of this shape) that an aligned crop of side size cut with matrix (float
+    (2, 3) frame -> crop) covers: every pixel a paste of that crop's edit can change."""
+    corners = transform_points(invert_transform(matrix), np.array([[0, 0], [size, 0], [0, size], [size, size]],
+                                                                  np.float64))
+    h, w = shape[:2]
+    x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int) - 1, 0, (w, h))
+    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 2, 0, (w, h))
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def region_change(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |a - b| (0..255, over pixels and channels) of two uint8 arrays of one shape; inf when they are empty."""
+    if a.size == 0:
+        return float("inf")
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+@dataclass(frozen=True)
+class Key:
+    """The frame a track's edit was last made on: its crop's region, that region's pixels (uint8 hxwx3) and the
+    target (float (17,))."""
+
+    region: Region
+    pixels: np.ndarray
+    target: np.ndarray
+
+
+@dataclass
+class StillFaces:
+    """Per track, the key frame of its last edit; still(...) says whether a face keeps it. tolerance: mean |change|
+    (0..255) under which a face's region counts as unmoved (0: none is held); target_tolerance: AU units under
+    which a target counts as the same."""
+
+    tolerance: float
+    target_tolerance: float = 1e-3
+    keys: dict[int, Key] = field(default_factory=dict)
+
+    def still(self, track: int, image: np.ndarray, matrix: np.ndarray, size: int, target: np.ndarray) -> bool:
+        """Whether this face (of track, in image uint8 HxWx3, its crop of side size cut with matrix) keeps its
+        track's last edit. If not, this frame becomes the track's key: its edit is about to be made."""
+        key = self.keys.get(track)
+        target = np.asarray(target, np.float32)
+        if key is not None and self.tolerance > 0.0:
+            x0, y0, x1, y1 = key.region
+            if (np.abs(target - key.target).max() <= self.target_tolerance
+                    and region_change(image[y0:y1, x0:x1], key.pixels) < self.tolerance):
+                return True
+        region = crop_region(matrix, size, image.shape)
+        x0, y0, x1, y1 = region
+        self.keys[track] = Key(region, image[y0:y1, x0:x1].copy(), target.copy())
+        return False
+
+
+@dataclass
+class Residuals:
+    """Per track, the change its last rendered face made to its frame: (region, int16 hxwx3 after - before)."""
+
+    kept: dict[int, tuple[Region, np.ndarray]] = field(default_factory=dict)
+
+    def keep(self, track: int, region: Region, before: np.ndarray, after: np.ndarray) -> None:
+        """Remember the change a face's paste made (before, after: uint8 HxWx3 frames) inside its region."""
+        x0, y0, x1, y1 = region
+        self.kept[track] = (region, after[y0:y1, x0:x1].astype(np.int16) - before[y0:y1, x0:x1].astype(np.int16))
+
+    def apply(self, track: int, image: np.ndarray) -> np.ndarray:
+        """image (uint8 HxWx3) with the track's last change added (a new array; image itself if it has none)."""
+        if track not in self.kept:
+            return image
+        (x0, y0, x1, y1), change = self.kept[track]
+        out = image.copy()
+        out[y0:y1, x0:x1] = np.clip(image[y0:y1, x0:x1].astype(np.int16) + change, 0, 255).astype(np.uint8)
+        return out
