@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")  # the test model is exported here
 
-from ganimate.face.align import warp_face_by_landmarks  # noqa: E402
+from ganimate.face.align import transform_points, warp_face_by_landmarks  # noqa: E402
 from ganimate.face.paste import make_feather_mask  # noqa: E402
 from ganimate.infer.generator import Generator  # noqa: E402
 from ganimate.pipeline.render import paste_edit  # noqa: E402
@@ -392,6 +392,32 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     assert touch_for(target, source).fall == 0.0
     falling = touch_for(target, source, corners=True)
     assert falling.fall == pytest.approx(2.5) and falling.needs_points
+    assert falling.jaw == 0.0
+    dropping = touch_for(target + 3.0 * (np.arange(17) == AU_NAMES.index("AU26")), source)
+    assert dropping.jaw == 1.0 and dropping.needs_points  # a jaw that drops takes its chin along (face/chin.py)
+    assert touch_for(dropping_target := target + 3.0 * (np.arange(17) == AU_NAMES.index("AU26")), None).jaw == 0.0
+    assert touch_for(source, dropping_target).jaw == 0.0
+
+
+def test_edit_face_brings_the_chin_down_with_a_lower_lip_the_flow_dropped_only_with_a_jaw_share():
+    from ganimate.face.align import warp_face_by_landmarks
+    from ganimate.face.landmarks import five_points
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mask = np.ones((64, 64), np.float32)
+    mask[int(transform_points(matrix, points[8:9])[0, 1]) - 6:] = 0.0  # the crop's mask ends above the chin
+    opening = _mouth_opening_edit(points, matrix, stretch=0.8)
+    pasted = edit_face(img, crop, matrix, opening, mask, FaceTouch(points))
+    dropped = edit_face(img, crop, matrix, opening, mask, FaceTouch(points, jaw=1.0))
+    changed = np.any(dropped != pasted, axis=2)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 50
+    assert ys.min() >= points[[56, 57, 58], 1].mean() - 1 and ys.max() > points[8, 1]  # from the lower lip down
+    sides = sorted(points[[4, 12], 0])
+    assert xs.min() >= sides[0] - 1 and xs.max() <= sides[1] + 1  # within the jaw's sides
 
 
 def test_edit_face_brings_parted_lips_together_only_with_a_share():

@@ -14,6 +14,7 @@ from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.brow_lift import spread_brow_lift
 from ganimate.face.cheeks import cheek_lift, lift_flow
+from ganimate.face.chin import chin_share, drop_chin
 from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.forehead import hold_in_crop, read_reach
@@ -24,6 +25,7 @@ from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, smile_share
 from ganimate.face.parting import part_flow, part_gap
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
+from ganimate.face.sample import read_at
 from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
 from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
@@ -59,7 +61,7 @@ class FaceTouch:
     the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
     track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
     (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
-    opacity."""
+    opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -77,6 +79,7 @@ class FaceTouch:
     teeth: ShownTeeth | None = None
     shut: ShownLids | None = None
     shut_share: float = 1.0
+    jaw: float = 0.0
 
     @property
     def needs_points(self) -> bool:
@@ -84,7 +87,7 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or (self.unshade is not None and bool(np.any(self.unshade))))
+                or self.jaw > 0.0 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
@@ -107,7 +110,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      smile_fall(source, target) if corners and known else 0.0,
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=stretch_share(source, target) if stretch and known else 0.0,
-                     apart=apart, part=apart if close_lips else 0.0)
+                     apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -225,10 +228,11 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     touch.part, and a falling smile's corners, touch.fall, a raised brow's lift taken by the skin between brow and
     lid, face/brow_lift.py, held below hair or a hat above the brows, face/forehead.py, and kept from folding the
     face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the
-    generator's flow, a frown's brows
-    slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the
-    edit opened (with touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close,
-    and the lids closed by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
+    generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's
+    crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by touch.drop
+    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened (with
+    touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close, and the lids closed
+    by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.part > 0.0):
         in_crop = transform_points(matrix, touch.points)
@@ -261,6 +265,9 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     if edit.flow is not None:
         carried = advect_points(carried, edit.flow, matrix)
     moved, opened = carried[:len(points)], carried[len(points):]
+    if touch.jaw > 0.0 and edit.flow is not None:  # the chin down with the lower lip, past the crop's mask
+        held = float(read_at(mask, transform_points(matrix, points[8:9]), outside=0.0)[0])
+        image = drop_chin(image, points, moved, held, touch.jaw)
     if touch.drop > 0.0:  # a frown's brows slid further down, over the lids
         image = lower_brows(image, moved, touch.drop, reach)
     if touch.unshade is not None and finish.shading is not None and np.any(touch.unshade):
