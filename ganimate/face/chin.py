@@ -5,16 +5,21 @@ clips' own jaw drops (the frame of each of 6 clips that OpenFace reads strongest
 against a calm frame of the same clip; OpenFace's 68 points along the face's vertical, over the inter-ocular
 distance) the chin went down +0.140 and the outer lower lip +0.157: the chin follows 0.9 of the lip. The warping
 generator, driven to AU25 = AU26 = 3 on the calm frames (dlib's points), took the lower lip +0.182 and the chin
-only +0.075: it squeezed the skin between lip and chin by a fifth of its height and left the face short, and the
-AU estimator reads a jaw drop in the lower face as a whole (session 24: the real lower face pasted into a calm
+only +0.075: its crop ends about the chin, where the paste's mask keeps little of the flow, so the skin between
+lip and chin was squeezed by a fifth of its height and the face left short; and the AU estimator reads a jaw drop
+in the lower face as a whole (session 24: the real lower face pasted into a calm
 frame reads 0.90 of a real opening, the lips' region alone 0.34).
 
-So for a rising AU26 a second backward flow brings the chin down to FOLLOW of the lower lip's drop where the
-generator left it short: nothing at and above the lower lip, the whole extra drop from the chin down, a smooth
+So for a rising AU26, after the paste and in frame px, the chin is brought down to FOLLOW of the lower lip's drop
+where the edit left it short: nothing at and above the lower lip, the whole extra drop from the chin down, a smooth
 ramp between (the skin between lip and chin gets its height back), fading out over BELOW under the dropped chin
 (the top of the neck it covers) and across the face from the mouth's corners to the jaw's sides.
 
-Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
+A jaw that closes is left to the generator: driven the other way (the open frames to the calm frames' AUs) the
+lower lip rose -0.121 (real -0.157) and the chin -0.072 (real -0.140), but most of the lip's rise there is laid
+by face/lips.py after the warp, so the flow's own lip barely moved and a chin that follows it did not either.
+
+Points: float (68, 2) frame px.
 """
 
 from __future__ import annotations
