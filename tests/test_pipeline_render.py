@@ -148,7 +148,8 @@ def test_edit_face_shades_the_face_only_with_a_change(astronaut, tmp_path):
     assert ys.min() >= ext[:, 1].min() - 2 and ys.max() <= ext[:, 1].max() + 2
 
 
-def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shaded_or_may_open(astronaut, tmp_path):
+def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shaded_may_open_or_drops_its_jaw(
+        astronaut, tmp_path):
     from ganimate.au.names import AU_NAMES
     from ganimate.infer.landmarks import LandmarkEstimator
     from ganimate.pipeline.context import load_mouth, load_shading
@@ -172,8 +173,10 @@ def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shade
     jaw = np.zeros((1, 17), np.float32)
     jaw[0, AU_NAMES.index("AU26")] = 3.0
     shading, mouth = Finish(shading=load_shading()), Finish(mouth=load_mouth())
+    # a jaw that drops takes its chin along (face/chin.py) whatever the finish; a smile unshaded reads nothing
     for target, finish, reads in ((np.zeros((1, 17), np.float32), shading, 0), (smile, shading, 1),
-                                  (jaw, shading, 0), (smile, mouth, 0), (jaw, mouth, 1)):
+                                  (jaw, shading, 1), (smile, mouth, 0), (jaw, mouth, 1), (jaw, Finish(), 1),
+                                  (np.zeros((1, 17), np.float32), Finish(), 0)):
         calls.clear()
         stream = [(frame, [crop], target, np.zeros((1, 17), np.float32))]
         out = list(edited_frames(stream, gen, 4, {}, Counted(), outline=False, finish=finish))
