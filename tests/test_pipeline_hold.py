@@ -80,3 +80,17 @@ def test_residuals_carry_a_paste_onto_a_new_frame_and_nothing_outside_its_region
     assert out[35, 45, 0] == 255  # 250 + 40 clipped
     np.testing.assert_array_equal(out[:, :30], later[:, :30])
     assert res.apply(8, later) is later  # a track never rendered: untouched
+
+
+def test_tracks_not_in_a_frame_are_forgotten():
+    image, m, target = _frame(), _matrix(), np.zeros(17, np.float32)
+    faces, res = StillFaces(0.35), Residuals()
+    faces.still(0, image, m, 64, target)
+    faces.still(1, image, m, 64, target)
+    res.keep(0, (0, 0, 10, 10), image, image)
+    res.keep(1, (0, 0, 10, 10), image, image)
+    faces.keep_only([1])
+    res.keep_only([1])
+    assert set(faces.keys) == {1} and set(res.kept) == {1}
+    assert not faces.still(0, image, m, 64, target)  # back after a frame without it: edited afresh
+    assert faces.still(1, image, m, 64, target)

@@ -607,3 +607,28 @@ def test_edited_frames_gives_an_unmoved_face_its_last_edit_again_without_the_mod
     else:
         assert sum(crops_seen) == 4 and stats["held"] == 0
         assert np.abs(outs[1].astype(int) - outs[0]).max() > 0
+
+
+def test_edited_frames_edits_a_face_afresh_after_a_frame_without_it(astronaut, tmp_path):
+    from ganimate.pipeline.render import edited_frames
+    from ganimate.video.reader import VideoFrame
+
+    gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (2.0, 1.0))
+    crops_seen = []
+
+    class Counted:
+        size = gen.size
+
+        def edit_maps(self, crops, targets, sources=None):
+            crops_seen.append(len(crops))
+            return gen.edit_maps(crops, targets, sources)
+
+    target, source = np.full((1, 17), 1.0, np.float32), np.zeros((1, 17), np.float32)
+    none = np.zeros((0, 17), np.float32)
+    frames = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=astronaut),
+               [crop] if i != 1 else [], target if i != 1 else none, source if i != 1 else none) for i in range(3)]
+    stats = {}
+    outs = [image for _, image in edited_frames(frames, Counted(), 1, stats, hold=0.35)]
+    assert sum(crops_seen) == 2 and stats["held"] == 0  # frame 2's face was not held over the gap
+    np.testing.assert_array_equal(outs[1], astronaut)
+    np.testing.assert_array_equal(outs[2], outs[0])  # the same face and target: the same edit

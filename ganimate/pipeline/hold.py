@@ -78,6 +78,12 @@ class StillFaces:
         self.keys[track] = Key(region, image[y0:y1, x0:x1].copy(), target.copy())
         return False
 
+    def keep_only(self, tracks) -> None:
+        """Forget the tracks not in this frame (an iterable of track ids): a key holds a crop's pixels, and a long
+        video has many tracks. A face back after a frame without it is edited afresh."""
+        for track in set(self.keys) - set(tracks):
+            del self.keys[track]
+
 
 @dataclass
 class Residuals:
@@ -89,6 +95,11 @@ class Residuals:
         """Remember the change a face's paste made (before, after: uint8 HxWx3 frames) inside its region."""
         x0, y0, x1, y1 = region
         self.kept[track] = (region, after[y0:y1, x0:x1].astype(np.int16) - before[y0:y1, x0:x1].astype(np.int16))
+
+    def keep_only(self, tracks) -> None:
+        """Forget the tracks not in this frame (an iterable of track ids), as StillFaces.keep_only does."""
+        for track in set(self.kept) - set(tracks):
+            del self.kept[track]
 
     def apply(self, track: int, image: np.ndarray) -> np.ndarray:
         """image (uint8 HxWx3) with the track's last change added (a new array; image itself if it has none)."""

@@ -155,6 +155,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         the tracks whose face keeps its last edit."""
         for frame, crops, targets, sources in stream:
             items, held = [], []
+            still_faces.keep_only(c.track_id for c in crops)
             for c, t, s in zip(crops, targets, sources, strict=True):
                 if still_faces.still(c.track_id, frame.image, c.matrix, generator.size, t):
                     held.append(c.track_id)
@@ -193,6 +194,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     for (frame, held), items, results in (with_shown_parts(batches, teeth=finish.mouth is not None,
                                                            lids=lids is not None) if shows else batches):
         image = frame.image
+        residuals.keep_only([crop.track_id for crop, _, _, _ in items] + held)
         for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
             if glasses and edit.flow is not None and touch.points is not None:
                 rims, lenses = read_rims(image, touch.points, worn.get(crop.track_id))
