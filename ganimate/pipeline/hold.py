@@ -66,9 +66,11 @@ class StillFaces:
     def still(self, track: int, image: np.ndarray, matrix: np.ndarray, size: int, target: np.ndarray) -> bool:
         """Whether this face (of track, in image uint8 HxWx3, its crop of side size cut with matrix) keeps its
         track's last edit. If not, this frame becomes the track's key: its edit is about to be made."""
+        if self.tolerance <= 0.0:  # holding off: no key is kept
+            return False
         key = self.keys.get(track)
         target = np.asarray(target, np.float32)
-        if key is not None and self.tolerance > 0.0:
+        if key is not None:
             x0, y0, x1, y1 = key.region
             if (np.abs(target - key.target).max() <= self.target_tolerance
                     and region_change(image[y0:y1, x0:x1], key.pixels) < self.tolerance):
