@@ -57,6 +57,18 @@ def _astronaut_setup(astronaut, tmp_path, flow_px, mirror=False):
     assert lm_crop.shape == (128, 128, 3)  # the generator's 64 px crop is not the landmark model's: cut anew
     return gen, crop, marks.locate(lm_crop[None], mirror=mirror)[0], lm_matrix
 
+class _Counted:
+    """A generator that records each call's number of crops and its sources, then runs the one it wraps."""
+
+    def __init__(self, generator):
+        self.generator, self.size, self.crops, self.sources = generator, generator.size, [], []
+
+    def edit_maps(self, crops, targets, sources=None):
+        self.crops.append(len(crops))
+        self.sources.append(sources)
+        return self.generator.edit_maps(crops, targets, sources)
+
+
 
 def test_the_outline_mask_keeps_every_pixel_beyond_the_face_exact(astronaut, tmp_path):
     from ganimate.face.align import invert_transform, transform_points
@@ -294,22 +306,14 @@ def test_edited_frames_anchors_the_generator_at_each_faces_source_only_when_aske
     from ganimate.video.reader import VideoFrame
 
     gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (0.0, 0.0))
-    given = []
-
-    class Recorded:
-        size = gen.size
-
-        def edit_maps(self, crops, targets, sources=None):
-            given.append(sources)
-            return gen.edit_maps(crops, targets, sources)
-
+    recorded = _Counted(gen)
     frame = VideoFrame(index=0, time=0.0, pts=None, time_base=None, image=astronaut)
     target, source = np.full((1, 17), 2.0, np.float32), np.full((1, 17), 0.5, np.float32)
-    list(edited_frames([(frame, [crop], target, source)], Recorded(), 4, {}, anchor=anchor))
+    list(edited_frames([(frame, [crop], target, source)], recorded, 4, {}, anchor=anchor))
     if anchor:
-        np.testing.assert_array_equal(given[0], source)
+        np.testing.assert_array_equal(recorded.sources[0], source)
     else:
-        assert given == [None]
+        assert recorded.sources == [None]
 
 
 def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
@@ -576,14 +580,7 @@ def test_edited_frames_gives_an_unmoved_face_its_last_edit_again_without_the_mod
     from ganimate.video.reader import VideoFrame
 
     gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (2.0, 1.0))
-    crops_seen = []
-
-    class Counted:
-        size = gen.size
-
-        def edit_maps(self, crops, targets, sources=None):
-            crops_seen.append(len(crops))
-            return gen.edit_maps(crops, targets, sources)
+    counted = _Counted(gen)
 
     repeated = astronaut.copy()
     repeated[200:203, 250:253] ^= 1  # a repeated frame with a codec's noise
@@ -593,7 +590,7 @@ def test_edited_frames_gives_an_unmoved_face_its_last_edit_again_without_the_mod
     frames = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=im), [crop], t, source)
               for i, (im, t) in enumerate([(astronaut, target), (repeated, target), (moved, target), (moved, other)])]
     stats = {}
-    outs = [image for _, image in edited_frames(frames, Counted(), 1, stats, hold=hold)]
+    outs = [image for _, image in edited_frames(frames, counted, 1, stats, hold=hold)]
     x0, y0, x1, y1 = crop_region(crop.matrix, gen.size, astronaut.shape)
     changed = np.any(outs[0] != astronaut, axis=2)
     assert changed.any() and not changed[:y0].any() and not changed[y1:].any()  # the region holds every change
@@ -601,11 +598,11 @@ def test_edited_frames_gives_an_unmoved_face_its_last_edit_again_without_the_mod
     assert outs[2].astype(int).mean() > outs[0].astype(int).mean() + 3  # the moved face: edited afresh
     if hold:
         # frames 0, 2 (moved) and 3 (a new target) edited; 1 held
-        assert sum(crops_seen) == 3 and stats["held"] == 1 and stats["faces"] == 4
+        assert sum(counted.crops) == 3 and stats["held"] == 1 and stats["faces"] == 4
         want = np.clip(repeated.astype(int) + outs[0].astype(int) - astronaut, 0, 255)
         np.testing.assert_array_equal(outs[1], want)  # the last edit's change, on the repeated frame's pixels
     else:
-        assert sum(crops_seen) == 4 and stats["held"] == 0
+        assert sum(counted.crops) == 4 and stats["held"] == 0
         assert np.abs(outs[1].astype(int) - outs[0]).max() > 0
 
 
@@ -614,21 +611,14 @@ def test_edited_frames_edits_a_face_afresh_after_a_frame_without_it(astronaut, t
     from ganimate.video.reader import VideoFrame
 
     gen, crop, _, _ = _astronaut_setup(astronaut, tmp_path, (2.0, 1.0))
-    crops_seen = []
-
-    class Counted:
-        size = gen.size
-
-        def edit_maps(self, crops, targets, sources=None):
-            crops_seen.append(len(crops))
-            return gen.edit_maps(crops, targets, sources)
+    counted = _Counted(gen)
 
     target, source = np.full((1, 17), 1.0, np.float32), np.zeros((1, 17), np.float32)
     none = np.zeros((0, 17), np.float32)
     frames = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=astronaut),
                [crop] if i != 1 else [], target if i != 1 else none, source if i != 1 else none) for i in range(3)]
     stats = {}
-    outs = [image for _, image in edited_frames(frames, Counted(), 1, stats, hold=0.35)]
-    assert sum(crops_seen) == 2 and stats["held"] == 0  # frame 2's face was not held over the gap
+    outs = [image for _, image in edited_frames(frames, counted, 1, stats, hold=0.35)]
+    assert sum(counted.crops) == 2 and stats["held"] == 0  # frame 2's face was not held over the gap
     np.testing.assert_array_equal(outs[1], astronaut)
     np.testing.assert_array_equal(outs[2], outs[0])  # the same face and target: the same edit
