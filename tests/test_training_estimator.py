@@ -279,3 +279,67 @@ def test_recalibrated_batchnorm_matches_the_data_not_the_raw_weights(dataset):
     norm.running_mean.fill_(100.0)  # statistics that belong to some other weights
     recalibrate_batchnorm(net, data, FAST, batches=3, batch_size=8)
     assert float(norm.running_mean.abs().max()) < 10.0 and not net.training
+
+
+# ------------------------------------------------------------------------------------------------- shut eyes
+
+
+def test_the_sampler_draws_a_share_of_each_batch_from_the_focus_rows_as_a_function_of_the_step(dataset):
+    from ganimate.training.dataset import BatchSampler, FaceDataset
+
+    faces = FaceDataset(dataset, 64, heldout=is_heldout)
+    focus = np.array([1, 3])
+    sampler = BatchSampler(faces, 8, seed=5, focus=focus, focus_share=0.5)
+    plain = BatchSampler(faces, 8, seed=5)
+    for step in (0, 3, 7):
+        pos = sampler.positions(step)
+        assert set(pos[:4]) <= {1, 3}  # half the batch from the focus rows
+        np.testing.assert_array_equal(pos[4:], plain.positions(step)[4:])  # the rest the epoch's own
+        np.testing.assert_array_equal(pos, BatchSampler(faces, 8, seed=5, focus=focus, focus_share=0.5)
+                                      .positions(step))  # a pure function of the step
+    np.testing.assert_array_equal(BatchSampler(faces, 8, seed=5, focus=np.array([], np.int64), focus_share=0.5)
+                                  .positions(2), plain.positions(2))  # no focus rows: the epoch's own
+
+
+def test_point_weights_weigh_the_eyelids_and_keep_the_mean():
+    from ganimate.face.landmarks import EYELIDS
+
+    w = et.point_weights(68, 4.0)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[list(EYELIDS)].min() == pytest.approx(4.0 * w[0])
+    np.testing.assert_allclose(et.point_weights(68, 1.0), 1.0)
+    np.testing.assert_allclose(et.point_weights(5, 4.0), 1.0)  # not the 68-point layout: all alike
+
+
+def test_shut_rows_are_those_read_shut_or_with_narrow_lids():
+    from types import SimpleNamespace
+
+    from tests.edit_faces import synthetic_landmarks
+
+    open_lm = synthetic_landmarks()
+    shut_lm = open_lm.copy()
+    for up, down in ((37, 41), (38, 40), (43, 47), (44, 46)):  # lids together
+        mid = (shut_lm[up] + shut_lm[down]) / 2
+        shut_lm[up] = shut_lm[down] = mid
+    aus = np.zeros((5, 17), np.float32)
+    aus[2, au_index("AU45")] = 2.0 / 5.0  # read shut by its label, open by its points
+    faces = SimpleNamespace(aus=aus, landmarks=np.stack([open_lm, shut_lm, open_lm, open_lm, open_lm]))
+    np.testing.assert_array_equal(et.shut_rows(faces), [1, 2])
+    np.testing.assert_array_equal(et.shut_rows(SimpleNamespace(aus=aus, landmarks=None)), [2])
+
+
+def test_a_fine_tune_starts_from_another_runs_weights(trained, dataset, tmp_path):
+    start = torch.load(trained, map_location="cpu", weights_only=True)
+    out = train_estimator(dataset, tmp_path / "ft", None, FAST, max_minutes=None, max_steps=1, device="cpu",
+                          progress=False, init_from=trained)
+    tuned = torch.load(out, map_location="cpu", weights_only=True)
+    assert tuned["step"] == 1 and tuned["config"] == start["config"]
+    moved = [k for k, v in tuned["train_state_dict"].items() if v.dtype.is_floating_point
+             and not torch.equal(v, start["state_dict"][k])]
+    assert moved  # one step from the other run's weights
+    first = next(k for k in tuned["train_state_dict"] if k.endswith("weight"))
+    # within a step of them, not a fresh initialisation
+    assert (tuned["train_state_dict"][first] - start["state_dict"][first]).abs().max() < 0.05
+    with pytest.raises(GanimateError, match="not with resume"):
+        train_estimator(dataset, tmp_path / "ft", None, FAST, max_minutes=None, max_steps=2, device="cpu",
+                        progress=False, resume=True, init_from=trained)

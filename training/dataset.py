@@ -215,10 +215,15 @@ class BatchSampler:
     """
 
     def __init__(self, dataset: FaceDataset, batch_size: int, seed: int = 0, flip: bool = True,
-                 target_noise: float = 0.1, rank: int = 0, world_size: int = 1, strong_targets: float = 0.0):
+                 target_noise: float = 0.1, rank: int = 0, world_size: int = 1, strong_targets: float = 0.0,
+                 focus: np.ndarray | None = None, focus_share: float = 0.0):
         self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
         self.flip, self.target_noise = flip, target_noise
         self.strong_targets = strong_targets
+        # a rare kind of face seen more often: focus_share of each batch drawn (with replacement) from these
+        # dataset positions (int (K,)), in place of the epoch's own
+        self.focus = None if focus is None or len(focus) == 0 else np.asarray(focus, np.int64)
+        self.focus_share = float(focus_share) if self.focus is not None else 0.0
         self.rank, self.world_size = rank, world_size
         self.per_rank = len(dataset) // world_size
         self.steps_per_epoch = self.per_rank // batch_size
@@ -234,7 +239,12 @@ class BatchSampler:
         epoch, b = divmod(step, self.steps_per_epoch)
         perm = np.random.default_rng([self.seed, epoch]).permutation(len(self.dataset))
         shard = perm[self.rank::self.world_size][: self.per_rank]
-        return shard[b * self.batch_size:(b + 1) * self.batch_size]
+        pos = shard[b * self.batch_size:(b + 1) * self.batch_size]
+        k = int(round(self.focus_share * len(pos)))
+        if k > 0:
+            pos = pos.copy()
+            pos[:k] = np.random.default_rng([self.seed, self.rank, step, 11]).choice(self.focus, size=k)
+        return pos
 
     def batch(self, step: int) -> Batch:
         pos = self.positions(step)
