@@ -69,7 +69,7 @@ class EstimatorTrainConfig:
     saturation: float = 0.3
     bf16: bool | None = None
     landmark_weight: float = 2.0  # L1 on landmark coordinates in crop units, when the net has a landmark head
-    # the eyelids' points' weight in that L1 beside the other points' 1 (the mean weight kept at 1): four lid points
+    # the eyelids' points' weight in that L1 beside the other points' 1 (the mean weight kept at 1): eight lid points
     # of 68 barely weigh, and the landmark model read shut eyes nearly as open ones
     lid_weight: float = 1.0
     # share of each batch drawn from rows whose eyes are (nearly) shut (shut_rows): 90 of 35,493 photos read
