@@ -79,5 +79,6 @@ def drop_chin(image: np.ndarray, points: np.ndarray, moved: np.ndarray, held: fl
     moved_by = moved_by * (1.0 - smoothstep(side, mouth_half, jaw_half))
     mx, my = (xx - moved_by * down[0]).astype(np.float32), (yy - moved_by * down[1]).astype(np.float32)
     out = image.copy()
-    out[y0:y1, x0:x1] = cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # cubic, as the paste: a bilinear resampling of a sub-pixel move visibly softens the skin it moves
+    out[y0:y1, x0:x1] = cv2.remap(image, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return out
