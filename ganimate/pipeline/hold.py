@@ -20,20 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.paste import crop_region as paste_region
 
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1: frame px, end-exclusive
 
 
 def crop_region(matrix: np.ndarray, size: int, shape: tuple[int, ...]) -> Region:
-    """The frame px box (clipped to a frame of this shape) that an aligned crop of side size cut with matrix (float
-    (2, 3) frame -> crop) covers: every pixel a paste of that crop's edit can change."""
-    corners = transform_points(invert_transform(matrix), np.array([[0, 0], [size, 0], [0, size], [size, size]],
-                                                                  np.float64))
-    h, w = shape[:2]
-    x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int) - 1, 0, (w, h))
-    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 2, 0, (w, h))
-    return int(x0), int(y0), int(x1), int(y1)
+    """The frame px box that face/paste.crop_region pastes an aligned crop of side size (cut with matrix, float
+    (2, 3) frame -> crop) into: every pixel a paste of that crop's edit can change; empty where the crop lies outside
+    a frame of this shape."""
+    found = paste_region(matrix, size, shape)
+    return found[0] if found is not None else (0, 0, 0, 0)
 
 
 def region_change(a: np.ndarray, b: np.ndarray) -> float:
