@@ -309,41 +309,23 @@ def _still_and_curves(astronaut, tmp_path):
     return img, load_curves(curves)
 
 
-@pytest.mark.parametrize("glasses", [True, False])
-def test_the_glasses_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, glasses):
-    """--glasses/--no-glasses (InferConfig.glasses) is what edited_frames is asked for."""
-    calls = _recorded_edits(monkeypatch)
-    img, curves = _still_and_curves(astronaut, tmp_path)
-    with frame_progress(False) as p:
-        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), glasses=glasses),
-                      KeyframesOptions(), p)
-    assert [c["glasses"] for c in calls] == [glasses]
-
-
-@pytest.mark.parametrize("anchor", [True, False])
-def test_the_anchor_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, anchor):
-    """--anchor/--no-anchor (InferConfig.anchor, on by default) is what edited_frames is asked for."""
-    calls = _recorded_edits(monkeypatch)
-    img, curves = _still_and_curves(astronaut, tmp_path)
-    assert build_run_config(quiet=True).infer.anchor
-    with frame_progress(False) as p:
-        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), anchor=anchor),
-                      KeyframesOptions(), p)
-    assert [c["anchor"] for c in calls] == [anchor]
-
-
-@pytest.mark.parametrize("hold", [True, False])
-def test_the_hold_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, hold):
-    """--hold/--no-hold (InferConfig.hold, on by default at HOLD_STILL) is what edited_frames is asked for."""
+@pytest.mark.parametrize("on", [True, False])
+@pytest.mark.parametrize("switch", ["glasses", "anchor", "hold"])
+def test_each_switch_reaches_the_edit(astronaut, tmp_path, monkeypatch, switch, on):
+    """--glasses, --anchor and --hold (and their --no- forms; InferConfig.glasses, .anchor, .hold, each on by
+    default, hold at HOLD_STILL) are what edited_frames is asked for."""
     from ganimate.config import HOLD_STILL
 
+    def asked(value: bool):  # the InferConfig value a switch's setting becomes
+        return (HOLD_STILL if value else 0.0) if switch == "hold" else value
+
+    assert HOLD_STILL > 0.0 and getattr(build_run_config(quiet=True).infer, switch) == asked(True)
     calls = _recorded_edits(monkeypatch)
     img, curves = _still_and_curves(astronaut, tmp_path)
-    assert build_run_config(quiet=True).infer.hold == HOLD_STILL > 0.0
     with frame_progress(False) as p:
-        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), hold=hold),
+        run_keyframes(curves, img, tmp_path / "s.mp4", _run(identity_generator(), **{switch: on}),
                       KeyframesOptions(), p)
-    assert [c["hold"] for c in calls] == [HOLD_STILL if hold else 0.0]
+    assert [c[switch] for c in calls] == [asked(on)]
 
 
 def test_keyframes_stretches_a_smiles_lips_on_a_still_portrait_only(astronaut, clip_path, tmp_path, monkeypatch):
