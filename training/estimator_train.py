@@ -24,8 +24,9 @@ import numpy as np
 import torch
 
 from ganimate.atomic import atomic_output
+from ganimate.au.names import AU_NAMES
 from ganimate.errors import GanimateError
-from ganimate.face.landmarks import flip_landmarks, normalised_error
+from ganimate.face.landmarks import EYELIDS, flip_landmarks, normalised_error, shape_measures
 
 from .dataset import BatchSampler, FaceDataset, images_to_tensor, read_aus_csv
 from .estimator_net import AUEstimator, EstimatorConfig, build_estimator, config_from_checkpoint
@@ -336,9 +337,6 @@ def _landmark_targets(dataset, batch, size: int) -> np.ndarray:
 def shut_rows(dataset) -> np.ndarray:
     """int64 (K,) the dataset positions whose eyes are (nearly) shut (SHUT_AU45, SHUT_LID); none without
     landmarks."""
-    from ganimate.au.names import AU_NAMES
-    from ganimate.face.landmarks import shape_measures
-
     au45 = dataset.aus[:, AU_NAMES.index("AU45")] * 5.0
     shut = au45 >= SHUT_AU45
     if dataset.landmarks is not None:
@@ -350,8 +348,6 @@ def shut_rows(dataset) -> np.ndarray:
 def point_weights(n_landmarks: int, lid_weight: float) -> np.ndarray:
     """float32 (n_landmarks,) each point's weight in the landmark L1: lid_weight on the eyelids (EYELIDS, 68-point
     layout), 1 elsewhere, scaled to a mean of 1."""
-    from ganimate.face.landmarks import EYELIDS
-
     w = np.ones(n_landmarks, np.float32)
     if n_landmarks == 68:
         w[list(EYELIDS)] = lid_weight
