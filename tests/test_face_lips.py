@@ -76,6 +76,24 @@ def test_lips_brought_together_hide_the_teeth_and_leave_the_rest_of_the_frame():
     assert 0 < _teeth(half).sum() < 0.75 * _teeth(img).sum()  # the rest of the teeth squeezed between them
 
 
+def test_closing_lips_thicken_their_outer_edges_following_part_of_the_way(monkeypatch):
+    # a grin's lips are stretched thin over the teeth; shut, real ones are thicker: the inner edges come the whole
+    # way, the outer edges (and the skin beyond) OUTER_FOLLOW of it (moved as blocks until session 26)
+    img, p = _grin(10.0)
+    x = int(round(p[62, 0]))
+
+    def lips(follow: float) -> tuple[int, int, int]:  # (lips' px in the middle column, top row, bottom row)
+        monkeypatch.setattr(fl, "OUTER_FOLLOW", follow)
+        rows = np.nonzero(np.all(np.abs(fl.join_lips(img, p, 1.0)[:, x].astype(int) - LIP) < 40, axis=1))[0]
+        return len(rows), rows.min(), rows.max()
+
+    block, relaxed = lips(1.0), lips(0.5)
+    assert relaxed[0] >= block[0] + 3  # thicker
+    assert relaxed[1] < block[1] and relaxed[2] > block[2]  # each outer edge stayed nearer where it was
+    top = np.nonzero(np.all(np.abs(img[:, x].astype(int) - LIP) < 40, axis=1))[0].min()
+    assert relaxed[1] >= top  # still came down, never up
+
+
 def test_teeth_between_a_lip_and_its_points_are_closed_over_too():
     img, p = _grin(10.0)
     short = p.copy()

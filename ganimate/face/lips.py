@@ -30,6 +30,15 @@ from ganimate.face.ramp import smoothstep
 from ganimate.face.sample import read_at
 
 UPPER_SHARE = 0.4  # of the gap the upper lip closes; the lower lip (with the jaw) the rest
+# A lip stretched thin over the teeth relaxes as it closes: its wet inner edge comes the whole way, its outer edge
+# (the vermilion border) this share of it, and the skin beyond follows the border. Moved as a block (1.0 until
+# session 26), grins driven to their own neutral photo's AUs ended with thin lips pressed into a line: on 150 LFW
+# training people's happy photos (dlib's points, inter-ocular distances down the face) the upper lip's border came
+# down +0.047 and the lower one's up -0.024, where their real neutral photos' are at +0.039 and -0.013; at 0.5
+# +0.042 and -0.013, the upper lip thickening +0.005 -> +0.008 and the lower -0.005 -> -0.000 (real +0.018,
+# +0.009; 0.3 thickened a portrait's upper lip into a pale band, looked at)
+OUTER_FOLLOW = 0.5
+OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (59, 58, 57, 56, 55)  # the outer lips' points, left to right
 REACH_UP = 0.3  # inter-ocular distances above the upper lip over which the skin's share of its move fades out
 REACH_DOWN = 0.45  # the same below the lower lip, towards the chin
 SKIN_SMOOTH = 0.08  # inner-mouth widths: the Gaussian along the mouth that the skin's move is smoothed over
@@ -131,6 +140,10 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
         return upper, lower, opening, shares, opening * shares
 
     upper, lower, opening, shares, g = closing(uu)
+    # each lip's thickness at u (its outer edge's v from its inner curve's, as the edit left them): the span over
+    # which the lip stretches, its inner edge moving the whole way and its outer edge OUTER_FOLLOW of it
+    thick_up = np.maximum(upper - _outer_v(frame, p, OUTER_UPPER, uu), 1.0)
+    thick_lo = np.maximum(_outer_v(frame, p, OUTER_LOWER, uu) - lower, 1.0)
     # the skin beyond the lips follows them less and less, and more and more smoothly along the mouth: with the
     # lips' own profile, which rises from nothing within a px or two of the corners, a moustache's edge moved down
     # as a box with square ends (held-out smiles driven to neutral)
@@ -142,8 +155,14 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     new_up, new_lo = upper + d_up, lower - d_lo  # the lips' inner edges, moved
     skin_up = d_up + UPPER_SHARE * (smooth - g) * smoothstep(new_up - v, 0.0, 0.5 * up_px)
     skin_lo = d_lo + (1.0 - UPPER_SHARE) * (smooth - g) * smoothstep(v - new_lo, 0.0, 0.5 * down_px)
-    src = np.where(v <= new_up, v - skin_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
-                   np.where(v >= new_lo, v + skin_lo * (1.0 - smoothstep(v - new_lo, 0.0, down_px)),
+    # in the output the lip spans its thickness and the stretch; its move falls linearly across it (no fold: the
+    # move falls by less than the span grows), past the band at its inner edge that the seam's fill covers, which
+    # moves whole: teeth the inner points fall short of lie there, and stretched they showed past the fill
+    keep = max(SEAM_BAND * iod, 2.0)
+    follow_up = _follow(new_up - v, np.minimum(keep, 0.5 * thick_up), thick_up, d_up)
+    follow_lo = _follow(v - new_lo, np.minimum(keep, 0.5 * thick_lo), thick_lo, d_lo)
+    src = np.where(v <= new_up, v - skin_up * follow_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
+                   np.where(v >= new_lo, v + skin_lo * follow_lo * (1.0 - smoothstep(v - new_lo, 0.0, down_px)),
                             upper + (v - new_up) * (lower - upper) / np.maximum(new_lo - new_up, 1e-6)))
     moved = np.abs(src - v) > 1e-3
     if not moved.any():
@@ -169,6 +188,22 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     out = image.copy()
     out[y0:y1, x0:x1] = np.clip(np.rint(out_region), 0, 255).astype(np.uint8)
     return out
+
+
+def _follow(depth: np.ndarray, keep: np.ndarray, thick: np.ndarray, move: np.ndarray) -> np.ndarray:
+    """float64 0..1, the arrays' shape: the share of its inner edge's move that a lip's pixel depth px from that
+    edge (in the output) takes: all of it over the first keep px, falling linearly to OUTER_FOLLOW at its outer
+    edge, where the lip (thick px, its inner edge moved by move px) ends once stretched; OUTER_FOLLOW beyond."""
+    span = thick - keep + (1.0 - OUTER_FOLLOW) * move
+    return 1.0 - (1.0 - OUTER_FOLLOW) * np.clip((depth - keep) / np.maximum(span, 1e-6), 0.0, 1.0)
+
+
+def _outer_v(frame, points: np.ndarray, idx: tuple[int, ...], uu: np.ndarray) -> np.ndarray:
+    """float64, uu's shape: the v (mouth frame, px down the face) of an outer lip's edge (the polyline through
+    points[idx], float (68, 2) px) at each u, held level past its ends."""
+    local = frame.to_local(np.asarray(points, np.float64)[list(idx)])
+    order = np.argsort(local[:, 0])
+    return np.interp(uu, local[order, 0], local[order, 1])
 
 
 def within_lips(points: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
