@@ -12,10 +12,22 @@ from tests.edit_faces import aus_of, synthetic_landmarks
 AU06 = AU_NAMES.index("AU06")
 
 
-def test_cheek_lift_follows_a_rising_au06_only():
+def test_cheek_lift_follows_au06_up_and_down():
     assert fc.cheek_lift(aus_of(AU06=0.5), aus_of(AU06=2.5), 0.04) == pytest.approx(0.08)
-    assert fc.cheek_lift(aus_of(AU06=3.0), aus_of(AU06=1.0), 0.04) == 0.0  # a falling AU06 leaves the face's own cheeks
+    # a smile taken away lowers its cheeks (kept until session 26: a grin driven to neutral kept them bunched)
+    assert fc.cheek_lift(aus_of(AU06=3.0), aus_of(AU06=1.0), 0.04) == pytest.approx(-0.08)
+    assert fc.cheek_lift(aus_of(AU06=1.2), aus_of(AU06=1.0), 0.04) == 0.0  # a reader's noise on a calm face
+    assert -0.02 < fc.cheek_lift(aus_of(AU06=1.5), aus_of(AU06=1.0), 0.04) < 0.0  # fading in
     assert fc.cheek_lift(aus_of(), aus_of(AU12=3.0), 0.04) == 0.0  # a smile without AU06
+
+
+def test_a_negative_lift_lowers_the_apples_and_brings_them_in():
+    p = _mean_face()
+    size = int(np.ceil(p.max())) + 40
+    up, down = fc.lift_flow(p, size, 0.05), fc.lift_flow(p, size, -0.05)
+    np.testing.assert_allclose(down, -up, atol=1e-6)
+    (lx, ly), _ = np.round(fc.apples(p)).astype(int)
+    assert down[ly, lx, 1] < 0.0  # backward -y: each output px shows the skin above it (the apple came down)
 
 
 def test_the_apples_lie_on_each_cheek_between_the_lower_lid_and_the_mouth_corner():

@@ -19,7 +19,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.landmarks import eye_axes, interocular
-from ganimate.face.ramp import bump
+from ganimate.face.ramp import bump, smoothstep
 
 SPREAD = 0.22  # the bump's sigma, inter-ocular distances: the cheek from the lid to the mouth corner
 # each apple: the lower lid's middle points, the mouth corner and the jaw point beside them, and their shares
@@ -29,13 +29,19 @@ OUTWARD = 0.5  # the apple's move out along the eye line, a share of its rise (z
 NOSTRILS = (31, 32, 33, 34, 35)
 NOSE_GUARD = 0.18  # sigma, inter-ocular distances, of the spared nose about its nostrils
 _AU06 = AU_NAMES.index("AU06")
+# A falling AU06 lowers the cheeks the same way (left where they were until session 26: a grin driven to neutral kept
+# its bunched cheeks and squinting lower lids; on 150 LFW training people's happy photos driven to their own neutral
+# photo's AUs, dlib's lid gap opened +0.008 inter-ocular distances where the real neutral photos' is +0.013 open;
+# now +0.014). Falls under these fade out: a reader's AU06 and a label differ by a few tenths on a calm face
+FALL_FROM, FALL_FULL = 0.3, 0.8
 
 
 def cheek_lift(aus_from: np.ndarray, aus_to: np.ndarray, per_unit: float) -> float:
     """Inter-ocular distances (outer eye corners) the cheeks rise from AU intensities aus_from to aus_to (float
-    (17,) 0..5): per_unit (config.CHEEK_LIFT) x the AU06 rise; 0 where AU06 does not rise (a falling AU06
-    leaves the cheeks: they are the face's own)."""
-    return float(per_unit * max(float(aus_to[_AU06]) - float(aus_from[_AU06]), 0.0))
+    (17,) 0..5): per_unit (config.CHEEK_LIFT) x the AU06 rise; negative where it falls (the cheeks come down), faded
+    in over a fall of FALL_FROM to FALL_FULL."""
+    rise = float(aus_to[_AU06]) - float(aus_from[_AU06])
+    return float(per_unit * rise * (1.0 if rise >= 0.0 else smoothstep(-rise, FALL_FROM, FALL_FULL)))
 
 
 def apples(points: np.ndarray) -> np.ndarray:
@@ -48,9 +54,10 @@ def apples(points: np.ndarray) -> np.ndarray:
 def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWARD) -> np.ndarray:
     """float32 size x size x 2 backward flow (crop px) that raises each cheek's apple of a face (landmarks float
     (68, 2) crop px) by lift inter-ocular distances along the face's up (across its eye line) and moves it
-    outward x that along the eye line, each a Gaussian bump SPREAD of them wide; zeros for lift 0."""
+    outward x that along the eye line, each a Gaussian bump SPREAD of them wide (a negative lift: down and in);
+    zeros for lift 0."""
     flow = np.zeros((size, size, 2), np.float32)
-    if lift <= 0.0:
+    if lift == 0.0:
         return flow
     p = np.asarray(points, np.float64)
     along, down = eye_axes(p)

@@ -85,7 +85,7 @@ class FaceTouch:
     def needs_points(self) -> bool:
         """Whether this finish moves anything, so the face's landmarks must be read: a lid, shading, cheeks, brows,
         lips."""
-        return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift > 0.0
+        return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
                 or self.jaw > 0.0 or (self.unshade is not None and bool(np.any(self.unshade))))
 
@@ -235,10 +235,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened (with
     touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close, and the lids closed
     by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
-    if edit.flow is not None and touch.points is not None and (touch.lift > 0.0 or touch.fall > 0.0
+    if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.part > 0.0):
         in_crop = transform_points(matrix, touch.points)
-        if touch.lift > 0.0:
+        if touch.lift != 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
         if touch.stretch > 0.0:
             edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
