@@ -35,7 +35,7 @@ UPPER_SHARE = 0.4  # of the gap the upper lip closes; the lower lip (with the ja
 # session 26), grins driven to their own neutral photo's AUs ended with thin lips pressed into a line: on 150 LFW
 # training people's happy photos (dlib's points, inter-ocular distances down the face) the upper lip's border came
 # down +0.047 and the lower one's up -0.024, where their real neutral photos' are at +0.039 and -0.013; at 0.5
-# +0.042 and -0.013, the upper lip thickening +0.005 -> +0.008 and the lower -0.005 -> -0.000 (real +0.018,
+# +0.043 and -0.015, the upper lip thickening +0.005 -> +0.008 and the lower -0.005 -> -0.001 (real +0.018,
 # +0.009; 0.3 thickened a portrait's upper lip into a pale band, looked at)
 OUTER_FOLLOW = 0.5
 OUTER_UPPER, OUTER_LOWER = (49, 50, 51, 52, 53), (59, 58, 57, 56, 55)  # the outer lips' points, left to right
