@@ -79,7 +79,8 @@ MouthOpt = Annotated[bool, typer.Option("--mouth/--no-mouth", help="Give a mouth
                                         "in a smile) from real open mouths, lit by the face's cheeks, in its "
                                         "lips' hues.")]
 CheeksOpt = Annotated[bool, typer.Option("--cheeks/--no-cheeks", help="Lift the cheeks of a smile (a rising "
-                                         "AU06) towards the eyes, moving the face's own pixels.")]
+                                         "AU06) towards the eyes, and lower them where it falls, moving the face's "
+                                         "own pixels.")]
 FrownOpt = Annotated[bool, typer.Option("--frown/--no-frown", help="Slide a frown's brows (a rising AU04) down "
                                         "over the upper lids, beyond where the generator stops.")]
 CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", help="Bring parted lips together "

@@ -146,8 +146,8 @@ class InferConfig:
     drive: tuple[tuple[str, float], ...] = DRIVE_GAINS
     # per AU, AU units a small rise asks for beyond the gain (ganimate/au/drive.py); AUs not named: 0
     drive_lift: tuple[tuple[str, float], ...] = DRIVE_LIFTS
-    # a rising AU06 lifts the cheeks by this many inter-ocular distances per unit (ganimate/face/cheeks.py: the
-    # generator learned no cheek motion); 0 = none. Needs the landmark model
+    # a rising AU06 lifts the cheeks by this many inter-ocular distances per unit, a falling one lowers them
+    # (ganimate/face/cheeks.py: the generator learned no cheek motion); 0 = none. Needs the landmark model
     cheeks: float = CHEEK_LIFT
     # a rising AU04 slides the brows down over the lids by this many inter-ocular distances per unit
     # (ganimate/face/frown.py: the generator's brows saturate); 0 = none. Needs the landmark model

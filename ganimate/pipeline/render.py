@@ -50,7 +50,8 @@ class FaceTouch:
     """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
     0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
     the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
-    cheeks rise (face/cheeks.cheek_lift; 0: none); drop those the brows slide down (face/frown.brow_drop); close
+    cheeks rise (face/cheeks.cheek_lift; negative: they fall; 0: none); drop those the brows slide down
+    (face/frown.brow_drop); close
     the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
     corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
     own creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
@@ -131,9 +132,10 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     with drive (au/drive.Drive) the generator is asked for the source + gain x the change (a small rise lifted),
     and a falling smile's corners are brought down and in as far as real faces' (face/corners.py: the drive cannot
     ask for less than 0);
-    with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks; with frown
-    (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with close_lips a falling AU25
-    brings parted lips together (face/lips.py) and a rising one parts them as far as real lips (face/parting.py);
+    with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks (a falling
+    one lowers them); with frown (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with
+    close_lips a falling AU25 brings parted lips together (face/lips.py) and a rising one parts them as far as real
+    lips (face/parting.py);
     with glasses the glasses a face wears stay still (face/glasses.py; each track's lenses, once found, are
     refitted frame to frame, so a bowed head that hides the bridge keeps them: d9 held in 526 of 587 frames, 59%
     found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
