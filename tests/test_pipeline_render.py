@@ -325,7 +325,10 @@ def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
     crop, matrix, mask, still = _still_edit(img, points)
     pasted = paste_edit(img, crop, matrix, still, mask)
     np.testing.assert_array_equal(edit_face(img, crop, matrix, still, mask, FaceTouch(points)), pasted)
+    lowered = edit_face(img, crop, matrix, still, mask, FaceTouch(points, lift=-0.06))  # a falling AU06's
+    assert np.any(lowered != pasted) and FaceTouch(points, lift=-0.06).needs_points
     lifted = edit_face(img, crop, matrix, still, mask, FaceTouch(points, lift=0.06))
+    assert np.any(lifted != lowered)
     changed = np.any(lifted != pasted, axis=2)
     assert changed.sum() > 100
     ys, xs = np.nonzero(changed)
