@@ -47,14 +47,13 @@ class Finish:
 
 @dataclass(frozen=True)
 class FaceTouch:
-    """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure
-    0..1 of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1
-    the mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the
-    cheeks rise (face/cheeks.cheek_lift; negative: they fall; 0: none); drop those the brows slide down
-    (face/frown.brow_drop); close
-    the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
-    corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's
-    own creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
+    """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure 0..1
+    of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1 the
+    mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the cheeks rise
+    (face/cheeks.cheek_lift; negative: they fall; 0: none); drop those the brows slide down (face/frown.brow_drop);
+    close the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
+    corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's own
+    creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
     (face/glasses.read_rims on the input frame; None: none or not looked for); stretch 0..1 how far a closed-lip
     smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real
     lips part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to
