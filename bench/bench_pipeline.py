@@ -180,7 +180,12 @@ def main() -> None:
     run = build_run_config(model=args.model, backend=args.backend, device=args.device, batch=args.batch,
                            detect_every=args.detect_every, quiet=True, threads=args.threads,
                            precision=args.precision, mask=args.mask)
-    work = Path(tempfile.mkdtemp(prefix="ganimate-bench-"))
+    with tempfile.TemporaryDirectory(prefix="ganimate-bench-") as d:  # its clips and outputs go with it
+        _bench(Path(d), args, run)
+
+
+def _bench(work: Path, args, run) -> None:
+    """Time the commands on args' clips (or clips made in work) and print the figures."""
     clips = args.clip or [make_clip(work / f"{s}.mp4", *map(int, s.split("x")), args.seconds)
                           for s in args.sizes.split(",")]
     models = [("default", args.model)]
