@@ -94,7 +94,8 @@ def main() -> None:
     if "paper-generator" in wanted:
         from ganimate.export.generator import build_random_generator_onnx
 
-        paths["paper-generator"] = Path(tempfile.mkdtemp(prefix="ganimate-bench-")) / "paper_random.onnx"
+        tmp = tempfile.TemporaryDirectory(prefix="ganimate-bench-")  # removed when main returns (GC'd)
+        paths["paper-generator"] = Path(tmp.name) / "paper_random.onnx"
         build_random_generator_onnx(paths["paper-generator"], size=128, ngf=64, res_blocks=6)
     import openvino as ov
 

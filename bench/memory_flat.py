@@ -46,22 +46,23 @@ def main() -> None:
     from bench_pipeline import make_clip
 
     w, h = map(int, args.size.split("x"))
-    work = Path(tempfile.mkdtemp(prefix="ganimate-mem-"))
-    curves = ROOT / "examples" / "curves_full.json"
-    short = make_clip(work / "short.mp4", w, h, args.short)
-    print(f"{args.size}: made the {args.short:g} s clip", flush=True)
-    t = time.perf_counter()
-    long = make_clip(work / "long.mp4", w, h, args.long)
-    print(f"made the {args.long:g} s clip in {time.perf_counter() - t:.0f} s", flush=True)
-    for label, clip in (("short", short), ("long", long)):
-        secs = args.short if label == "short" else args.long
-        # the reference is always the short clip (looped): the source's length is what is measured
-        tr = peak_of(["transfer", str(clip), str(short), "-o", str(work / f"t_{label}.mp4"), "--ref-end", "loop"])
-        print(f"transfer  {secs:6.0f} s clip: peak RSS {tr['peak_rss_mib']:7.0f} MiB, {tr['seconds']:6.0f} s wall",
-              flush=True)
-        kf = peak_of(["keyframes", str(curves), "--source", str(clip), "-o", str(work / f"k_{label}.mp4")])
-        print(f"keyframes {secs:6.0f} s clip: peak RSS {kf['peak_rss_mib']:7.0f} MiB, {kf['seconds']:6.0f} s wall",
-              flush=True)
+    with tempfile.TemporaryDirectory(prefix="ganimate-mem-") as d:  # the clips (a 10 min one) go with it
+        work = Path(d)
+        curves = ROOT / "examples" / "curves_full.json"
+        short = make_clip(work / "short.mp4", w, h, args.short)
+        print(f"{args.size}: made the {args.short:g} s clip", flush=True)
+        t = time.perf_counter()
+        long = make_clip(work / "long.mp4", w, h, args.long)
+        print(f"made the {args.long:g} s clip in {time.perf_counter() - t:.0f} s", flush=True)
+        for label, clip in (("short", short), ("long", long)):
+            secs = args.short if label == "short" else args.long
+            # the reference is always the short clip (looped): the source's length is what is measured
+            tr = peak_of(["transfer", str(clip), str(short), "-o", str(work / f"t_{label}.mp4"), "--ref-end", "loop"])
+            print(f"transfer  {secs:6.0f} s clip: peak RSS {tr['peak_rss_mib']:7.0f} MiB, {tr['seconds']:6.0f} s wall",
+                  flush=True)
+            kf = peak_of(["keyframes", str(curves), "--source", str(clip), "-o", str(work / f"k_{label}.mp4")])
+            print(f"keyframes {secs:6.0f} s clip: peak RSS {kf['peak_rss_mib']:7.0f} MiB, {kf['seconds']:6.0f} s wall",
+                  flush=True)
 
 
 if __name__ == "__main__":
