@@ -309,6 +309,9 @@ def test_point_weights_weigh_the_eyelids_and_keep_the_mean():
     assert w[list(EYELIDS)].min() == pytest.approx(4.0 * w[0])
     np.testing.assert_allclose(et.point_weights(68, 1.0), 1.0)
     np.testing.assert_allclose(et.point_weights(5, 4.0), 1.0)  # not the 68-point layout: all alike
+    lips = et.point_weights(68, 1.0, 3.0)  # the inner lips weighed, the lids not
+    assert lips.mean() == pytest.approx(1.0) and lips[list(et.INNER_LIPS)].min() == pytest.approx(3.0 * lips[0])
+    assert lips[list(EYELIDS)].max() == pytest.approx(lips[0])
 
 
 def test_shut_rows_are_those_read_shut_or_with_narrow_lids():
@@ -326,6 +329,27 @@ def test_shut_rows_are_those_read_shut_or_with_narrow_lids():
     faces = SimpleNamespace(aus=aus, landmarks=np.stack([open_lm, shut_lm, open_lm, open_lm, open_lm]))
     np.testing.assert_array_equal(et.shut_rows(faces), [1, 2])
     np.testing.assert_array_equal(et.shut_rows(SimpleNamespace(aus=aus, landmarks=None)), [2])
+
+
+def test_open_rows_are_those_with_wide_inner_lips_and_join_the_shut_ones_as_the_focus():
+    from types import SimpleNamespace
+
+    from ganimate.face.landmarks import interocular
+    from tests.edit_faces import synthetic_landmarks
+
+    shut_mouth = synthetic_landmarks()
+    iod = float(interocular(shut_mouth))
+    wide = shut_mouth.copy()
+    wide[[65, 66, 67], 1] += 0.2 * iod  # the lower inner lip 0.2 eye distances below the upper
+    aus = np.zeros((4, 17), np.float32)
+    aus[3, au_index("AU45")] = 2.0 / 5.0
+    faces = SimpleNamespace(aus=aus, landmarks=np.stack([shut_mouth, wide, shut_mouth, shut_mouth]))
+    np.testing.assert_array_equal(et.open_rows(faces), [1])
+    assert len(et.open_rows(SimpleNamespace(aus=aus, landmarks=None))) == 0
+    rows, share = et.focus_rows(faces, et.EstimatorTrainConfig(shut_share=0.1, open_share=0.2))
+    np.testing.assert_array_equal(rows, [1, 3])
+    assert share == pytest.approx(0.3)
+    assert et.focus_rows(faces, et.EstimatorTrainConfig()) == (None, 0.0)
 
 
 def test_a_fine_tune_starts_from_another_runs_weights(trained, dataset, tmp_path):

@@ -37,6 +37,10 @@ from .trainer import StopFlag
 # landmarks.shape_measures) under SHUT_LID of the data's median
 SHUT_AU45 = 1.5
 SHUT_LID = 0.6
+# rows whose mouths are wide open: OpenFace's inner-lip gap (landmarks.shape_measures, inter-ocular distances) at least
+# OPEN_GAP; the landmark model read the held-out ones (gap >= 0.15) at 0.63 of their gap (session 26)
+OPEN_GAP = 0.12
+INNER_LIPS = tuple(range(60, 68))
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = "ganimate-au-estimator/1"
 LOG_COLUMNS = ("step", "epoch", "seconds", "lr", "loss", "mae", "img_per_s", "val_mae", "val_nme")
@@ -76,6 +80,10 @@ class EstimatorTrainConfig:
     # share of each batch drawn from rows whose eyes are (nearly) shut (shut_rows): 90 of 35,493 photos read
     # AU45 >= 2
     shut_share: float = 0.0
+    # the inner lips' points' weight in the landmark L1, as lid_weight, and the share of each batch drawn from rows
+    # whose mouths are wide open (open_rows): the landmark model read wide-open mouths as two thirds open
+    lip_weight: float = 1.0
+    open_share: float = 0.0
     seed: int = 0
     log_every: int = 25
     checkpoint_seconds: float = 120.0
@@ -345,12 +353,31 @@ def shut_rows(dataset) -> np.ndarray:
     return np.flatnonzero(shut).astype(np.int64)
 
 
-def point_weights(n_landmarks: int, lid_weight: float) -> np.ndarray:
+def open_rows(dataset) -> np.ndarray:
+    """int64 (K,) the dataset positions whose mouths are wide open (OPEN_GAP); none without landmarks."""
+    if dataset.landmarks is None:
+        return np.zeros(0, np.int64)
+    gap = shape_measures(np.asarray(dataset.landmarks, np.float64))["lip_gap"]
+    return np.flatnonzero(gap >= OPEN_GAP).astype(np.int64)
+
+
+def focus_rows(dataset, train_cfg) -> tuple[np.ndarray | None, float]:
+    """(the rows a share of each batch is drawn from, that share): shut eyes (shut_share) and wide-open mouths
+    (open_share) together; (None, 0) for neither."""
+    parts = [rows(dataset) for rows, share in ((shut_rows, train_cfg.shut_share), (open_rows, train_cfg.open_share))
+             if share > 0.0]
+    if not parts:
+        return None, 0.0
+    return np.unique(np.concatenate(parts)), float(train_cfg.shut_share + train_cfg.open_share)
+
+
+def point_weights(n_landmarks: int, lid_weight: float, lip_weight: float = 1.0) -> np.ndarray:
     """float32 (n_landmarks,) each point's weight in the landmark L1: lid_weight on the eyelids (EYELIDS, 68-point
-    layout), 1 elsewhere, scaled to a mean of 1."""
+    layout), lip_weight on the inner lips (INNER_LIPS), 1 elsewhere, scaled to a mean of 1."""
     w = np.ones(n_landmarks, np.float32)
     if n_landmarks == 68:
         w[list(EYELIDS)] = lid_weight
+        w[list(INNER_LIPS)] = lip_weight
     return (w / w.mean()).astype(np.float32)
 
 
@@ -409,9 +436,9 @@ def train_estimator(
     out.mkdir(parents=True, exist_ok=True)
 
     dataset = load_faces(data, cfg.image_size, heldout=is_heldout)
-    focus = shut_rows(dataset) if train_cfg.shut_share > 0.0 else None
+    focus, focus_share = focus_rows(dataset, train_cfg)
     sampler = BatchSampler(dataset, train_cfg.batch_size, seed=train_cfg.seed, flip=train_cfg.flip, focus=focus,
-                           focus_share=train_cfg.shut_share)
+                           focus_share=focus_share)
     held = _val_rows(data, cfg.image_size, train_cfg.val_rows) if train_cfg.val_rows > 0 else None
 
     torch.manual_seed(train_cfg.seed)
@@ -448,11 +475,12 @@ def train_estimator(
         return min(1.0, max(parts))
 
     with_landmarks = cfg.n_landmarks > 0
-    lm_weights = torch.from_numpy(point_weights(max(cfg.n_landmarks, 1), train_cfg.lid_weight)).to(device)
+    lm_weights = torch.from_numpy(point_weights(max(cfg.n_landmarks, 1), train_cfg.lid_weight,
+                                                train_cfg.lip_weight)).to(device)
     if with_landmarks and dataset.landmarks is None:
         raise GanimateError("the estimator has a landmark head but the data has no landmarks.npy")
     stats = {"train_rows": len(dataset), "heldout_val_rows": len(held) if held is not None else 0,
-             "bf16": bf16, "device": device, "shut_rows": int(len(focus)) if focus is not None else 0}
+             "bf16": bf16, "device": device, "focus_rows": int(len(focus)) if focus is not None else 0}
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("[bold]AU estimator"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
