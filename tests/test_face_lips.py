@@ -192,13 +192,16 @@ def test_where_shut_lips_meet_the_shadow_keeps_their_red():
     assert fall[0] < 0.75 * fall[2] and fall[0] < 0.8 * fall[1]  # red falls least: the seam is redder, not grey
 
 
-def test_a_dark_inside_the_points_stop_short_of_is_closed_over():
+@pytest.mark.parametrize("dark", [
+    (70, 25, 22),  # CIELAB chroma about the lips', lightness under half of theirs
+    (110, 52, 50),  # a lit inside, 0.65 of the lips' lightness: left as a dark box on d9 until session 26
+])
+def test_a_dark_inside_the_points_stop_short_of_is_closed_over(dark):
     # a grin's dark inside as red as its lips, a few px past the lower inner points, stayed as a dark band and ticks
     # along the shut mouth (held-out smiles driven to neutral, looked at)
     import cv2
 
     img, p = _grin(10.0)
-    dark = (70, 25, 22)  # CIELAB chroma about the lips', lightness under half of theirs
     inner = np.round(p[60:68] * 16).astype(np.int32)
     cv2.fillPoly(img, [inner], dark, shift=4)
     short = p.copy()

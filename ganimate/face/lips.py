@@ -67,8 +67,11 @@ TEETH_REACH = 0.04
 NOT_LIP = 0.6
 # and pixels under NOT_LIP_DARK of their lip's CIELAB lightness: a grin's dark inside is as red as the lips
 # where the inner-lip points stop a few px short of it, and it stayed as dark ticks at the corners and a dotted line
-# along a shut mouth (held-out smiles driven to their own neutral photo's AUs, looked at)
-NOT_LIP_DARK = 0.6
+# along a shut mouth (held-out smiles driven to their own neutral photo's AUs, looked at). 0.7 since session 26: the
+# landmark model reads a wide-open mouth's inner lips too close together (held-out mouths open 0.15 inter-ocular
+# distances and more at 0.63 of their gap), and a lit inside at 0.65 of the lips' lightness beyond them stayed as a
+# dark box in d9's closed mouth (150 training smiles driven to neutral: the lips' borders and gap as before)
+NOT_LIP_DARK = 0.7
 LIP_BODY = 0.7  # of the way from each lip's inner points to its outer ones: where its lightness is read
 DARK_REACH = 0.08  # inter-ocular distances: how far past an inner lip's curve a dark inside is told from the lips
 UPPER_LIP, LOWER_LIP = (49, 50, 51, 52, 53, 61, 62, 63), (55, 56, 57, 58, 59, 65, 66, 67)
