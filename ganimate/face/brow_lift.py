@@ -27,7 +27,7 @@ import numpy as np
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.mouth import LUMA
-from ganimate.face.paste import advect_points
+from ganimate.face.paste import CROP_TO_CROP, advect_points
 from ganimate.face.ramp import smoothstep
 from ganimate.face.sample import read_at
 
@@ -39,7 +39,6 @@ MOST = 1.5  # the most the plain skin is stretched: its length x (1 + MOST)
 PLAIN_FLOOR = 0.03  # the stretch's share a place of hair or crease still takes
 FADE = 0.06  # inter-ocular distances beyond the span's ends over which the rewrite fades out
 RISE = (0.3, 0.8)  # crop px the brow's points rise, on average, over which the rewrite fades in
-IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # the crop to itself, for helpers taking a frame -> crop matrix
 STEP = 0.5  # crop px between the columns, and between the rows, that are laid out
 LAYOUT = 65  # places down each column where its luminance is read
 ACROSS = 0.04  # inter-ocular distances (a Gaussian's sigma) over which the columns' plainness is smoothed
@@ -102,7 +101,7 @@ def spread_brow_lift(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, ma
     out = f
     for brow, lid in SIDES:
         ends = list(brow) + list(lid)
-        moved = advect_points(p[ends], f, IDENTITY, iterations=4)  # crop px to crop px
+        moved = advect_points(p[ends], f, CROP_TO_CROP, iterations=4)
         rise = float(np.mean((p[list(brow)] - moved[:len(brow)]) @ down))
         weight = float(smoothstep(rise, *RISE))
         if weight > 0.0:

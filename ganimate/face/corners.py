@@ -17,7 +17,7 @@ import numpy as np
 
 from ganimate.au.names import AU_NAMES
 from ganimate.face.landmarks import eye_axes, interocular
-from ganimate.face.paste import advect_points
+from ganimate.face.paste import CROP_TO_CROP, advect_points
 from ganimate.face.ramp import bump, smoothstep
 
 DOWN_PER_UNIT = 0.050  # inter-ocular distances a real corner comes down per unit of AU12 that falls
@@ -27,7 +27,6 @@ FALL_FROM, FALL_FULL = 0.15, 0.45  # AU12 falls under these fade out: the reader
 # up to 0.17 on nine in ten neutral faces
 CORNERS = (48, 54)
 _AU12 = AU_NAMES.index("AU12")
-_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # crop -> crop: advect_points in the crop's own px
 
 
 def smile_fall(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
@@ -40,7 +39,7 @@ def smile_fall(aus_from: np.ndarray, aus_to: np.ndarray) -> float:
 def forward_moves(points: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """float64 (K, 2) how far a backward flow (float32 SxSx2 crop px) carries points (float (K, 2) crop px)."""
     p = np.asarray(points, np.float64)
-    return advect_points(p, flow, _IDENTITY) - p
+    return advect_points(p, flow, CROP_TO_CROP) - p
 
 
 def corner_flow(points: np.ndarray, flow: np.ndarray, fall: float) -> np.ndarray:

@@ -161,9 +161,9 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     # in the output the lip spans its thickness and the stretch; its move falls linearly across it (no fold: the
     # move falls by less than the span grows), past the band at its inner edge that the seam's fill covers, which
     # moves whole: teeth the inner points fall short of lie there, and stretched they showed past the fill
-    keep = max(SEAM_BAND * iod, 2.0)
-    follow_up = _follow(new_up - v, np.minimum(keep, 0.5 * thick_up), thick_up, d_up)
-    follow_lo = _follow(v - new_lo, np.minimum(keep, 0.5 * thick_lo), thick_lo, d_lo)
+    seam_half = max(SEAM_BAND * iod, 2.0)  # the seam fill's half-width, in the middle of the mouth (below)
+    follow_up = _follow(new_up - v, np.minimum(seam_half, 0.5 * thick_up), thick_up, d_up)
+    follow_lo = _follow(v - new_lo, np.minimum(seam_half, 0.5 * thick_lo), thick_lo, d_lo)
     src = np.where(v <= new_up, v - skin_up * follow_up * (1.0 - smoothstep(new_up - v, 0.0, up_px)),
                    np.where(v >= new_lo, v + skin_lo * follow_lo * (1.0 - smoothstep(v - new_lo, 0.0, down_px)),
                             upper + (v - new_up) * (lower - upper) / np.maximum(new_lo - new_up, 1e-6)))
@@ -176,7 +176,7 @@ def join_lips(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarray
     out_region = np.where(moved[..., None], out_region.astype(np.float32), region)
     meet = 0.5 * (new_up + new_lo)
     # what was squeezed between shut lips (teeth, a grin's dark corners) is filled from the lips about it
-    half = max(SEAM_BAND * iod, 2.0) * (1.0 + 2.0 * smoothstep(np.abs(uu - 0.5), 0.35, 0.5))  # 3x at the dark corners
+    half = seam_half * (1.0 + 2.0 * smoothstep(np.abs(uu - 0.5), 0.35, 0.5))  # 3x at the dark corners
     # a slit shut in a mouth left open: only where it squeezed something; the corners too once it is all but shut
     # (faded in, not switched: a talking mouth's frames cross these thresholds one after another)
     whole = 1.0 - float(smoothstep(float((opening * (1.0 - shares)).max()), SLIT, 2.0 * SLIT))

@@ -14,6 +14,9 @@ from ganimate.face.align import invert_transform
 from ganimate.face.composite import composite
 from ganimate.face.sample import read_at
 
+# a crop to itself: the matrix for advect_points on points already in the crop's own px
+CROP_TO_CROP = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
 
 def make_feather_mask(size: int, inner: float = 0.78, feather: float = 0.12) -> np.ndarray:
     """Soft elliptical face mask in crop space: float32 size x size in [0, 1].

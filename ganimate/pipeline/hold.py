@@ -40,6 +40,12 @@ def region_change(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
+def _keep_only(per_track: dict, tracks) -> None:
+    """Drop from per_track (track id -> anything) the tracks not in tracks (an iterable of track ids)."""
+    for track in set(per_track) - set(tracks):
+        del per_track[track]
+
+
 @dataclass(frozen=True)
 class Key:
     """The frame a track's edit was last made on: its crop's region, that region's pixels (uint8 hxwx3) and the
@@ -80,8 +86,7 @@ class StillFaces:
     def keep_only(self, tracks) -> None:
         """Forget the tracks not in this frame (an iterable of track ids): a key holds a crop's pixels, and a long
         video has many tracks. A face back after a frame without it is edited afresh."""
-        for track in set(self.keys) - set(tracks):
-            del self.keys[track]
+        _keep_only(self.keys, tracks)
 
 
 @dataclass
@@ -97,8 +102,7 @@ class Residuals:
 
     def keep_only(self, tracks) -> None:
         """Forget the tracks not in this frame (an iterable of track ids), as StillFaces.keep_only does."""
-        for track in set(self.kept) - set(tracks):
-            del self.kept[track]
+        _keep_only(self.kept, tracks)
 
     def apply(self, track: int, image: np.ndarray) -> np.ndarray:
         """image (uint8 HxWx3) with the track's last change added (a new array; image itself if it has none)."""
