@@ -26,7 +26,7 @@ import torch
 from ganimate.atomic import atomic_output
 from ganimate.au.names import AU_NAMES
 from ganimate.errors import GanimateError
-from ganimate.face.landmarks import EYELIDS, flip_landmarks, normalised_error, shape_measures
+from ganimate.face.landmarks import EYELIDS, INNER_LIPS, flip_landmarks, normalised_error, shape_measures
 
 from .dataset import BatchSampler, FaceDataset, images_to_tensor, read_aus_csv
 from .estimator_net import AUEstimator, EstimatorConfig, build_estimator, config_from_checkpoint
@@ -40,7 +40,6 @@ SHUT_LID = 0.6
 # rows whose mouths are wide open: OpenFace's inner-lip gap (landmarks.shape_measures, inter-ocular distances) at least
 # OPEN_GAP; the landmark model read the held-out ones (gap >= 0.15) at 0.63 of their gap (session 26)
 OPEN_GAP = 0.12
-INNER_LIPS = tuple(range(60, 68))
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = "ganimate-au-estimator/1"
 LOG_COLUMNS = ("step", "epoch", "seconds", "lr", "loss", "mae", "img_per_s", "val_mae", "val_nme")
