@@ -57,6 +57,7 @@ def test_a_low_opening_shows_no_more_than_its_share_of_teeth():
 
 def test_fill_mouth_shows_upper_teeth_under_the_lip_of_a_dropped_jaw_only(monkeypatch):
     img, p = skin_face()
+    img[30:60, 55:105] = 250  # a flash's highlight on the forehead: teeth lit brighter than the skin (face/light.py)
     scale = 5  # an inner mouth 120 px wide
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     p = opened_lips(p, 12.0) * scale

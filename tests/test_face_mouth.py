@@ -7,6 +7,7 @@ import pytest
 
 from ganimate.face import mouth as fm
 from ganimate.face.corner_frame import corner_curve
+from ganimate.face.light import skin_highlight
 from ganimate.face.shown_teeth import own_inside, read_shown_teeth
 from tests.edit_faces import mouth_showing, opened_lips, skin_face, synthetic_landmarks
 
@@ -109,10 +110,11 @@ def test_fill_mouth_lays_the_map_inside_the_lips_only():
     # inside the inner lips' box (the corners, the lips' curves) and nowhere else
     assert xs.min() >= p[60, 0] - 1 and xs.max() <= p[64, 0] + 1
     assert ys.min() >= p[[61, 62, 63], 1].min() - 1 and ys.max() <= p[[65, 66, 67], 1].max() + 1
-    # the middle of the mouth is the cheeks' colour times exp(0.4), a teeth-bright map lifted (TEETH_LIFT), rolled
-    # off under white
+    # the middle of the mouth is the cheeks' colour times a teeth-bright map, laid as bright as real teeth under the
+    # face's light (teeth_brightness), rolled off under white
     centre = np.round((p[62] + p[66]) / 2).astype(int)
-    want = fm.roll_off((fm.skin_colour(img, p) + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1)
+    skin = fm.skin_colour(img, p)
+    want = fm.roll_off((skin + 1) * fm.teeth_brightness(skin_highlight(img, p, float(skin @ fm.LUMA))) - 1)
     np.testing.assert_allclose(out[centre[1], centre[0]], want, atol=1.5)
     half = fm.fill_mouth(img, p, 0.5, 1.0, interior)[centre[1], centre[0]].astype(float)
     np.testing.assert_allclose(half, (img[centre[1], centre[0]] + want) / 2, atol=1.5)
@@ -306,6 +308,29 @@ def test_keep_lip_thickness_gives_a_stretched_lip_its_own_height_and_leaves_a_th
     np.testing.assert_array_equal(fm.keep_lip_thickness(wide, lips, p, moved)[[61, 62, 63]], wide[[61, 62, 63]])
 
 
+def test_teeth_are_brighter_under_a_harder_light():
+    assert fm.teeth_brightness(1.0) == pytest.approx(np.exp(fm.TEETH_LIGHT[0]))
+    assert fm.teeth_brightness(1.1) < fm.teeth_brightness(1.4) < fm.teeth_brightness(1.8)
+    assert fm.teeth_brightness(0.01) == fm.TEETH_BRIGHT[0] and fm.teeth_brightness(100.0) == fm.TEETH_BRIGHT[1]
+    # the lift takes the map's teeth (log-RGB over the cheeks) to that brightness, up or down
+    dull, bright = np.full(3, np.log(1.2)), np.full(3, np.log(2.0))
+    assert fm.teeth_lift(dull, 1.8) > 0.0 > fm.teeth_lift(bright, 1.1)
+    assert np.exp(np.log(1.2) + fm.teeth_lift(dull, 1.4)) == pytest.approx(fm.teeth_brightness(1.4))
+
+
+def test_a_face_lit_hard_is_given_brighter_teeth():
+    img, p = skin_face()
+    p = opened_lips(p, 10.0)
+    interior = _interior(value_smile=0.3)
+    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    soft = fm.fill_mouth(img, p, 1.0, 1.0, interior)[centre[1], centre[0]].astype(float)
+    lit = img.copy()
+    lit[30:60, 55:105] = np.clip(lit[30:60, 55:105].astype(int) + 60, 0, 255)  # a flash's highlight on the forehead
+    assert skin_highlight(lit, p, 150.0) > skin_highlight(img, p, 150.0)
+    hard = fm.fill_mouth(lit, p, 1.0, 1.0, interior)[centre[1], centre[0]].astype(float)
+    assert hard.mean() > soft.mean() + 10
+
+
 def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keeps_the_lips():
     import cv2
 
@@ -317,7 +342,8 @@ def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keep
     centre = np.round((p[62] + p[66]) / 2).astype(int)
     skin = fm.skin_colour(img, p)
     teeth = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4))[centre[1], centre[0]]
-    np.testing.assert_allclose(teeth, (skin + 1) * np.exp(0.4 + fm.TEETH_LIFT) - 1, atol=2.0)
+    light = skin_highlight(img, p, float(skin @ fm.LUMA))
+    np.testing.assert_allclose(teeth, (skin + 1) * fm.teeth_brightness(light) - 1, atol=2.0)
 
     def hue(rgb) -> float:
         lab = cv2.cvtColor(np.asarray(rgb, np.float32).reshape(1, 1, 3) / 255.0, cv2.COLOR_RGB2LAB)[0, 0]

@@ -29,6 +29,7 @@ import numpy as np
 from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
 from ganimate.face.jaw import lay_upper_teeth
+from ganimate.face.light import skin_highlight
 from ganimate.face.ramp import smoothstep
 
 LEFT, RIGHT = 60, 64
@@ -87,13 +88,17 @@ OWN_GREY = (22.0, 14.0)
 OWN_LIT = (1.1, 1.2)
 OWN_TINT = (34.0, 28.0)
 OWN_GRID = (48, 96)  # the grid the input's inside is read on: fine enough for a tooth's edge in a large face
-# The map's teeth are a median: duller than any one mouth's. Read the same way on real happy photos and on the same
-# people's neutral photos driven to them (dlib's inner lips, the inside's brightest third, CIELAB, median over
-# people), real teeth are L* +11.6 over the cheeks (80 training people) and +14.9 (65 held-out), the map's +4.3
-# and +9.7; and real teeth lie 2-4 degrees of hue from the cheeks', where the lips' hue range held the map's
-# 12-14 degrees off, towards red: a grey-pink plate. So the map's teeth are lifted in log luminance (at 0.2: +7.3
-# and +19.1, under and over the real by as much) and keep the light's hue, not the lips' (-9 and -5 degrees)
-TEETH_LIFT = 0.2
+# The map's teeth are a median: a grey-pink plate, 12-14 degrees of hue off the cheeks' towards red where real teeth
+# lie 2-4 degrees off; so they keep the light's hue, not the lips' (-9 and -5 degrees). And they are as bright as the
+# face's light makes real teeth: over the cheeks, real smiles' teeth (the middle of the inner lips, OpenFace's points)
+# grow brighter with the skin's highlight (face/light.skin_highlight; 400 LFW training people's smiles: r 0.70) and
+# are dimmer in soft room light than under a press photo's flash (training clips d0 and d18 1.21 and 1.33, LFW 1.47).
+# One constant lift (0.2 until session 27, from LFW alone) laid the teeth at 1.6 everywhere: a glaring white plate
+# in the clips' selfie light (real 1.2). Fitted in logs on the training smiles (LFW and the clips weighted alike),
+# the light predicts held-out teeth to a median 7% (LFW, 109 smiles) and 8% (held-out clips d12 and s29, 28
+# frames), one constant to 10% and 20%
+TEETH_LIGHT = (0.127, 0.726)  # log(teeth over the cheeks) = a + b log(skin highlight over the cheeks)
+TEETH_BRIGHT = (1.0, 3.0)  # the least and most the teeth are laid over the cheeks
 TEETH_HUE = 1.0  # share of the teeth's own hue kept from the lips' hue range (keep_hues)
 JAW_EDGE = 0.03  # share of the opening's height over which the teeth's edge meets the cavity (each side)
 SPLIT = (0.5, 0.9)  # the least and most of an inside's height its upper teeth are taken to fill (teeth_split)
@@ -314,9 +319,10 @@ def jaw_look(own: OwnInside, cavity: np.ndarray) -> np.ndarray:
 def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: float,
                interior: MouthInterior, own: OwnInside | None = None) -> np.ndarray:
     """A frame (uint8 HxWx3 RGB) with the inside of a face's mouth (landmarks float (68, 2) frame px, as the
-    edit left them) laid over by the interior map at this opening, coloured by the face's cheeks (its teeth lifted by
-    TEETH_LIFT and kept in that light's hue, the dark inside in the lips' hues), with opacity weight (0..1,
-    fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
+    edit left them) laid over by the interior map at this opening, coloured by the face's cheeks (its teeth as bright
+    as real teeth under the face's light, teeth_lift, and kept in that light's hue, the dark inside in the lips'
+    hues), with opacity weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the
+    inner lips. own:
     the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth. The map's
     dropped jaw (1 - smile of what is the map's) shows the upper teeth's edge under the upper lip (face/jaw.py)."""
     if weight <= 0.0:
@@ -360,8 +366,10 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
         alpha = alpha + cover * (sharp - alpha)
     teeth = teeth_share(colour_map)[..., None]
     lines = drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
-    colour_map = colour_map + TEETH_LIFT * drawn * teeth
-    colour = (skin_colour(image, points) + 1.0) * np.exp(colour_map) - 1.0
+    skin = skin_colour(image, points)
+    lift = teeth_lift(map_teeth(interior, opening), skin_highlight(image, points, float(skin @ LUMA)))
+    colour_map = colour_map + lift * drawn * teeth
+    colour = (skin + 1.0) * np.exp(colour_map) - 1.0
     kept = keep_hues(colour, lip_hues(image, points))
     colour = kept + TEETH_HUE * teeth * (colour - kept)
     colour = roll_off(colour) * np.exp(lines)  # the gaps between teeth after the roll-off: at their full depth
@@ -384,6 +392,19 @@ def map_teeth(interior: MouthInterior, opening: float) -> np.ndarray:
     look = interior.appearance(opening, 1.0)
     h, w = look.shape[:2]
     return np.median(look[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3), axis=0).astype(np.float32)
+
+
+def teeth_brightness(light: float) -> float:
+    """Real teeth's luminance over the cheeks' under a light whose skin highlight over the cheeks is light
+    (face/light.skin_highlight), TEETH_LIGHT's fit, within TEETH_BRIGHT."""
+    a, b = TEETH_LIGHT
+    return float(np.clip(np.exp(a + b * np.log(max(light, 1e-6))), *TEETH_BRIGHT))
+
+
+def teeth_lift(teeth: np.ndarray, light: float) -> float:
+    """Log luminance that takes the map's teeth (float (3,) log-RGB over the cheeks, map_teeth) to real teeth's
+    brightness under this light (teeth_brightness)."""
+    return float(np.log(teeth_brightness(light) / float(relative_luminance(np.asarray(teeth, np.float64)))))
 
 
 def roll_off(colour: np.ndarray) -> np.ndarray:
