@@ -120,6 +120,29 @@ def test_fill_mouth_lays_the_map_inside_the_lips_only():
     np.testing.assert_allclose(half, (img[centre[1], centre[0]] + want) / 2, atol=1.5)
 
 
+def test_the_ends_of_an_opened_mouth_are_in_the_lips_shadow(monkeypatch):
+    img, p = skin_face()
+    scale = 4  # an inner mouth ~100 px wide: its ends are several px
+    import cv2
+
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    p = opened_lips(p, 10.0) * scale
+    interior = _interior(value_smile=0.3)
+    frame = fm.fit_mouth_frame(p)
+
+    def at(out, u):
+        v = 0.5 * (corner_curve(np.array([u]), frame.upper) + corner_curve(np.array([u]), frame.lower))
+        x, y = np.round(frame.to_image(np.array([u]), v)[0]).astype(int)
+        return float(out[y, x].astype(float).mean())
+
+    shaded = fm.fill_mouth(img, p, 1.0, 1.0, interior)
+    monkeypatch.setattr(fm, "CORNER_DARK", 0.0)
+    plain = fm.fill_mouth(img, p, 1.0, 1.0, interior)
+    assert at(shaded, 0.04) < 0.6 * at(plain, 0.04) and at(shaded, 0.96) < 0.6 * at(plain, 0.96)
+    assert at(shaded, 0.5) == at(plain, 0.5)  # the middle is as it was
+    assert at(shaded, 0.04) < 0.6 * at(shaded, 0.5)
+
+
 def test_smile_share_runs_from_the_speaking_to_the_smiling_mouth():
     assert fm.smile_share(0.0) == 0.0 and fm.smile_share(5.0) == 1.0
     assert 0.0 < fm.smile_share(1.2) < 1.0

@@ -109,6 +109,14 @@ SPLIT_DIP = 0.15
 # a fill brighter than this (its brightest channel, 0..255) rolls off towards white instead of stopping at it: lit
 # teeth over light cheeks went past white on 6 of 16 held-out faces (up to 98% of their teeth), a flat white plate
 ROLL_KNEE = 220.0
+# The ends of an open mouth are dark: the lips meet in a shadow there and the side teeth turn away into it. The fill
+# fades in from the lips' edges, and the opening narrows to nothing at its corners, so there it showed the lips the
+# warp stretched: pink ends to a plate of teeth. Inside the inner lips, the median luminance over the cheeks of the
+# opening's ends (u under 0.12 or over 0.88) of real smiles is 0.60 (LFW training people, OpenFace's points) and
+# 0.32 (training clips d0, d13, d18), the edit's 0.74 and 0.79; darkened by CORNER_DARK at the corner, fading out
+# over CORNER_REACH of the mouth's width, 0.56 and 0.58 (0.5 over 0.12: 0.65 and 0.69)
+CORNER_DARK = 0.7
+CORNER_REACH = 0.15
 
 
 @dataclass(frozen=True)
@@ -321,8 +329,8 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     """A frame (uint8 HxWx3 RGB) with the inside of a face's mouth (landmarks float (68, 2) frame px, as the
     edit left them) laid over by the interior map at this opening, coloured by the face's cheeks (its teeth as bright
     as real teeth under the face's light, teeth_lift, and kept in that light's hue, the dark inside in the lips'
-    hues), with opacity weight (0..1, fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the
-    inner lips. own:
+    hues; its ends darkened as the lips' shadow darkens real ones, CORNER_DARK), with opacity weight (0..1,
+    fill_weight) and smile 0..1 (smile_share): a new frame, bit-exact outside the inner lips. own:
     the input's inside where it showed teeth, laid as a jaw that opened (jaw_look) by its share own.teeth. The map's
     dropped jaw (1 - smile of what is the map's) shows the upper teeth's edge under the upper lip (face/jaw.py)."""
     if weight <= 0.0:
@@ -376,7 +384,12 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     region = image[y0:y1, x0:x1].astype(np.float32)
     a = alpha[..., None].astype(np.float32)
     out = image.copy()
-    out[y0:y1, x0:x1] = np.clip(np.round(region * (1.0 - a) + colour * a), 0, 255).astype(np.uint8)
+    laid = region * (1.0 - a) + colour * a
+    # the opening's ends in the lips' shadow, whatever shows there (the fill, or the lips it fades to)
+    corner = 1.0 - smoothstep(np.minimum(uu, 1.0 - uu), 0.0, CORNER_REACH)
+    between = np.clip(np.minimum(t, 1.0 - t) * height / FEATHER_PX + 0.5, 0.0, 1.0) * (height > 0.0)
+    laid = laid * (1.0 - CORNER_DARK * weight * corner * between)[..., None]
+    out[y0:y1, x0:x1] = np.clip(np.round(laid), 0, 255).astype(np.uint8)
     return out
 
 
