@@ -35,3 +35,18 @@ def test_a_face_outside_the_image_reads_as_even():
     img, p = skin_face()
     assert skin_highlight(img, p + 1000.0, 150.0) == 1.0
     assert skin_highlight(img, p, 0.0) == 1.0
+
+
+def test_a_large_face_read_on_every_few_px_reads_as_read_whole(monkeypatch):
+    import cv2
+
+    import ganimate.face.light as fl
+
+    img, p = skin_face()
+    img[30:60, 55:105] = 240  # a highlight, so the percentile lies in a small share of the skin
+    big = cv2.resize(img, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+    q = p * 4 + 1.5
+    strided = skin_highlight(big, q, 150.0)
+    monkeypatch.setattr(fl, "READ_IOD", 1e9)
+    whole = skin_highlight(big, q, 150.0)
+    assert whole > 1.3 and strided == pytest.approx(whole, rel=0.01)
