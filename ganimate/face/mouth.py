@@ -29,7 +29,7 @@ import numpy as np
 from ganimate.face.box import points_box
 from ganimate.face.corner_frame import CornerFrame, corner_curve, corner_frame
 from ganimate.face.jaw import lay_upper_teeth
-from ganimate.face.light import skin_highlight
+from ganimate.face.light import LUMA, skin_highlight
 from ganimate.face.ramp import smoothstep
 
 LEFT, RIGHT = 60, 64
@@ -50,7 +50,6 @@ SMILE_FROM, SMILE_FULL = 0.5, 2.0  # target AU12 from which the smiling mouth's 
 # middle 60%, since the lips are a small share of the face and their extremes (5-95% until session 12) lay outside
 # the hues the face shows (held-out open mouths: foreign hue 0.27 -> 0.25%, 100 faces)
 HUE_CHROMA, HUE_RANGE = 8.0, (20.0, 80.0)
-LUMA = np.array([0.299, 0.587, 0.114])  # RGB weights of luminance (Rec. 601)
 # The map's teeth are a median over thousands of mouths: no single tooth, a smooth pale band that a mouth 100 px
 # wide shows as a white plate (looked at). Where the map is teeth and the mouth is wide enough for them to show,
 # the lines between teeth are drawn in: the upper front teeth's apparent widths in a frontal smile follow the
