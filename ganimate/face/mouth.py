@@ -365,16 +365,17 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
+    map_teeth_look = map_teeth(interior, opening)  # the teeth a dropped jaw shows, and what the lift is read from
     dropped = drawn * (1.0 - smile)  # the share of the look that is the map's dropped jaw
     if dropped > 0.0:
         colour_map, cover = lay_upper_teeth(colour_map, np.clip(uu, 0, 1), uv[..., 1], top, bottom,
-                                            central_width(frame.width), map_teeth(interior, opening), dropped)
+                                            central_width(frame.width), map_teeth_look, dropped)
         sharp = np.clip(edge / FEATHER_PX, 0.0, 1.0) * (height > 0.0) * weight  # the teeth meet the upper lip sharply
         alpha = alpha + cover * (sharp - alpha)
     teeth = teeth_share(colour_map)[..., None]
     lines = drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
     skin = skin_colour(image, points)
-    lift = teeth_lift(map_teeth(interior, opening), skin_highlight(image, points, float(skin @ LUMA)))
+    lift = teeth_lift(map_teeth_look, skin_highlight(image, points, float(skin @ LUMA)))
     colour_map = colour_map + lift * drawn * teeth
     colour = (skin + 1.0) * np.exp(colour_map) - 1.0
     kept = keep_hues(colour, lip_hues(image, points))
