@@ -185,12 +185,15 @@ def test_with_the_ellipse_mask_the_landmarks_are_read_only_where_a_face_is_shade
     jaw = np.zeros((1, 17), np.float32)
     jaw[0, AU_NAMES.index("AU26")] = 3.0
     shading, mouth = Finish(shading=load_shading()), Finish(mouth=load_mouth())
-    # a jaw that drops takes its chin along (face/chin.py) whatever the finish; a smile unshaded reads nothing
-    for target, finish, reads in ((np.zeros((1, 17), np.float32), shading, 0), (smile, shading, 1),
-                                  (jaw, shading, 1), (smile, mouth, 0), (jaw, mouth, 1), (jaw, Finish(), 1),
-                                  (np.zeros((1, 17), np.float32), Finish(), 0)):
+    still = np.zeros((1, 17), np.float32)
+    # a jaw that drops takes its chin along (face/chin.py) whatever the finish, a closed-lip smile that rises keeps
+    # its lips to real lips' area (face/lip_area.py); a smile that falls, unshaded, reads nothing
+    for target, source, finish, reads in ((still, still, shading, 0), (smile, still, shading, 1),
+                                          (jaw, still, shading, 1), (smile, still, mouth, 1), (still, smile, mouth, 0),
+                                          (jaw, still, mouth, 1), (jaw, still, Finish(), 1),
+                                          (still, still, Finish(), 0)):
         calls.clear()
-        stream = [(frame, [crop], target, np.zeros((1, 17), np.float32))]
+        stream = [(frame, [crop], target, source)]
         out = list(edited_frames(stream, gen, 4, {}, Counted(), outline=False, finish=finish))
         assert len(out) == 1 and len(calls) == reads
 

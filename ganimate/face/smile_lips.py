@@ -76,6 +76,18 @@ def _gauss(a: np.ndarray, b: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * d2 / sigma ** 2)
 
 
+def radial_flow(landed: np.ndarray, moves: np.ndarray, sigma: float, size: int) -> np.ndarray:
+    """float32 SxSx2 backward flow (crop px, S = size) of the smooth move (Gaussian radial functions, sigma px,
+    fitted exactly, up to RIDGE) that carries points to landed (float (K, 2) crop px, where they end up) by moves
+    (float (K, 2) px; zero rows hold a point still)."""
+    coeffs = np.linalg.solve(_gauss(landed, landed, sigma) + RIDGE * np.eye(len(landed)), moves)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    field = (_gauss(grid, landed, sigma) @ coeffs).reshape(size, size, 2)
+    # backward: each output px shows what lay where the field's move came from
+    return (-field).astype(np.float32)
+
+
 def stretch_flow(points: np.ndarray, flow: np.ndarray, weight: float) -> np.ndarray:
     """float32 SxSx2 backward flow (crop px), to compose after the generator's flow (float32 SxSx2) with
     face/flow.after_flow, that moves each lip point of a face (landmarks float (68, 2) crop px, read on the input)
@@ -102,10 +114,4 @@ def stretch_flow(points: np.ndarray, flow: np.ndarray, weight: float) -> np.ndar
     delta = np.zeros((len(idx), 2))
     delta[:len(lips)] = need[:, None] * down
     landed = p[idx] + carried[idx] + delta  # where the points land, as corners.corner_flow centres its bump
-    sigma = SPREAD * iod
-    coeffs = np.linalg.solve(_gauss(landed, landed, sigma) + RIDGE * np.eye(len(idx)), delta)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
-    field = (_gauss(grid, landed, sigma) @ coeffs).reshape(size, size, 2)
-    # backward: each output px shows what lay where the field's move came from
-    return (-weight * field).astype(np.float32)
+    return weight * radial_flow(landed, delta, SPREAD * iod, size)

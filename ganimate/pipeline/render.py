@@ -21,6 +21,7 @@ from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_rims
 from ganimate.face.lids import close_lids, closure_for
+from ganimate.face.lip_area import thin_flow
 from ganimate.face.lips import close_share, join_lips
 from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip_points, smile_share
 from ganimate.face.parting import part_flow, part_gap
@@ -61,7 +62,8 @@ class FaceTouch:
     the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
     track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
     (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
-    opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share)."""
+    opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); thin 0..1 how far
+    a closed-lip smile's lips are kept to real lips' area (face/lip_area.py; the stretch's share, on video too)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -80,6 +82,7 @@ class FaceTouch:
     shut: ShownLids | None = None
     shut_share: float = 1.0
     jaw: float = 0.0
+    thin: float = 0.0
 
     @property
     def needs_points(self) -> bool:
@@ -87,7 +90,7 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or self.jaw > 0.0 or (self.unshade is not None and bool(np.any(self.unshade))))
+                or self.jaw > 0.0 or self.thin > 0.0 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
@@ -98,7 +101,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
     how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap a falling AU25 closes
     and how far a rising one parts them after the warp, with corners (the drive's) the AU12 that falls, and with
-    stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py)."""
+    stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py); that share, stretched or
+    not, keeps the lips to real lips' area (face/lip_area.py)."""
     known = source is not None
     apart = part_gap(source, target) if known else 0.0
     return FaceTouch(None, closure_for(target, lids, source),
@@ -110,7 +114,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      smile_fall(source, target) if corners and known else 0.0,
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=stretch_share(source, target) if stretch and known else 0.0,
-                     apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0)
+                     apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
+                     thin=stretch_share(source, target) if known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -139,13 +144,14 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     refitted frame to frame, so a bowed head that hides the bridge keeps them: d9 held in 526 of 587 frames, 59%
     found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
     stretched as real ones (face/smile_lips.py: on video it tied the lips to the generator's frame-to-frame
-    corners, bill_clinton's held smile flickering 1.04 -> 1.08); with anchor a warping generator's flow at the
+    corners, bill_clinton's held smile flickering 1.04 -> 1.08), and still or not, a closed-lip smile's lips are
+    kept to real lips' area (face/lip_area.py: the generator puffed them); with anchor a warping generator's flow at the
     AUs each face already shows is taken off its flow (infer/generator.anchored_flow); with hold (mean |change|
     0..255) a face whose crop's box has changed by less since its track's last edit, asked for the same target,
     gets that edit's change again and its models do not run (pipeline/hold.py: a repeated frame shimmered).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
     (an outline, a face shaded, a lid that moves, a mouth that may open, cheeks that rise, brows that fall or a
-    still's smile that rises, whose lips are stretched)."""
+    smile that rises with closed lips, kept to real lips' area)."""
     ellipse = make_feather_mask(generator.size)
     parts = [AU_NAMES.index("AU25"), AU_NAMES.index("AU26")]
 
@@ -227,7 +233,8 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
 def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, lips parted by
+    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and kept to real
+    lips' area, touch.thin, lips parted by
     touch.part, and a falling smile's corners, touch.fall, a raised brow's lift taken by the skin between brow and
     lid, face/brow_lift.py, held below hair or a hat above the brows, face/forehead.py, and kept from folding the
     face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the
@@ -237,12 +244,15 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close, and the lids closed
     by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
-                                                              or touch.stretch > 0.0 or touch.part > 0.0):
+                                                              or touch.stretch > 0.0 or touch.thin > 0.0
+                                                              or touch.part > 0.0):
         in_crop = transform_points(matrix, touch.points)
         if touch.lift != 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
         if touch.stretch > 0.0:
             edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
+        if touch.thin > 0.0:
+            edit = _moved_after(edit, thin_flow(in_crop, edit.flow, touch.thin))
         if touch.part > 0.0:
             edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
