@@ -433,12 +433,17 @@ def export(
     output: Annotated[Path, typer.Option("-o", "--output", help="ONNX file to write.")],
     fp16: Annotated[bool, typer.Option(help="Store weights in fp16 (half the size).")] = False,
     estimator: Annotated[bool, typer.Option("--estimator", help="The checkpoint is an AU estimator's.")] = False,
+    mouth: Annotated[bool, typer.Option("--mouth", help="The checkpoint is a mouth reader's.")] = False,
 ) -> None:
-    """Export a trained generator (or AU estimator) to ONNX, checking parity with PyTorch."""
+    """Export a trained generator (or AU estimator, or mouth reader) to ONNX, checking parity with PyTorch."""
     ckpt = checkpoint / "checkpoint.pt" if checkpoint.is_dir() else checkpoint
     _check_input(ckpt, "checkpoint")
     _need_torch("export")
-    if estimator:
+    if mouth:
+        from ganimate.export.mouth_points import export_mouth_points
+
+        report = export_mouth_points(ckpt, output)
+    elif estimator:
         from ganimate.export.estimator import export_estimator
 
         report = export_estimator(ckpt, output, fp16=fp16)

@@ -76,3 +76,20 @@ def test_aus_with_landmarks_writes_openface_columns_that_follow_the_face(clip_pa
     assert iod.min() > 15 and iod.max() / iod.min() < 1.4
     centre = pts.mean(axis=1)
     assert np.abs(np.diff(centre, axis=0)).max() < 0.25 * iod.mean()
+
+
+def test_the_mouth_reader_reads_her_mouth_where_the_landmark_model_does(face):
+    """The shipped mouth reader (infer/mouth_points.py) reads the astronaut's smile, lips parted over her teeth,
+    close to the landmark model's own mouth (a wrong cut or a wrong way back would put it elsewhere), and leaves
+    every other point."""
+    from ganimate.face.mouth import mouth_opening
+
+    _, crop = face
+    own = LandmarkEstimator.load(None, backend="onnxruntime", threads=1, mouth=False)
+    read = LandmarkEstimator.load(None, backend="onnxruntime", threads=1)
+    assert own.mouth is None and read.mouth is not None
+    a, b = own.locate(crop[None])[0], read.locate(crop[None])[0]
+    np.testing.assert_array_equal(a[:48], b[:48])
+    err = np.linalg.norm(a[48:] - b[48:], axis=1) / interocular(a)
+    assert err.mean() < 0.04 and err.max() < 0.08, err
+    assert 0.1 < mouth_opening(b) < 0.3 and abs(mouth_opening(b) - mouth_opening(a)) < 0.05  # parted a little

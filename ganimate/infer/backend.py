@@ -141,7 +141,9 @@ class OpenVinoSession:
         self._compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         # one infer request per calling thread, so one compiled model serves videos tracked in parallel
         self._local = threading.local()
-        self._outputs = [(o.get_any_name(), o) for o in self._compiled.outputs]
+        # every name an output goes by: OpenVINO may fuse the graph's last op and call the output after its own
+        # intermediate tensor as well (get_any_name picked '/Reshape_output_0' over the mouth reader's 'mouth')
+        self._outputs = [(name, o) for o in self._compiled.outputs for name in sorted(o.get_names())]
         used = self._compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type: what was compiled
         self.precision = used.get_type_name() if hasattr(used, "get_type_name") else str(used)
         self.description = f"OpenVINO CPU {self.precision} {hint}"

@@ -10,6 +10,7 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_GENERATOR = MODELS_DIR / "generator.onnx"
 DEFAULT_AU_ESTIMATOR = MODELS_DIR / "au_estimator.onnx"
 DEFAULT_LANDMARKS = MODELS_DIR / "landmarks.onnx"
+DEFAULT_MOUTH_POINTS = MODELS_DIR / "mouth_points.onnx"  # the mouth reader that refines the landmarks' mouth
 DEFAULT_SHADING = MODELS_DIR / "au_shading.npz"
 DEFAULT_MOUTH = MODELS_DIR / "mouth_interior.npz"
 

@@ -20,6 +20,7 @@ from ganimate.face.flow import after_flow, unfold_flow
 from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_rims
+from ganimate.face.grin import grin_rise, grin_weight, inside_light
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lip_area import thin_flow
 from ganimate.face.lips import close_share, join_lips
@@ -63,7 +64,8 @@ class FaceTouch:
     track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
     (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
     opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); thin 0..1 how far
-    a closed-lip smile's lips are kept to real lips' area (face/lip_area.py; the stretch's share, on video too)."""
+    a closed-lip smile's lips are kept to real lips' area (face/lip_area.py; the stretch's share, on video too); grin
+    0..1 how far a rising smile fills lips the edit leaves parted with teeth (face/grin.grin_rise)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -83,6 +85,7 @@ class FaceTouch:
     shut_share: float = 1.0
     jaw: float = 0.0
     thin: float = 0.0
+    grin: float = 0.0
 
     @property
     def needs_points(self) -> bool:
@@ -90,7 +93,8 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or self.jaw > 0.0 or self.thin > 0.0 or (self.unshade is not None and bool(np.any(self.unshade))))
+                or self.jaw > 0.0 or self.thin > 0.0 or self.grin > 0.0
+                or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
@@ -115,7 +119,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=stretch_share(source, target) if stretch and known else 0.0,
                      apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
-                     thin=stretch_share(source, target) if known else 0.0)
+                     thin=stretch_share(source, target) if known else 0.0,
+                     grin=grin_rise(source, target) if known else 0.0)
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
@@ -240,8 +245,9 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the
     generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's
     crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by touch.drop
-    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened (with
-    touch.teeth, the teeth its track showed) or the parted lips brought together by touch.close, and the lids closed
+    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or a rising
+    smile finds parted, touch.grin (with touch.teeth, the teeth its track showed), or the parted lips brought
+    together by touch.close, and the lids closed
     by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.thin > 0.0
@@ -294,6 +300,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         # lips asked to part (face/parting.py) are open wherever each lip's thickness leaves room: a flow that
         # stretched the lips apart around their seam left the tissue points near it and a pink blob unfilled
         weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.apart > 0.0 else 0.0)
+        if touch.grin > 0.0:  # a smile over lips already parted shows teeth where the inside they part is dark
+            weight = max(weight, grin_weight(touch.grin, opened, inside_light(source, points)))
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
             opened = kept
         # teeth it showed (or, on video, its track showed) stay
