@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ganimate.face import grin
 from tests.edit_faces import aus_of, mouth_showing, opened_lips, synthetic_landmarks
 
