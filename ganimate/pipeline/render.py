@@ -150,8 +150,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     found frame by frame alone); with still (the frames are one portrait's) a closed-lip smile's lips are
     stretched as real ones (face/smile_lips.py: on video it tied the lips to the generator's frame-to-frame
     corners, bill_clinton's held smile flickering 1.04 -> 1.08), and still or not, a closed-lip smile's lips are
-    kept to real lips' area (face/lip_area.py: the generator puffed them); with anchor a warping generator's flow at the
-    AUs each face already shows is taken off its flow (infer/generator.anchored_flow); with hold (mean |change|
+    kept to real lips' area (face/lip_area.py: the generator puffed them); with anchor a warping generator's flow
+    at the AUs each face already shows is taken off its flow (infer/generator.anchored_flow); with hold (mean |change|
     0..255) a face whose crop's box has changed by less since its track's last edit, asked for the same target,
     gets that edit's change again and its models do not run (pipeline/hold.py: a repeated frame shimmered).
     No landmarks: the ellipse, no lids closed, no finish. The landmark model runs only for a batch that needs it
@@ -239,16 +239,15 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and kept to real
-    lips' area, touch.thin, lips parted by
-    touch.part, and a falling smile's corners, touch.fall, a raised brow's lift taken by the skin between brow and
-    lid, face/brow_lift.py, held below hair or a hat above the brows, face/forehead.py, and kept from folding the
-    face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the
-    generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's
-    crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by touch.drop
-    and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or a rising
-    smile finds parted, touch.grin (with touch.teeth, the teeth its track showed), or the parted lips brought
-    together by touch.close, and the lids closed
-    by touch.closure of their opening (over them touch.shut, the shut eyes its track showed)."""
+    lips' area, touch.thin, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised brow's
+    lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
+    face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's 68 points (touch.points,
+    read on the input) carried along by the generator's flow, the chin brought down with a dropped lower lip by
+    touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps little of its motion), a
+    frown's brows slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside
+    of a mouth the edit opened or a rising smile finds parted, touch.grin (with touch.teeth, the teeth its track
+    showed), or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
+    opening (over them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.thin > 0.0
                                                               or touch.part > 0.0):
