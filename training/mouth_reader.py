@@ -317,8 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.eval:
         evaluate(args.data, args.out / "checkpoint.pt")
         return
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(1)  # the cuts are small: torch takes the cores
     train(args.data, args.out, MouthTrainConfig(steps=args.steps), resume=args.resume)
 
 
