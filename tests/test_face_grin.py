@@ -20,15 +20,17 @@ def test_a_dark_inside_reads_dark_and_teeth_read_bright():
     assert grin.inside_light(teeth, p) > grin.GRIN_LIT[1]
 
 
-def test_only_parted_lips_over_a_dark_inside_take_the_fill():
+def test_only_lips_parted_before_and_after_over_a_dark_inside_take_the_fill():
     parted = opened_lips(synthetic_landmarks(), 10.0)
     shut = synthetic_landmarks()
     shut[[65, 66, 67], 1] = shut[[63, 62, 61], 1]  # the inner lips on one another
-    assert grin.grin_weight(1.0, parted, 0.3) == 1.0
-    assert grin.grin_weight(1.0, shut, 0.3) == 0.0  # lips together: nothing to fill
-    assert grin.grin_weight(1.0, parted, 1.2) == 0.0  # teeth the frame shows stay
-    assert grin.grin_weight(0.0, parted, 0.3) == 0.0  # no smile rising
-    assert 0.0 < grin.grin_weight(0.5, parted, 0.3) < 1.0
+    assert grin.grin_weight(1.0, parted, parted, 0.3) == 1.0
+    assert grin.grin_weight(1.0, shut, shut, 0.3) == 0.0  # lips together: nothing to fill
+    assert grin.grin_weight(1.0, shut, parted, 0.3) == 0.0  # the edit opened them: the fill's own (fill_weight)
+    assert grin.grin_weight(1.0, parted, shut, 0.3) == 0.0  # the edit closed them
+    assert grin.grin_weight(1.0, parted, parted, 1.2) == 0.0  # teeth the frame shows stay
+    assert grin.grin_weight(0.0, parted, parted, 0.3) == 0.0  # no smile rising
+    assert 0.0 < grin.grin_weight(0.5, parted, parted, 0.3) < 1.0
 
 
 def test_touch_for_reads_the_rise_only_where_the_source_was_read():

@@ -4,11 +4,11 @@ The mouth fill (face/mouth.py) lays an inside where the edit opens the mouth. A 
 apart, and asked for a smile the warp stretched their own opening wide, tongue and dark cavity and all: an O, not a
 smile (d12, d13 and d18's talking frames driven to AU06 2, AU12 3 with their own AU25; the same clips' real smiles
 with parted lips, AU12 >= 2 and AU25 >= 1, show their upper teeth in every frame looked at). So a rising AU12
-(GRIN_RISE) fills lips the edit leaves parted (GRIN_PARTED, the inner-lip gap after the warp) with the smiling
-inside, where the input's own inside is dark: its brightest tenth over the cheeks' luminance (inside_light) under
-GRIN_LIT. Those talking frames' insides read 0.22-0.68; the same clips' real smiles, whose teeth show, 1.25-1.54,
-and a talking frame that shows its own teeth in orange light (angelina_jolie) 1.10: teeth the frame shows stay,
-moved by the warp (the map's teeth laid over hers came out an orange band).
+(GRIN_RISE) fills lips parted on the input and left parted by the warp (GRIN_PARTED, the inner-lip gap) with the
+smiling inside, where the input's own inside is dark: its brightest tenth over the cheeks' luminance
+(inside_light) under GRIN_LIT. Those talking frames' insides read 0.22-0.68; the same clips' real smiles, whose
+teeth show, 1.25-1.54, and a talking frame that shows its own teeth in orange light (angelina_jolie) 1.10: teeth
+the frame shows stay, moved by the warp (the map's teeth laid over hers came out an orange band).
 """
 
 from __future__ import annotations
@@ -43,10 +43,13 @@ def inside_light(image: np.ndarray, points: np.ndarray) -> float:
     return float(np.percentile(rows.astype(np.float64) @ LUMA, 90) / cheek)
 
 
-def grin_weight(rise: float, lips: np.ndarray, light: float) -> float:
-    """0..1: the fill's opacity for a smile that rises by rise (grin_rise) over lips (float (68, 2) px: the lips'
-    tissue points after the edit, face/mouth.lip_points) parted GRIN_PARTED, where the input's inside is dark
-    (light: inside_light of the input, GRIN_LIT)."""
+def grin_weight(rise: float, before: np.ndarray, after: np.ndarray, light: float) -> float:
+    """0..1: the fill's opacity for a smile that rises by rise (grin_rise) over lips parted GRIN_PARTED on the input
+    and still after the edit (before, after: float (68, 2) px, the lips' tissue points, face/mouth.lip_points, read
+    on the input and carried by the edit), where the input's inside is dark (light: its inside_light, GRIN_LIT).
+    Lips the input shows together are left to the fill of what the edit opens (face/mouth.fill_weight): a closed
+    mouth's seam reads dark too."""
     if rise <= 0.0:
         return 0.0
-    return float(rise * smoothstep(mouth_opening(lips), *GRIN_PARTED) * (1.0 - smoothstep(light, *GRIN_LIT)))
+    parted = smoothstep(min(mouth_opening(before), mouth_opening(after)), *GRIN_PARTED)
+    return float(rise * parted * (1.0 - smoothstep(light, *GRIN_LIT)))

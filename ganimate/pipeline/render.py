@@ -300,7 +300,7 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         # stretched the lips apart around their seam left the tissue points near it and a pink blob unfilled
         weight = max(fill_weight(lips, opened), fill_weight(lips, kept) if touch.apart > 0.0 else 0.0)
         if touch.grin > 0.0:  # a smile over lips already parted shows teeth where the inside they part is dark
-            weight = max(weight, grin_weight(touch.grin, opened, inside_light(source, points)))
+            weight = max(weight, grin_weight(touch.grin, lips, opened, inside_light(source, points)))
         if weight > 0.0:  # the fill takes the stretched lip tissue beyond each lip's own thickness
             opened = kept
         # teeth it showed (or, on video, its track showed) stay
