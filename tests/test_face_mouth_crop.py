@@ -20,8 +20,8 @@ def test_the_lips_sit_in_the_middle_level_and_span_inter_ocular_distances_across
     np.testing.assert_allclose(q[list(mc.OUTER)].mean(0), (31.5, 31.5), atol=1e-9)
     assert abs(q[45, 1] - q[36, 1]) < 1e-9  # the eye line level in the crop, whatever the head's roll
     np.testing.assert_allclose(interocular(q), 64 / mc.SPAN, rtol=1e-9)
-    back = mc.to_image(q, m)
-    np.testing.assert_allclose(back, p, atol=1e-9)
+    back = mc.put_mouths(np.zeros((1, 68, 2)), q[None, list(mc.MOUTH)], [m])[0]
+    np.testing.assert_allclose(back[list(mc.MOUTH)], p[list(mc.MOUTH)], atol=1e-9)  # the mouth read goes back
 
 
 def test_the_jitter_moves_zooms_and_turns_the_cut():
@@ -52,3 +52,6 @@ def test_the_flip_order_mirrors_the_mouth():
 
     mirrored = [FLIP_PERMUTATION[i] - 48 for i in mc.MOUTH]
     assert list(mc.MOUTH_FLIP) == mirrored
+    mouth = synthetic_landmarks(centre=(64.0, 60.0))[list(mc.MOUTH)]
+    np.testing.assert_allclose(mc.flip_mouth(mc.flip_mouth(mouth, 128), 128), mouth)
+    np.testing.assert_allclose(mc.flip_mouth(mouth, 128)[0], (127 - mouth[6, 0], mouth[6, 1]))  # corners swap

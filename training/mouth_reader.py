@@ -25,9 +25,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganimate.face.align import transform_points
 from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import mouth_opening
-from ganimate.face.mouth_crop import MOUTH, MOUTH_FLIP, cut_mouth, mouth_matrix
+from ganimate.face.mouth_crop import (
+    MOUTH,
+    average_mirrored,
+    cut_mouth,
+    cut_mouths,
+    flip_mouth,
+    mouth_matrix,
+    put_mouths,
+)
 
 FORMAT = "ganimate-mouth-reader/1"
 INNER = tuple(range(12, 20))  # the inner lips within MOUTH
@@ -151,11 +160,10 @@ def make_batch(rows: MouthRows, idx: np.ndarray, cfg: MouthTrainConfig, size: in
         m = mouth_matrix(p, size, rng.normal(0.0, cfg.shift), float(np.exp(rng.normal(0.0, cfg.scale))),
                          float(rng.normal(0.0, cfg.angle)))
         crop = cut_mouth(np.asarray(rows.crops[i]), m, size).astype(np.float32)
-        q = p[list(MOUTH)] @ m[:, :2].T + m[:, 2]
+        q = transform_points(m, p[list(MOUTH)])
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
-            q = q[list(MOUTH_FLIP)]
-            q[:, 0] = size - 1 - q[:, 0]
+            q = flip_mouth(q, size)
         mean = crop.mean()  # contrast about the crop's mean, then brightness and a slight tint per channel
         gain = (1.0 + rng.uniform(-cfg.colour, cfg.colour)) * (1.0 + rng.uniform(-cfg.colour, cfg.colour, 3) / 4)
         crops[k] = np.clip(((crop - mean) * (1.0 + rng.uniform(-cfg.colour, cfg.colour)) + mean) * gain,
@@ -255,22 +263,12 @@ def _recalibrate(net: MouthNet, rows: MouthRows, train_rows: np.ndarray, cfg: Mo
 @torch.no_grad()
 def read_mouths(net: MouthNet, crops: np.ndarray, points: np.ndarray, mirror: bool = False) -> np.ndarray:
     """float64 (N, 68, 2): points (float (N, 68, 2) px of the face crops uint8 N x H x W x 3) with the mouth read
-    again by net in crops cut about them (the run time's refinement, infer/landmarks.py, in PyTorch)."""
-    from ganimate.face.mouth_crop import to_image
-
+    again by net in crops cut about them (the run time's refinement, infer/mouth_points.py, in PyTorch)."""
     size = net.cfg.size
-    mats = [mouth_matrix(p, size) for p in points]
-    cut = np.stack([cut_mouth(c, m, size) for c, m in zip(crops, mats, strict=True)])
-    q = net(to_input(cut)).numpy() * size - 0.5
-    if mirror:
-        f = net(to_input(np.ascontiguousarray(cut[:, :, ::-1]))).numpy() * size - 0.5
-        f = f[:, list(MOUTH_FLIP)]
-        f[..., 0] = size - 1 - f[..., 0]
-        q = 0.5 * (q + f)
-    out = np.array(points, np.float64)
-    for k, m in enumerate(mats):
-        out[k, list(MOUTH)] = to_image(q[k], m)
-    return out
+    cut, matrices = cut_mouths(crops, points, size)
+    batch = np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut
+    read = net(to_input(np.ascontiguousarray(batch))).numpy().astype(np.float64) * size - 0.5
+    return put_mouths(points, average_mirrored(read, size) if mirror else read, matrices)
 
 
 def evaluate(data: Path, checkpoint: Path, mirror: bool = True, log=print) -> dict:

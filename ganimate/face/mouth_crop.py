@@ -14,12 +14,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.landmarks import FLIP_PERMUTATION, eye_axes, interocular
 
 MOUTH = tuple(range(48, 68))  # the points the mouth reader reads: outer lips (48-59) then inner (60-67)
 OUTER = tuple(range(48, 60))
 SPAN = 1.3  # inter-ocular distances the crop's side covers
-MOUTH_FLIP = (6, 5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 16, 15, 14, 13, 12, 19, 18, 17)  # MOUTH's mirror order
+MOUTH_FLIP = tuple(FLIP_PERMUTATION[i] - MOUTH[0] for i in MOUTH)  # MOUTH's mirror order (the mouth maps to itself)
 
 
 def mouth_matrix(points: np.ndarray, size: int, centre_shift: np.ndarray | None = None, scale: float = 1.0,
@@ -48,9 +49,33 @@ def cut_mouth(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """float64 (..., 2): mouth-crop px back to image px under matrix (mouth_matrix)."""
-    m = np.asarray(matrix, np.float64)
-    inv = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
-    p = np.asarray(points, np.float64)
-    return p @ inv[:, :2].T + inv[:, 2]
+def flip_mouth(points: np.ndarray, width: float) -> np.ndarray:
+    """The mouth's points (float (..., 20, 2), MOUTH order) in the horizontally mirrored crop, as
+    landmarks.flip_landmarks for all 68 (x -> width - 1 - x)."""
+    p = np.asarray(points)[..., MOUTH_FLIP, :].copy()
+    p[..., 0] = (width - 1) - p[..., 0]
+    return p
+
+
+def cut_mouths(images: np.ndarray, points: np.ndarray, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(uint8 N x size x size x 3 mouth crops, their float64 (2, 3) matrices) of images (uint8 N x H x W x 3 RGB),
+    each cut about its face's points (float (N, 68, 2) px), for a mouth reader."""
+    matrices = [mouth_matrix(p, size) for p in np.asarray(points, np.float64)]
+    crops = np.stack([cut_mouth(img, m, size) for img, m in zip(images, matrices, strict=True)])
+    return crops, matrices
+
+
+def average_mirrored(read: np.ndarray, size: int) -> np.ndarray:
+    """float64 (N, 20, 2): a reader's points on N mouth crops and then their mirror images (float (2N, 20, 2) crop
+    px, size px crops), averaged point for point: its left/right biases cancel."""
+    n = len(read) // 2
+    return 0.5 * (np.asarray(read[:n], np.float64) + flip_mouth(np.asarray(read[n:], np.float64), size))
+
+
+def put_mouths(points: np.ndarray, read: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
+    """float64 (N, 68, 2): points (float (N, 68, 2) image px) with their mouth (MOUTH) replaced by a reader's
+    (float (N, 20, 2) px of the crops cut_mouths cut with matrices)."""
+    out = np.array(points, np.float64)
+    for k, m in enumerate(matrices):
+        out[k, list(MOUTH)] = transform_points(invert_transform(m), read[k])
+    return out

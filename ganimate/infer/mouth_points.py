@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganimate.face.mouth_crop import MOUTH, MOUTH_FLIP, cut_mouth, mouth_matrix, to_image
+from ganimate.face.mouth_crop import average_mirrored, cut_mouths, put_mouths
 from ganimate.infer.backend import open_model
 from ganimate.infer.tensors import crops_to_tensor
 
@@ -26,17 +26,10 @@ class MouthReader:
         p = np.asarray(points, np.float64)
         if len(p) == 0:
             return p.astype(np.float32)
-        mats = [mouth_matrix(q, self.size) for q in p]
-        cut = np.stack([cut_mouth(img, m, self.size) for img, m in zip(images, mats, strict=True)])
+        cut, matrices = cut_mouths(images, p, self.size)
         batch = np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut
         read = np.asarray(self.session.run({"image": crops_to_tensor(np.ascontiguousarray(batch))})["mouth"],
                           np.float64) * self.size - 0.5
-        n = len(p)
         if mirror:
-            flipped = read[n:][:, list(MOUTH_FLIP)]
-            flipped[..., 0] = (self.size - 1) - flipped[..., 0]
-            read = 0.5 * (read[:n] + flipped)
-        out = p.copy()
-        for k, m in enumerate(mats):
-            out[k, list(MOUTH)] = to_image(read[k], m)
-        return out.astype(np.float32)
+            read = average_mirrored(read, self.size)
+        return put_mouths(p, read, matrices).astype(np.float32)

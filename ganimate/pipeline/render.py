@@ -109,6 +109,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     not, keeps the lips to real lips' area (face/lip_area.py)."""
     known = source is not None
     apart = part_gap(source, target) if known else 0.0
+    closed_smile = stretch_share(source, target) if known else 0.0
     return FaceTouch(None, closure_for(target, lids, source),
                      shading.change(source, target) if shading is not None and known else None,
                      smile_share(float(target[AU_NAMES.index("AU12")])),
@@ -117,9 +118,9 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      close_share(source, target) if close_lips and known else 0.0,
                      smile_fall(source, target) if corners and known else 0.0,
                      shading.fall_change(source, target) if shading is not None and known else None,
-                     stretch=stretch_share(source, target) if stretch and known else 0.0,
+                     stretch=closed_smile if stretch else 0.0,
                      apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
-                     thin=stretch_share(source, target) if known else 0.0,
+                     thin=closed_smile,
                      grin=grin_rise(source, target) if known else 0.0)
 
 
