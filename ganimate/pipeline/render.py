@@ -28,10 +28,12 @@ from ganimate.face.mouth import fill_mouth, fill_weight, keep_lip_thickness, lip
 from ganimate.face.parting import part_flow, part_gap
 from ganimate.face.paste import advect_points, make_feather_mask, paste_back, paste_warped
 from ganimate.face.sample import read_at
+from ganimate.face.seam import deepen_seam
 from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
 from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
+from ganimate.face.smooth_smile import smooth_flow
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.hold import Residuals, StillFaces, crop_region
 from ganimate.pipeline.shown import with_shown_parts
@@ -65,7 +67,10 @@ class FaceTouch:
     (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
     opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); thin 0..1 how far
     a closed-lip smile's lips are kept to real lips' area (face/lip_area.py; the stretch's share, on video too); grin
-    0..1 how far a rising smile fills lips the edit leaves parted with teeth (face/grin.grin_rise)."""
+    0..1 how far a rising smile fills lips the edit leaves parted with teeth (face/grin.grin_rise); smooth 0..1 how
+    far a closed-lip smile's lower face is re-laid as the smoothest warp through its points' moves
+    (face/smooth_smile.py; the stretch's share); seam 0..1 how far a closed-lip smile's seam is deepened where it
+    is dark (face/seam.py; the stretch's share)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -86,6 +91,8 @@ class FaceTouch:
     jaw: float = 0.0
     thin: float = 0.0
     grin: float = 0.0
+    smooth: float = 0.0
+    seam: float = 0.0
 
     @property
     def needs_points(self) -> bool:
@@ -93,7 +100,8 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or self.jaw > 0.0 or self.thin > 0.0 or self.grin > 0.0
+                or self.jaw > 0.0 or self.thin > 0.0 or self.grin > 0.0 or self.smooth > 0.0
+                or self.seam > 0.0
                 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
@@ -106,7 +114,8 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap a falling AU25 closes
     and how far a rising one parts them after the warp, with corners (the drive's) the AU12 that falls, and with
     stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py); that share, stretched or
-    not, keeps the lips to real lips' area (face/lip_area.py)."""
+    not, keeps the lips to real lips' area (face/lip_area.py), re-lays the lower face's flow smoothly
+    (face/smooth_smile.py) and deepens the lips' seam (face/seam.py)."""
     known = source is not None
     apart = part_gap(source, target) if known else 0.0
     closed_smile = stretch_share(source, target) if known else 0.0
@@ -120,7 +129,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=closed_smile if stretch else 0.0,
                      apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
-                     thin=closed_smile,
+                     thin=closed_smile, smooth=closed_smile, seam=closed_smile,
                      grin=grin_rise(source, target) if known else 0.0)
 
 
@@ -242,13 +251,15 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and kept to real
     lips' area, touch.thin, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised brow's
     lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
-    face/forehead.py, and kept from folding the face, face/flow.py); then, at the face's 68 points (touch.points,
-    read on the input) carried along by the generator's flow, the chin brought down with a dropped lower lip by
-    touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps little of its motion), a
-    frown's brows slid down by touch.drop and the expression's shading (both held below hair or a hat), the inside
-    of a mouth the edit opened or a rising smile finds parted, touch.grin (with touch.teeth, the teeth its track
-    showed), or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
-    opening (over them touch.shut, the shut eyes its track showed)."""
+    face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves,
+    touch.smooth, face/smooth_smile.py, and kept from folding the face, face/flow.py); then, at the face's 68 points
+    (touch.points, read on the input) carried along by the generator's flow, the chin brought down with a dropped
+    lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps little of
+    its motion), a frown's brows slid down by touch.drop and the expression's shading (both held below hair or a
+    hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with touch.teeth, the
+    teeth its track showed), else a closed-lip smile's seam deepened, touch.seam, or the parted lips brought
+    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
+    eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.thin > 0.0
                                                               or touch.part > 0.0):
@@ -269,6 +280,9 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
         edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
+    if edit.flow is not None and touch.points is not None and touch.smooth > 0.0:
+        # a closed-lip smile's lower face: the least bending through where the flow puts its points
+        edit = replace(edit, flow=smooth_flow(transform_points(matrix, touch.points), edit.flow, touch.smooth))
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
@@ -308,6 +322,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         teeth = (touch.teeth if touch.teeth is not None else read_shown_teeth(source, points)) if weight > 0.0 else None
         own = own_inside(teeth, opened) if teeth is not None else None
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
+        if weight <= 0.0 and touch.seam > 0.0:  # closed lips pressed by a smile: their seam's shadow deeper
+            image = deepen_seam(image, moved, touch.seam)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
         image = join_lips(image, moved, touch.close)
     if touch.closure <= 0.0:
