@@ -68,3 +68,10 @@ def test_touch_for_relays_a_closed_lip_smile_only():
     assert closed.smooth == 1.0 and closed.needs_points
     assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).smooth == 0.0  # the lips part
     assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).smooth == 0.0  # a smile taken away
+
+
+def test_only_faces_large_in_their_frame_are_relaid():
+    small, large = crop_landmarks(0.6), crop_landmarks(3.0)
+    assert interocular(small) < ss.SIZE_FROM and ss.size_share(small) == 0.0
+    assert interocular(large) > ss.SIZE_FULL and ss.size_share(large) == 1.0
+    assert 0.0 < ss.size_share(crop_landmarks(0.6 * (ss.SIZE_FROM + ss.SIZE_FULL) / 2 / interocular(small))) < 1.0

@@ -33,7 +33,7 @@ from ganimate.face.shading import lift_creases, shade_face, squeezed_skin
 from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
-from ganimate.face.smooth_smile import smooth_flow
+from ganimate.face.smooth_smile import size_share, smooth_flow
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.hold import Residuals, StillFaces, crop_region
 from ganimate.pipeline.shown import with_shown_parts
@@ -252,14 +252,14 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     lips' area, touch.thin, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised brow's
     lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
     face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves,
-    touch.smooth, face/smooth_smile.py, and kept from folding the face, face/flow.py); then, at the face's 68 points
-    (touch.points, read on the input) carried along by the generator's flow, the chin brought down with a dropped
-    lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps little of
-    its motion), a frown's brows slid down by touch.drop and the expression's shading (both held below hair or a
-    hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with touch.teeth, the
-    teeth its track showed), else a closed-lip smile's seam deepened, touch.seam, or the parted lips brought
-    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
-    eyes its track showed)."""
+    touch.smooth on a face large in its frame, face/smooth_smile.py, and kept from folding the face, face/flow.py);
+    then, at the face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin
+    brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin,
+    where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading
+    (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted,
+    touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, touch.seam,
+    or the parted lips brought together by touch.close, and the lids closed by touch.closure of their opening (over
+    them touch.shut, the shut eyes its track showed)."""
     if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                               or touch.stretch > 0.0 or touch.thin > 0.0
                                                               or touch.part > 0.0):
@@ -281,8 +281,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     if reach is not None:
         edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
     if edit.flow is not None and touch.points is not None and touch.smooth > 0.0:
-        # a closed-lip smile's lower face: the least bending through where the flow puts its points
-        edit = replace(edit, flow=smooth_flow(transform_points(matrix, touch.points), edit.flow, touch.smooth))
+        # a closed-lip smile's lower face on a face large in its frame: the least bending through where the flow
+        # puts its points
+        share = touch.smooth * size_share(touch.points)
+        edit = replace(edit, flow=smooth_flow(transform_points(matrix, touch.points), edit.flow, share))
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
