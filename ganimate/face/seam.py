@@ -8,13 +8,15 @@ smiles (AU12 >= 2, AU25 < 1):
     station        end    .     .   middle   .     .    end
     calm          -12.6 -14.8 -10.2 -13.5 -11.0 -13.0 -14.3
     real smile    -20.7 -18.5 -12.9 -14.9 -13.2 -17.1 -25.4
-    the edit      -12.4 -14.2 -10.5 -12.1 -10.8 -13.3 -16.0
+    the edit      -12.4 -14.2 -10.5 -12.1 -10.8 -13.3 -16.0   (session 28)
+    deepened      -17.5 -19.1 -12.8 -14.0 -12.3 -16.2 -22.8
 
-The warp moves the seam but leaves its shade as it was. So, along the seam of the edited face's points, the
-pixels darker than the lips around it are darkened further, by END at the seam's ends down to MIDDLE at its middle,
-in proportion to how much darker they already are: the shadow deepens where it lies in the picture, and no line
-is drawn where the points put the seam but the picture does not (a line drawn along the points' seam ends landed
-off the visible corners of pursed and talking lips, session 28).
+The warp moves the seam but leaves its shade as it was. So, along the seam of the edited face's points (from halfway
+between each inner and outer corner), the pixels darker than the lips around it are darkened further, by END at the
+seam's ends down to MIDDLE at its middle, in proportion to how much darker they already are (the strength chosen on
+the table above and the pictures, docs/closed_smile_s29.png): the shadow deepens where it lies in the picture, and
+no line is drawn where the points put the seam but the picture does not (a line drawn along the points' seam ends
+landed off the visible corners of pursed and talking lips, session 28).
 
 Images: uint8 HxWx3 RGB; points: float (68, 2) frame px (the edited face's, carried by its flow).
 """
