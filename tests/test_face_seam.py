@@ -10,13 +10,13 @@ from ganimate.face.light import LUMA
 from tests.edit_faces import aus_of, skin_face
 
 
-def _face_with_seam(offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """A skin face with pink lips and a darker seam line drawn offset px below its points' seam."""
+def _face_with_seam(offset: float = 0.0, colour=(120, 60, 60)) -> tuple[np.ndarray, np.ndarray]:
+    """A skin face with pink lips and a darker seam line (RGB colour) drawn offset px below its points' seam."""
     img, p = skin_face()
     img = img.copy()
     cv2.fillPoly(img, [np.round(p[48:60]).astype(np.int32)], (190, 110, 110))
     line = fs.seam_line(p)[1:-1] + np.array([0.0, offset])
-    cv2.polylines(img, [np.round(line).astype(np.int32)], False, (120, 60, 60), 1)
+    cv2.polylines(img, [np.round(line).astype(np.int32)], False, colour, 1)
     return img, p
 
 
@@ -64,3 +64,16 @@ def test_touch_for_deepens_a_closed_lip_smile_only():
     assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5)).seam == 1.0
     assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).seam == 0.0
     assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).seam == 0.0
+
+
+def test_a_dark_pixels_noise_grows_no_more_than_the_stretch():
+    # a frame's noise on the seam is stretched with it, not multiplied by a threshold's steep ramp: video shimmers
+    img, p = _face_with_seam(colour=(172, 98, 98))  # a faint seam, 14 levels under the lips
+    line = fs.seam_line(p)[1:-1]
+    noisy = img.copy()
+    seam = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(seam, [np.round(line).astype(np.int32)], False, 1, 1)
+    noisy[seam > 0] = np.clip(noisy[seam > 0].astype(int) + 4, 0, 255).astype(np.uint8)
+    before = np.abs(noisy.astype(int) - img.astype(int))[seam > 0].max()
+    after = np.abs(fs.deepen_seam(noisy, p, 1.0).astype(int) - fs.deepen_seam(img, p, 1.0).astype(int))[seam > 0]
+    assert before == 4 and after.max() <= np.ceil(4 * (1.0 + fs.END)) + 1
