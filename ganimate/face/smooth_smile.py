@@ -10,7 +10,7 @@ spline that moves the face's lower points (jaw, nose, eyes, lips) as the flow do
 ring around the lower face: the same points, the least bending between them.
 
 Measured on those 16 pairs by dlib's points on the output (not the model's), with face/seam.py: the corners' rise
-over the upper lip's middle 0.104 -> 0.086 and the seam's curve 0.096 -> 0.084 (real 0.067, 0.064). Pictures
+over the upper lip's middle 0.104 -> 0.088 and the seam's curve 0.096 -> 0.086 (real 0.067, 0.064). Pictures
 (docs/closed_smile_s29.png): d13's waved lips and bunched skin straighten, d19's crease above the upper lip softens
 (still there). At LFW's size (a median of 57 px between the outer eye corners) it changed nothing a person sees,
 and dlib read the corners lower (60 training neutrals driven to a smile: 0.086 -> 0.070, held-out real smiles
