@@ -77,3 +77,12 @@ def test_a_dark_pixels_noise_grows_no_more_than_the_stretch():
     before = np.abs(noisy.astype(int) - img.astype(int))[seam > 0].max()
     after = np.abs(fs.deepen_seam(noisy, p, 1.0).astype(int) - fs.deepen_seam(img, p, 1.0).astype(int))[seam > 0]
     assert before == 4 and after.max() <= np.ceil(4 * (1.0 + fs.END)) + 1
+
+
+def test_a_seam_outside_the_frame_leaves_it():
+    img, p = _face_with_seam()
+    off = p + np.array([0.0, 400.0])  # the face's points below the frame's edge
+    assert fs.deepen_seam(img, off, 1.0) is img
+    edge = p + np.array([0.0, 160.0 - p[62, 1] + 2.0])  # the seam just past the bottom edge: no nan, no change
+    out = fs.deepen_seam(img, edge, 1.0)
+    assert out.dtype == np.uint8 and out.shape == img.shape

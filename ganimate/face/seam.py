@@ -81,7 +81,10 @@ def deepen_seam(image: np.ndarray, points: np.ndarray, share: float) -> np.ndarr
     gain = MIDDLE + (END - MIDDLE) * ends
     region = image[y0:y1, x0:x1].astype(np.float32)
     lum = region @ LUMA
-    lips = float(np.median(lum[across > np.exp(-2.0)]))  # within two sigma: the lips about the seam
+    near = across > np.exp(-2.0)  # within two sigma: the lips about the seam
+    if not near.any():  # the seam lies outside the frame
+        return image
+    lips = float(np.median(lum[near]))
     # what lies under the lips' median is stretched further under it (a contrast, not a threshold: a pixel's
     # noise grows by at most 1 + the gain, where a threshold's steep ramp multiplied it several times)
     below = np.maximum(lips - lum, 0.0)
