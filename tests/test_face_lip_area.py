@@ -66,7 +66,7 @@ def test_touch_for_keeps_a_closed_lip_smile_to_real_lips_on_video_too():
     from ganimate.pipeline.render import touch_for
 
     closed = touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5))  # not a still: no stretch, but the area is kept
-    assert closed.stretch == 0.0 and closed.thin == 1.0 and closed.needs_points
-    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).thin == 0.0  # the lips part: the fill's
-    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).thin == 0.0  # a smile taken away
-    assert touch_for(aus_of(AU12=3.0), None).thin == 0.0  # nothing read the source
+    assert closed.stretch == 0.0 and closed.closed_smile == 1.0 and closed.needs_points
+    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).closed_smile == 0.0  # the lips part: the fill's
+    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).closed_smile == 0.0  # a smile taken away
+    assert touch_for(aus_of(AU12=3.0), None).closed_smile == 0.0  # nothing read the source

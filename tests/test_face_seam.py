@@ -61,9 +61,9 @@ def test_share_zero_or_no_seam_leaves_the_image():
 def test_touch_for_deepens_a_closed_lip_smile_only():
     from ganimate.pipeline.render import touch_for
 
-    assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5)).seam == 1.0
-    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).seam == 0.0
-    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).seam == 0.0
+    assert touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5)).closed_smile == 1.0
+    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).closed_smile == 0.0
+    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).closed_smile == 0.0
 
 
 def test_a_dark_pixels_noise_grows_no_more_than_the_stretch():

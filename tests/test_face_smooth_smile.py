@@ -65,9 +65,9 @@ def test_touch_for_relays_a_closed_lip_smile_only():
     from ganimate.pipeline.render import touch_for
 
     closed = touch_for(aus_of(AU12=3.0), aus_of(AU12=0.5))
-    assert closed.smooth == 1.0 and closed.needs_points
-    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).smooth == 0.0  # the lips part
-    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).smooth == 0.0  # a smile taken away
+    assert closed.closed_smile == 1.0 and closed.needs_points
+    assert touch_for(aus_of(AU12=3.0, AU25=2.0), aus_of(AU12=0.5)).closed_smile == 0.0  # the lips part
+    assert touch_for(aus_of(AU12=0.5), aus_of(AU12=3.0)).closed_smile == 0.0  # a smile taken away
 
 
 def test_only_faces_large_in_their_frame_are_relaid():

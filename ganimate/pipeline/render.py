@@ -65,12 +65,11 @@ class FaceTouch:
     the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its
     track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
     (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their
-    opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); thin 0..1 how far
-    a closed-lip smile's lips are kept to real lips' area (face/lip_area.py; the stretch's share, on video too); grin
-    0..1 how far a rising smile fills lips the edit leaves parted with teeth (face/grin.grin_rise); smooth 0..1 how
-    far a closed-lip smile's lower face is re-laid as the smoothest warp through its points' moves
-    (face/smooth_smile.py; the stretch's share); seam 0..1 how far a closed-lip smile's seam is deepened where it
-    is dark (face/seam.py; the stretch's share)."""
+    opacity; jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); closed_smile 0..1
+    how far a closed-lip smile rises (face/smile_lips.stretch_share, on stills and video): its lips are kept to real
+    lips' area (face/lip_area.py), its lower face re-laid as the smoothest warp through its points' moves
+    (face/smooth_smile.py) and its seam deepened where it is dark (face/seam.py); grin 0..1 how far a rising smile
+    fills lips the edit leaves parted with teeth (face/grin.grin_rise)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
@@ -89,10 +88,8 @@ class FaceTouch:
     shut: ShownLids | None = None
     shut_share: float = 1.0
     jaw: float = 0.0
-    thin: float = 0.0
+    closed_smile: float = 0.0
     grin: float = 0.0
-    smooth: float = 0.0
-    seam: float = 0.0
 
     @property
     def needs_points(self) -> bool:
@@ -100,8 +97,7 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or self.jaw > 0.0 or self.thin > 0.0 or self.grin > 0.0 or self.smooth > 0.0
-                or self.seam > 0.0
+                or self.jaw > 0.0 or self.closed_smile > 0.0 or self.grin > 0.0
                 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
@@ -129,7 +125,7 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      shading.fall_change(source, target) if shading is not None and known else None,
                      stretch=closed_smile if stretch else 0.0,
                      apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
-                     thin=closed_smile, smooth=closed_smile, seam=closed_smile,
+                     closed_smile=closed_smile,
                      grin=grin_rise(source, target) if known else 0.0)
 
 
@@ -249,42 +245,42 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and kept to real
-    lips' area, touch.thin, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised brow's
-    lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
-    face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves,
-    touch.smooth on a face large in its frame, face/smooth_smile.py, and kept from folding the face, face/flow.py);
-    then, at the face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin
-    brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin,
-    where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading
-    (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted,
-    touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, touch.seam,
-    or the parted lips brought together by touch.close, and the lids closed by touch.closure of their opening (over
-    them touch.shut, the shut eyes its track showed)."""
-    if edit.flow is not None and touch.points is not None and (touch.lift != 0.0 or touch.fall > 0.0
-                                                              or touch.stretch > 0.0 or touch.thin > 0.0
-                                                              or touch.part > 0.0):
-        in_crop = transform_points(matrix, touch.points)
+    lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised
+    brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
+    face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves, by
+    the same share on a face large in its frame, face/smooth_smile.py, and kept from folding the face,
+    face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the generator's
+    flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about
+    the chin, where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the
+    expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile
+    finds parted, touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam
+    deepened, or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
+    opening (over them touch.shut, the shut eyes its track showed)."""
+    in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
+    if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
+                                                          or touch.stretch > 0.0 or touch.closed_smile > 0.0
+                                                          or touch.part > 0.0):
         if touch.lift != 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
         if touch.stretch > 0.0:
             edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
-        if touch.thin > 0.0:
-            edit = _moved_after(edit, thin_flow(in_crop, edit.flow, touch.thin))
+        if touch.closed_smile > 0.0:
+            edit = _moved_after(edit, thin_flow(in_crop, edit.flow, touch.closed_smile))
         if touch.part > 0.0:
             edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
-    if edit.flow is not None and touch.points is not None:  # a raised brow moves whole, its lashes stay at the lid
-        edit = replace(edit, flow=spread_brow_lift(transform_points(matrix, touch.points), edit.flow, image, matrix))
+    if edit.flow is not None and in_crop is not None:  # a raised brow moves whole, its lashes stay at the lid
+        edit = replace(edit, flow=spread_brow_lift(in_crop, edit.flow, image, matrix))
     # hair or a hat above the brows stays where it is: the motion fades out below it
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
         edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
-    if edit.flow is not None and touch.points is not None and touch.smooth > 0.0:
+    if edit.flow is not None and in_crop is not None and touch.closed_smile > 0.0:
         # a closed-lip smile's lower face on a face large in its frame: the least bending through where the flow
         # puts its points
-        share = touch.smooth * size_share(touch.points)
-        edit = replace(edit, flow=smooth_flow(transform_points(matrix, touch.points), edit.flow, share))
+        share = touch.closed_smile * size_share(touch.points)
+        edit = replace(edit, flow=smooth_flow(in_crop, edit.flow, share))
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
@@ -324,8 +320,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         teeth = (touch.teeth if touch.teeth is not None else read_shown_teeth(source, points)) if weight > 0.0 else None
         own = own_inside(teeth, opened) if teeth is not None else None
         image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
-        if weight <= 0.0 and touch.seam > 0.0:  # closed lips pressed by a smile: their seam's shadow deeper
-            image = deepen_seam(image, moved, touch.seam)
+        if weight <= 0.0 and touch.closed_smile > 0.0:  # closed lips pressed by a smile: their seam's shadow deeper
+            image = deepen_seam(image, moved, touch.closed_smile)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
         image = join_lips(image, moved, touch.close)
     if touch.closure <= 0.0:
