@@ -10,11 +10,11 @@ pulls, sparing the nose. The edit's lids then read -0.015. Self-reenactment (80 
 the real rise, widening 0.785 -> 0.929, way 0.471 -> 0.521. Straight up only: 0.725, 0.843, 0.495; out by the
 whole rise pulled noses wide (looked at: a toddler, Obama, s29, LFW).
 
-Since session 30 the lift spares the nose too. Lifted with the apples, the nose's base rose towards the eyes: on 40
-held-out self-reenactment pairs dlib read the nose (bridge to tip) 0.022 inter-ocular distances shorter, where the
-same people's real smiles shorten it 0.013, a nose squashed up and flared, a sneer (Ahmed Lopez in heldout_grid.png).
-Spared: 0.011; on the same pairs AU12 0.882 -> 0.890 of the real rise, widening 1.11 -> 1.07, way 0.510 -> 0.527,
-corner lift 0.075 -> 0.078 (real 0.083), identity distance 0.353 -> 0.347.
+Since session 30 the lift spares the nose too (not the upper lip below it). Lifted with the apples, the nose's
+base rose towards the eyes: on 40 held-out self-reenactment pairs dlib read the nose (bridge to tip) 0.022
+inter-ocular distances shorter, where the same people's real smiles shorten it 0.013, a nose squashed up and
+flared, a sneer (Ahmed Lopez in heldout_grid.png). Spared: 0.011; on the same pairs AU12 0.882 -> 0.894 of the
+real rise, widening 1.11 -> 1.09, way 0.510 -> 0.531, corner lift 0.075 -> 0.079 (real 0.083).
 
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
 """
@@ -34,6 +34,10 @@ SHARES = (0.45, 0.35, 0.2)
 OUTWARD = 0.5  # the apple's move out along the eye line, a share of its rise (zygomaticus pulls up and out)
 NOSTRILS = (31, 32, 33, 34, 35)
 NOSE_GUARD = 0.18  # sigma, inter-ocular distances, of the spared nose about its nostrils
+# the same below the nostrils for the lift: the upper lip there still rises with the cheeks (spared as far as the
+# nose, a held-out grin's lip rose less, and face/smile_lips.py's stretch, making up the rest over a lip's
+# thickness, drew a light line at each mouth corner: Alberto Gonzales)
+NOSE_BELOW = 0.06
 _AU06 = AU_NAMES.index("AU06")
 # A falling AU06 lowers the cheeks the same way (left where they were until session 26: a grin driven to neutral kept
 # its bunched cheeks and squinting lower lids; on 150 LFW training people's happy photos driven to their own neutral
@@ -61,7 +65,8 @@ def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWA
     """float32 size x size x 2 backward flow (crop px) that raises each cheek's apple of a face (landmarks float
     (68, 2) crop px) by lift inter-ocular distances along the face's up (across its eye line) and moves it
     outward x that along the eye line, each a Gaussian bump SPREAD of them wide (a negative lift: down and in),
-    both fading out over the nose (NOSE_GUARD about its nostrils); zeros for lift 0."""
+    both fading out over the nose (NOSE_GUARD about its nostrils; the lift only NOSE_BELOW below them); zeros for
+    lift 0."""
     flow = np.zeros((size, size, 2), np.float32)
     if lift == 0.0:
         return flow
@@ -77,8 +82,10 @@ def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWA
     spare = 1.0 - bump(xx, yy, (nx, ny), nose)
     left, right = (bump(xx, yy, apple, sigma) for apple in apples(p))
     # where the bumps meet (a narrow face) no more than the lift; the nose spared too (lifted with the apples, it
-    # shortened twice as much as real smiles' noses do)
-    up = np.minimum(left + right, 1.0) * spare
+    # shortened twice as much as real smiles' noses do), not the lip below it
+    across, tall = (xx - nx) * along[0] + (yy - ny) * along[1], (xx - nx) * down[0] + (yy - ny) * down[1]
+    tall = tall / np.where(tall > 0.0, NOSE_BELOW * iod, nose)
+    up = np.minimum(left + right, 1.0) * (1.0 - np.exp(-0.5 * ((across / nose) ** 2 + tall ** 2)))
     apart = outward * spare * (left - right)  # left apple out to the left, right to the right
     # backward: each output px shows the skin below it and nearer the nose (the apple moves up and out)
     flow[:] = lift * iod * (up[..., None] * down + apart[..., None] * along)
