@@ -14,7 +14,8 @@ Since session 30 the lift spares the nose too (not the upper lip below it). Lift
 base rose towards the eyes: on 40 held-out self-reenactment pairs dlib read the nose (bridge to tip) 0.022
 inter-ocular distances shorter, where the same people's real smiles shorten it 0.013, a nose squashed up and
 flared, a sneer (Ahmed Lopez in heldout_grid.png). Spared: 0.011; on the same pairs AU12 0.882 -> 0.894 of the
-real rise, widening 1.11 -> 1.09, way 0.510 -> 0.531, corner lift 0.075 -> 0.079 (real 0.083).
+real rise, widening 1.11 -> 1.09, way 0.510 -> 0.531, corner lift 0.075 -> 0.079 (real 0.083); the full run's 80
+pairs: AU12 0.872 -> 0.887, way 0.564 -> 0.596 (docs/edit_eval_session30.md).
 
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
 """
