@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -28,15 +28,9 @@ from torch import nn
 from ganimate.face.align import transform_points
 from ganimate.face.landmarks import interocular
 from ganimate.face.mouth import mouth_opening
-from ganimate.face.mouth_crop import (
-    MOUTH,
-    average_mirrored,
-    cut_mouth,
-    cut_mouths,
-    flip_mouth,
-    mouth_matrix,
-    put_mouths,
-)
+from ganimate.face.mouth_crop import MOUTH, cut_mouth, flip_mouth, mouth_matrix, reread_mouths
+
+from .config import known_fields_from_dict
 
 FORMAT = "ganimate-mouth-reader/1"
 INNER = tuple(range(12, 20))  # the inner lips within MOUTH
@@ -54,8 +48,7 @@ class MouthNetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> MouthNetConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known})
+        return known_fields_from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -188,6 +181,8 @@ def _save(path: Path, net: MouthNet, opt, step: int, seconds: float, cfg: MouthT
 
 def train(data: Path, out: Path, cfg: MouthTrainConfig, resume: bool = False, log=print) -> Path:
     """Train (or resume) a mouth reader on the training rows of data; out/checkpoint.pt, out/log.csv."""
+    from .trainer import cpu_has_fast
+
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.pt"
     rows = MouthRows(data)
@@ -202,7 +197,7 @@ def train(data: Path, out: Path, cfg: MouthTrainConfig, resume: bool = False, lo
         opt.load_state_dict(state["optimizer"])
         step, seconds = int(state["step"]), float(state["seconds"])
     torch.manual_seed(cfg.seed + step)
-    bf16 = cfg.bf16 if cfg.bf16 is not None else bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    bf16 = cfg.bf16 if cfg.bf16 is not None else cpu_has_fast("bf16")
     weights = torch.ones(len(MOUTH))
     weights[list(INNER)] = cfg.inner
     weights = (weights / weights.mean())[None, :, None]
@@ -264,11 +259,7 @@ def _recalibrate(net: MouthNet, rows: MouthRows, train_rows: np.ndarray, cfg: Mo
 def read_mouths(net: MouthNet, crops: np.ndarray, points: np.ndarray, mirror: bool = False) -> np.ndarray:
     """float64 (N, 68, 2): points (float (N, 68, 2) px of the face crops uint8 N x H x W x 3) with the mouth read
     again by net in crops cut about them (the run time's refinement, infer/mouth_points.py, in PyTorch)."""
-    size = net.cfg.size
-    cut, matrices = cut_mouths(crops, points, size)
-    batch = np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut
-    read = net(to_input(np.ascontiguousarray(batch))).numpy().astype(np.float64) * size - 0.5
-    return put_mouths(points, average_mirrored(read, size) if mirror else read, matrices)
+    return reread_mouths(crops, points, net.cfg.size, lambda batch: net(to_input(batch)).numpy(), mirror)
 
 
 def evaluate(data: Path, checkpoint: Path, mirror: bool = True, log=print) -> dict:

@@ -11,6 +11,8 @@ Points: float (68, 2) px of the image the crop is cut from; matrices: float64 (2
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -79,3 +81,15 @@ def put_mouths(points: np.ndarray, read: np.ndarray, matrices: list[np.ndarray])
     for k, m in enumerate(matrices):
         out[k, list(MOUTH)] = transform_points(invert_transform(m), read[k])
     return out
+
+
+def reread_mouths(images: np.ndarray, points: np.ndarray, size: int, read: Callable[[np.ndarray], np.ndarray],
+                  mirror: bool = False) -> np.ndarray:
+    """float64 (N, 68, 2): points (float (N, 68, 2) px of images, uint8 N x H x W x 3 RGB) with their mouth read again
+    by read (uint8 M x size x size x 3 mouth crops -> float (M, 20, 2) in crop units, (px + 0.5) / size) in crops cut
+    about them; mirror: the crops and their mirror images read in one call and averaged point for point. The run
+    time's ONNX reader and the training net's PyTorch one differ only in read."""
+    cut, matrices = cut_mouths(images, points, size)
+    batch = np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut
+    got = np.asarray(read(np.ascontiguousarray(batch)), np.float64) * size - 0.5
+    return put_mouths(points, average_mirrored(got, size) if mirror else got, matrices)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganimate.face.mouth_crop import average_mirrored, cut_mouths, put_mouths
+from ganimate.face.mouth_crop import reread_mouths
 from ganimate.infer.backend import open_model
 from ganimate.infer.tensors import crops_to_tensor
 
@@ -26,10 +26,8 @@ class MouthReader:
         p = np.asarray(points, np.float64)
         if len(p) == 0:
             return p.astype(np.float32)
-        cut, matrices = cut_mouths(images, p, self.size)
-        batch = np.concatenate([cut, cut[:, :, ::-1]]) if mirror else cut
-        read = np.asarray(self.session.run({"image": crops_to_tensor(np.ascontiguousarray(batch))})["mouth"],
-                          np.float64) * self.size - 0.5
-        if mirror:
-            read = average_mirrored(read, self.size)
-        return put_mouths(p, read, matrices).astype(np.float32)
+        return reread_mouths(images, p, self.size, self._read, mirror).astype(np.float32)
+
+    def _read(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 N x S x S x 3 mouth crops -> float32 (N, 20, 2) points in crop units."""
+        return self.session.run({"image": crops_to_tensor(crops)})["mouth"]
