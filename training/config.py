@@ -247,6 +247,13 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+def known_fields_from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """An instance of the frozen dataclass cls from a stored dict (a checkpoint's): keys it does not know are left
+    out (an older or newer file), lists become tuples (JSON and torch.save round-trips keep no tuples)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known})
+
+
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     """Inverse of config_to_dict (e.g. the config stored in a checkpoint); unknown keys -> GanimateError."""
     return _apply(TrainConfig(), data, prefix="")

@@ -7,7 +7,7 @@ It serves two jobs: a shipped ONNX model that measures expressions at run time (
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -16,6 +16,8 @@ from torch import nn
 
 from ganimate.au.names import N_AUS
 from ganimate.errors import GanimateError
+
+from .config import known_fields_from_dict
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,7 @@ class EstimatorConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> EstimatorConfig:
-        known = {f.name for f in fields(cls)}
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
-        return cls(**kw)
+        return known_fields_from_dict(cls, d)
 
 
 def _conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
