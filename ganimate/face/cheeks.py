@@ -79,14 +79,14 @@ def lift_flow(points: np.ndarray, size: int, lift: float, outward: float = OUTWA
     nx, ny = p[list(NOSTRILS)].mean(0)
     nose = NOSE_GUARD * iod
     # the move spares the nose: the two apples' pulls apart would stretch it wide (looked at: Obama's and a
-    # toddler's noses flattened), and their lift squashed it up under the eyes
-    spare = 1.0 - bump(xx, yy, (nx, ny), nose)
+    # toddler's noses flattened), and their lift squashed it up under the eyes (it shortened twice as much as real
+    # smiles' noses do); the lift spares it only NOSE_BELOW under the nostrils, not the lip below
+    across = ((xx - nx) * along[0] + (yy - ny) * along[1]) / nose
+    tall = (xx - nx) * down[0] + (yy - ny) * down[1]
+    spare = 1.0 - np.exp(-0.5 * (across ** 2 + (tall / nose) ** 2))
+    spare_lift = 1.0 - np.exp(-0.5 * (across ** 2 + (tall / np.where(tall > 0.0, NOSE_BELOW * iod, nose)) ** 2))
     left, right = (bump(xx, yy, apple, sigma) for apple in apples(p))
-    # where the bumps meet (a narrow face) no more than the lift; the nose spared too (lifted with the apples, it
-    # shortened twice as much as real smiles' noses do), not the lip below it
-    across, tall = (xx - nx) * along[0] + (yy - ny) * along[1], (xx - nx) * down[0] + (yy - ny) * down[1]
-    tall = tall / np.where(tall > 0.0, NOSE_BELOW * iod, nose)
-    up = np.minimum(left + right, 1.0) * (1.0 - np.exp(-0.5 * ((across / nose) ** 2 + tall ** 2)))
+    up = np.minimum(left + right, 1.0) * spare_lift  # where the bumps meet (a narrow face) no more than the lift
     apart = outward * spare * (left - right)  # left apple out to the left, right to the right
     # backward: each output px shows the skin below it and nearer the nose (the apple moves up and out)
     flow[:] = lift * iod * (up[..., None] * down + apart[..., None] * along)
