@@ -12,6 +12,7 @@ from ganimate.au.drive import Drive, drive_of, drive_targets
 from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
+from ganimate.face.backdrop import hold_backdrop
 from ganimate.face.brow_lift import spread_brow_lift
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.chin import chin_share, drop_chin
@@ -248,14 +249,15 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised
     brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
     face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves, by
-    the same share on a face large in its frame, face/smooth_smile.py, and kept from folding the face,
-    face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried along by the generator's
-    flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about
-    the chin, where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the
-    expression's shading (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile
-    finds parted, touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam
-    deepened, or the parted lips brought together by touch.close, and the lids closed by touch.closure of their
-    opening (over them touch.shut, the shut eyes its track showed)."""
+    the same share on a face large in its frame, face/smooth_smile.py, its slide along the jaw line kept off the
+    background beside it, face/backdrop.py, and kept from folding the face, face/flow.py); then, at the face's 68
+    points (touch.points, read on the input) carried along by the generator's flow, the chin brought down with a
+    dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps
+    little of its motion), a frown's brows slid down by touch.drop and the expression's shading (both held below
+    hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with
+    touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the parted lips brought
+    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
+    eyes its track showed)."""
     in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
     if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                           or touch.stretch > 0.0 or touch.closed_smile > 0.0
@@ -281,6 +283,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         # puts its points
         share = touch.closed_smile * size_share(touch.points)
         edit = replace(edit, flow=smooth_flow(in_crop, edit.flow, share))
+    if edit.flow is not None and in_crop is not None:  # the background beside the jaw does not slide with it
+        edit = replace(edit, flow=hold_backdrop(in_crop, edit.flow))
     if edit.flow is not None:  # one flow for the warp and the points it carries
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
