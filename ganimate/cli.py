@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from ganimate.config import (
+    BROW_RAISE,
     CHEEK_LIFT,
     DRIVE_GAINS,
     DRIVE_LIFTS,
@@ -83,6 +84,9 @@ CheeksOpt = Annotated[bool, typer.Option("--cheeks/--no-cheeks", help="Lift the 
                                          "own pixels.")]
 FrownOpt = Annotated[bool, typer.Option("--frown/--no-frown", help="Slide a frown's brows (a rising AU04) down "
                                         "over the upper lids, beyond where the generator stops.")]
+BrowsOpt = Annotated[bool, typer.Option("--brows/--no-brows", help="Lift raised brows (a rising AU01 inner, AU02 "
+                                        "outer) further than the generator lifts them, as far as real raised "
+                                        "brows read.")]
 CloseLipsOpt = Annotated[bool | None, typer.Option("--close-lips/--keep-lips", help="Bring parted lips together "
                                                    "where the target's AU25 falls (a grin driven to a closed "
                                                    "mouth), and part them as far as real lips part where it "
@@ -104,7 +108,7 @@ def build_run_config(
     face: str = "all", crf: int = 18, preset: str = "veryfast", batch: int = 8, detect_every: int = DETECT_EVERY,
     quiet: bool = False, threads: int = 0, precision: str = "auto", mask: str = "landmarks", lids: bool = True,
     shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True, frown: bool = True,
-    close_lips: bool = True, glasses: bool = True, anchor: bool = True, hold: bool = True,
+    close_lips: bool = True, glasses: bool = True, anchor: bool = True, hold: bool = True, brows: bool = True,
 ) -> RunConfig:
     if mask not in MASKS:
         raise GanimateError(f"--mask must be one of {', '.join(MASKS)}, not {mask!r}")
@@ -118,7 +122,8 @@ def build_run_config(
                           lids=LidConfig() if lids else None, shading=shading,
                           mouth=mouth, drive=DRIVE_GAINS if drive else (),
                           drive_lift=DRIVE_LIFTS if drive else (), cheeks=CHEEK_LIFT if cheeks else 0.0,
-                          frown=FROWN_DROP if frown else 0.0, close_lips=close_lips, glasses=glasses,
+                          frown=FROWN_DROP if frown else 0.0, brows=BROW_RAISE if brows else 0.0,
+                          close_lips=close_lips, glasses=glasses,
                           anchor=anchor, hold=HOLD_STILL if hold else 0.0),
         face=face,
         show_progress=not quiet,
@@ -182,8 +187,8 @@ def transfer(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, brows: BrowsOpt = True,
+    close_lips: CloseLipsOpt = None, glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -198,7 +203,7 @@ def transfer(
         options = dict(mode=mode, ref_end=ref_end, preview=preview, model=model, au_model=au_model,
                        backend=backend, device=device, face=face, crf=crf, preset=preset, batch=batch,
                        detect_every=detect_every, precision=precision, mask=mask, lids=lids, shading=shading,
-                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, close_lips=close_lips,
+                       mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, brows=brows, close_lips=close_lips,
                        glasses=glasses, anchor=anchor, hold=hold)
         _folder_batch("transfer", {"src": src, "ref": ref, "aus": aus}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
@@ -209,7 +214,7 @@ def transfer(
     run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                  detect_every, quiet, threads, precision, mask, lids, shading,
                                                  mouth, drive, cheeks, frown, lips_for_mode(mode, close_lips),
-                                                 glasses, anchor, hold))
+                                                 glasses, anchor, hold, brows=brows))
     opts = TransferOptions(mode=mode, ref_end=ref_end, preview=preview)
     with frame_progress(run.show_progress) as progress:
         report = run_transfer(src, reference, output, run, opts, progress)
@@ -231,8 +236,8 @@ def keyframes(
     face: FaceOpt = "all", crf: CrfOpt = 18, preset: PresetOpt = "veryfast", batch: BatchOpt = 8,
     detect_every: DetectEveryOpt = DETECT_EVERY, threads: ThreadsOpt = 0, precision: PrecisionOpt = "auto",
     mask: MaskOpt = "landmarks", lids: LidsOpt = True, shading: ShadingOpt = True, mouth: MouthOpt = True,
-    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, close_lips: CloseLipsOpt = None,
-    glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
+    drive: DriveOpt = True, cheeks: CheeksOpt = True, frown: FrownOpt = True, brows: BrowsOpt = True,
+    close_lips: CloseLipsOpt = None, glasses: GlassesOpt = True, anchor: AnchorOpt = True, hold: HoldOpt = True,
     quiet: QuietOpt = False,
     workers: WorkersOpt = 0,
     force: ForceOpt = False, report: ReportOpt = None,
@@ -250,7 +255,7 @@ def keyframes(
         options = dict(preview=preview, model=model, au_model=au_model, backend=backend, device=device, face=face,
                        crf=crf, preset=preset, batch=batch, detect_every=detect_every, precision=precision,
                        mask=mask, lids=lids, shading=shading, mouth=mouth, drive=drive, cheeks=cheeks,
-                       frown=frown, close_lips=close_lips, glasses=glasses, anchor=anchor, hold=hold)
+                       frown=frown, brows=brows, close_lips=close_lips, glasses=glasses, anchor=anchor, hold=hold)
         _folder_batch("keyframes", {"curves": curves, "src": source}, output, ".mp4", options,
                       workers, threads, force, report, quiet)
         return
@@ -262,7 +267,7 @@ def keyframes(
         run = _crop_size_from_model(build_run_config(model, au_model, backend, device, face, crf, preset, batch,
                                                      detect_every, quiet, threads, precision, mask, lids, shading,
                                                      mouth, drive, cheeks, frown, close_lips is not False,
-                                                     glasses, anchor, hold))
+                                                     glasses, anchor, hold, brows=brows))
         with frame_progress(run.show_progress) as progress:
             report = run_keyframes(curve_set, source, output, run, KeyframesOptions(preview=preview), progress)
     out.print(f"wrote {report.output} ({report.frames} frames, a face in {report.frames_with_face}; "

@@ -94,10 +94,10 @@ class LidConfig:
 
 # the shipped generator's motion per AU unit falls short of real faces' (ganimate/au/drive.py): the smile and
 # the frown are driven harder (held-out mouths widened +0.11 against real strong smiles' +0.18, brows lowered
-# -0.03 against -0.08; training/real_strength.py). Not raised brows: they already rise as far as real ones
-# (+0.067, real +0.04-0.09), and driven harder they bent glasses and blotched large faces' brows (looked at);
-# nor the mouth's opening (a stronger flow stretched the lips into streaks the fill, face/mouth.py, did not
-# cover) or the lids (face/lids.py)
+# -0.03 against -0.08; training/real_strength.py). Not raised brows: driven harder they bent glasses and blotched
+# large faces' brows (looked at); a flow of their own tops up their lift instead (BROW_RAISE); nor the mouth's
+# opening (a stronger flow stretched the lips into streaks the fill, face/mouth.py, did not cover) or the lids
+# (face/lids.py)
 DRIVE_GAINS: tuple[tuple[str, float], ...] = (("AU04", 1.5), ("AU06", 1.5), ("AU12", 1.5))
 # AU units a small rise of these AUs asks for beyond the gain (ganimate/au/drive.py): held-out self-reenactment
 # AU12 0.83 -> 0.92 of the real rise, widening 0.98 -> 1.14 (0.75: 0.90, 1.09; 1.5: 0.94, 1.17)
@@ -109,6 +109,11 @@ CHEEK_LIFT = 0.04
 # generator's own brows stop at -0.03 where real strong frowns reach -0.08 (0.02 until session 23: brow-eye -0.058
 # and AU04 +0.98 on 40 held-out faces; 0.03: -0.061, +1.05; 0.04: -0.063, +1.06, thin brows merged into the lids)
 FROWN_DROP = 0.03
+# inter-ocular distances raised brows rise per AU01 (inner) or AU02 (outer) unit beyond the generator's lift
+# (ganimate/face/brow_raise.py): it lifts the brows half as far as real raised brows read to the judges (40 held-out
+# faces at 3 units: the brows' hair 0.058 -> 0.074, dlib brow-eye +0.052 -> +0.062; 0.015: 0.084, +0.064 with a
+# wider pale band under a pale face's brows)
+BROW_RAISE = 0.01
 # mean |change| (0..255) of a face's crop box under which it has not moved (pipeline/hold.py): the repeated frames of
 # the shared clips differ by 0.03-0.2 (codec noise), a face that moves by 0.5 and more
 HOLD_STILL = 0.35
@@ -152,6 +157,10 @@ class InferConfig:
     # a rising AU04 slides the brows down over the lids by this many inter-ocular distances per unit
     # (ganimate/face/frown.py: the generator's brows saturate); 0 = none. Needs the landmark model
     frown: float = FROWN_DROP
+    # a rising AU01 / AU02 lifts the inner / outer brows by this many inter-ocular distances per unit more
+    # (ganimate/face/brow_raise.py: the generator's brows rise half as far as real ones); 0 = none. Needs the
+    # landmark model
+    brows: float = BROW_RAISE
     # a falling AU25 brings parted lips together (ganimate/face/lips.py: the generator barely closes a mouth), a
     # rising one parts them as far as real lips part (ganimate/face/parting.py: it barely parts a smile's).
     # `ganimate transfer` in relative mode turns it off unless asked: there the source's own speech is kept.
@@ -172,9 +181,9 @@ class InferConfig:
     @property
     def reads_landmarks(self) -> bool:
         """Whether edits read each face's landmarks: for the outline mask, the lids, the shading, the mouth, the
-        cheeks, the frown, closing lips or glasses."""
+        cheeks, the frown, raised brows, closing lips or glasses."""
         return (self.mask == "landmarks" or self.lids is not None or self.shading or self.mouth or self.cheeks > 0.0
-                or self.frown > 0.0 or self.close_lips or self.glasses)
+                or self.frown > 0.0 or self.brows > 0.0 or self.close_lips or self.glasses)
 
 
 @dataclass(frozen=True)

@@ -349,8 +349,25 @@ def test_edit_face_lifts_the_cheeks_only_with_a_lift_and_within_the_mask():
     assert not np.any(changed & (outside > 0))
 
 
-def test_edited_frames_lifts_cheeks_and_drops_brows_by_their_aus_and_reads_landmarks_for_them(astronaut, tmp_path,
-                                                                                   monkeypatch):
+def test_edit_face_raises_the_brows_only_with_a_rise_and_leaves_the_eyes_and_below():
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    crop, matrix, mask, still = _still_edit(img, points)
+    pasted = paste_edit(img, crop, matrix, still, mask)
+    raised = edit_face(img, crop, matrix, still, mask, FaceTouch(points, brows=(0.04, 0.04)))
+    assert FaceTouch(points, brows=(0.04, 0.0)).needs_points and not FaceTouch(points).needs_points
+    changed = np.any(raised != pasted, axis=2)
+    assert changed.sum() > 50
+    ys, _ = np.nonzero(changed)
+    iod = np.linalg.norm(points[45] - points[36])
+    assert ys.max() <= points[36:48, 1].max() + 1  # nothing below the eyes moves
+    assert ys.min() >= points[17:27, 1].min() - 0.7 * iod - 1  # nor above the forehead's fade
+
+
+def test_edited_frames_moves_cheeks_and_brows_by_their_aus_and_reads_landmarks_for_them(astronaut, tmp_path,
+                                                                                        monkeypatch):
     from ganimate.au.names import AU_NAMES
     from ganimate.infer.landmarks import LandmarkEstimator
     from ganimate.pipeline import render
@@ -362,18 +379,22 @@ def test_edited_frames_lifts_cheeks_and_drops_brows_by_their_aus_and_reads_landm
     source, target = np.zeros((1, 17), np.float32), np.zeros((1, 17), np.float32)
     source[0, AU_NAMES.index("AU06")], target[0, AU_NAMES.index("AU06")] = 0.5, 2.5
     source[0, AU_NAMES.index("AU04")], target[0, AU_NAMES.index("AU04")] = 1.0, 3.0
+    source[0, AU_NAMES.index("AU01")], target[0, AU_NAMES.index("AU01")] = 0.5, 2.5
+    source[0, AU_NAMES.index("AU02")], target[0, AU_NAMES.index("AU02")] = 1.0, 2.0
     touches = []
     seen = render.edit_face
 
     def recorded(image, crop_, matrix, edit, mask, touch, finish):
-        touches.append((touch.lift, touch.drop))
+        touches.append((touch.lift, touch.drop, *touch.brows))
         return seen(image, crop_, matrix, edit, mask, touch, finish)
 
     monkeypatch.setattr(render, "edit_face", recorded)
-    for cheeks, frown, want in ((0.0, 0.0, (0.0, 0.0)), (0.04, 0.0, (0.08, 0.0)), (0.0, 0.02, (0.0, 0.04))):
+    for cheeks, frown, brows, want in ((0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0)), (0.04, 0.0, 0.0, (0.08, 0.0, 0.0, 0.0)),
+                                       (0.0, 0.02, 0.0, (0.0, 0.04, 0.0, 0.0)),
+                                       (0.0, 0.0, 0.01, (0.0, 0.0, 0.02, 0.01))):
         touches.clear()
         out = list(render.edited_frames([(frame, [crop], target, source)], gen, 4, {}, marks, outline=False,
-                                        cheeks=cheeks, frown=frown))
+                                        cheeks=cheeks, frown=frown, brows=brows))
         assert len(out) == 1 and touches == [pytest.approx(want)]
 
 
@@ -392,6 +413,10 @@ def test_touch_for_needs_points_only_where_something_moves_and_nothing_without_a
     assert touch.change is not None and np.any(touch.change)
     unread = touch_for(target, None, LidConfig(), shading, 0.04, 0.02)  # no source: no shading, lift or drop
     assert unread.change is None and unread.lift == 0.0 and unread.drop == 0.0 and not unread.needs_points
+    target[AU_NAMES.index("AU01")] = 2.0
+    assert touch_for(target, source, brows=0.01).brows == pytest.approx((0.02, 0.0))
+    assert touch_for(target, source, brows=0.01).needs_points and touch_for(target, None, brows=0.01).brows == (0, 0)
+    assert touch_for(source, target, brows=0.01).brows == (0.0, 0.0)  # brows coming down: the frown's, not this
     target[AU_NAMES.index("AU45")] = 4.0
     assert touch_for(target, None, LidConfig()).closure == 1.0 and touch_for(target, None).closure == 0.0
     source[AU_NAMES.index("AU25")] = 2.0  # parted lips driven to closed ones: closed only when asked

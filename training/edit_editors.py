@@ -72,6 +72,8 @@ class RuntimeEditor:
     cheeks: float = 0.0
     # the same per AU04 unit: slide a frown's brows down, as the run time's --frown (ganimate/face/frown.py)
     frown: float = 0.0
+    # the same per AU01 / AU02 unit: lift raised brows further, as the run time's --brows (ganimate/face/brow_raise.py)
+    brows: float = 0.0
     # (needs landmarks and estimator) bring parted lips together where AU25 falls, as --close-lips (face/lips.py)
     close_lips: bool = False
     glasses: bool = False  # (needs landmarks) keep a face's glasses still, as the run time's --glasses
@@ -109,7 +111,7 @@ class RuntimeEditor:
             from ganimate.pipeline.render import cut_for_landmarks, face_mask, touch_for
 
             touch = touch_for(target, source, self.lids, self.shading, self.cheeks, self.frown, self.close_lips,
-                              self.drive is not None, self.stretch)
+                              self.drive is not None, self.stretch, self.brows)
             lm_crop, lm_matrix = cut_for_landmarks(photo.image, faces[0].landmarks, crop, matrix, self.landmarks.size)
             read = self.landmarks.locate(lm_crop[None], mirror=touch.closure > 0.0)[0]  # as edited_frames
             points = transform_points(invert_transform(lm_matrix), read)
@@ -126,10 +128,10 @@ class RuntimeEditor:
 
 def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
     """A RuntimeEditor with the run time's defaults: the shipped generator, landmark outline, lids, shading,
-    mouth interior, drive, cheeks, frown, closing lips and glasses kept still, the shipped estimator reading each
-    photo's own AUs, and the generator's flow at them taken off (anchor)."""
+    mouth interior, drive, cheeks, frown, raised brows, closing lips and glasses kept still, the shipped estimator
+    reading each photo's own AUs, and the generator's flow at them taken off (anchor)."""
     from ganimate.au.drive import drive_of
-    from ganimate.config import CHEEK_LIFT, DRIVE_GAINS, DRIVE_LIFTS, FROWN_DROP, DetectConfig, LidConfig
+    from ganimate.config import BROW_RAISE, CHEEK_LIFT, DRIVE_GAINS, DRIVE_LIFTS, FROWN_DROP, DetectConfig, LidConfig
     from ganimate.face.detect import FaceDetector
     from ganimate.infer.estimator import AuEstimator
     from ganimate.infer.generator import Generator
@@ -143,7 +145,7 @@ def runtime_editor(threads: int = 2, backend: str = "auto") -> RuntimeEditor:
                          outline=True, shading=load_shading(),
                          estimator=AuEstimator(DEFAULT_AU_ESTIMATOR, backend=backend, device="cpu", threads=threads),
                          mouth=load_mouth(), drive=drive_of(DRIVE_GAINS, DRIVE_LIFTS), cheeks=CHEEK_LIFT,
-                         frown=FROWN_DROP, close_lips=True, glasses=True, anchor=True)
+                         frown=FROWN_DROP, brows=BROW_RAISE, close_lips=True, glasses=True, anchor=True)
 
 
 def geometry_targets(landmarks68: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -459,6 +459,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="lift a smile's cheeks, as the run time's default (--cheeks, face/cheeks.py)")
     ap.add_argument("--frown", action="store_true",
                     help="slide a frown's brows down, as the run time's default (--frown, face/frown.py)")
+    ap.add_argument("--brows", action="store_true",
+                    help="lift raised brows further, as the run time's default (--brows, face/brow_raise.py)")
     ap.add_argument("--close-lips", action="store_true",
                     help="bring parted lips together where AU25 falls, as the run time's default (--close-lips, "
                          "face/lips.py)")
@@ -494,12 +496,12 @@ def main(argv: list[str] | None = None) -> None:
 
             marks = LandmarkEstimator.load(None, backend=args.backend, threads=args.threads)
         lids = LidConfig() if args.lid_fold else None
-        shading, estimator, drive, cheeks, frown = None, None, None, 0.0, 0.0
+        shading, estimator, drive, cheeks, frown, brows = None, None, None, 0.0, 0.0, 0.0
         if args.shading:
             from ganimate.pipeline.context import load_shading
 
             shading = load_shading()
-        if args.shading or args.drive or args.cheeks or args.frown or args.close_lips:  # the photo's own AUs
+        if args.shading or args.drive or args.cheeks or args.frown or args.brows or args.close_lips:  # own AUs
             estimator = AuEstimator(DEFAULT_AU_ESTIMATOR, backend=args.backend, device="cpu", threads=args.threads)
         if args.drive:
             from ganimate.au.drive import drive_of
@@ -514,10 +516,14 @@ def main(argv: list[str] | None = None) -> None:
             from ganimate.config import FROWN_DROP
 
             frown = FROWN_DROP
+        if args.brows:
+            from ganimate.config import BROW_RAISE
+
+            brows = BROW_RAISE
         editors[g.name] = RuntimeEditor(gen, detector, landmarks=marks, lids=lids, outline=args.mask == "landmarks",
                                         shading=shading, estimator=estimator,
                                         mouth=load_mouth() if args.mouth else None, drive=drive,
-                                        cheeks=cheeks, frown=frown, close_lips=args.close_lips,
+                                        cheeks=cheeks, frown=frown, brows=brows, close_lips=args.close_lips,
                                         glasses=args.glasses, anchor=args.anchor and estimator is not None)
     if args.baseline:
         editors["geometry baseline"] = GeometryEditor(AuGeometry.load(args.geometry))
@@ -562,7 +568,8 @@ def main(argv: list[str] | None = None) -> None:
 
         videos = args.data / "videos"
         finish = dict(shading=args.shading, mouth=args.mouth, drive=args.drive, cheeks=args.cheeks,
-                      frown=args.frown, close_lips=args.close_lips, glasses=args.glasses, anchor=args.anchor)
+                      frown=args.frown, brows=args.brows, close_lips=args.close_lips, glasses=args.glasses,
+                      anchor=args.anchor)
         flick = {g.name: [flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, lids=args.lid_fold,
                                   **finish) for c in FLICKER_CLIPS]
                  + ([flicker(g, videos, args.out, c, threads=args.threads, mask=args.mask, target=CLOSED_EYES,

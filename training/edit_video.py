@@ -123,11 +123,11 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
             threads: int = 1, mask: str = "landmarks", target: dict = STEADY_TARGET, lids: bool = True,
             shading: bool = True, mouth: bool = True, drive: bool = True, cheeks: bool = True,
             frown: bool = True, close_lips: bool = True, glasses: bool = True, anchor: bool = True,
-            hold: bool = True) -> dict:
+            hold: bool = True, brows: bool = True) -> dict:
     """Frame-to-frame change of the face, output over source, under a steady target (a smile unless said) via
     `ganimate keyframes` (mask: its --mask; lids, shading, mouth: its --lids, --shading, --mouth; drive: its
-    default drive gains, else none; cheeks, frown, close_lips, glasses: its --cheeks, --frown, --close-lips,
-    --glasses; anchor: InferConfig.anchor; hold: its --hold)."""
+    default drive gains, else none; cheeks, frown, brows, close_lips, glasses: its --cheeks, --frown, --brows,
+    --close-lips, --glasses; anchor: InferConfig.anchor; hold: its --hold)."""
     from dataclasses import replace
 
     from ganimate.au.curves import loads_curves
@@ -142,7 +142,7 @@ def flicker(generator: Path, videos: Path, work: Path, clip: str = FLICKER_CLIPS
     curves = loads_curves(json.dumps({"base": "neutral", "curves": {k: [[0, v]] for k, v in target.items()}}))
     # the command's own config, as `ganimate keyframes` builds it; detection at these threads, crops the model's size
     run = build_run_config(model=generator, batch=4, quiet=True, threads=threads, mask=mask, lids=lids,
-                           shading=shading, mouth=mouth, drive=drive, cheeks=cheeks, frown=frown,
+                           shading=shading, mouth=mouth, drive=drive, cheeks=cheeks, frown=frown, brows=brows,
                            close_lips=close_lips, glasses=glasses, anchor=anchor, hold=hold)
     size = read_model_info(generator).image_size
     run = replace(run, detect=DetectConfig(threads=threads), crop=CropConfig(size=size))

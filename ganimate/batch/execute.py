@@ -96,7 +96,7 @@ def job_run_config(job: Job, threads: int) -> RunConfig:
         shading=o.get("shading", True), mouth=o.get("mouth", True), drive=o.get("drive", True),
         cheeks=o.get("cheeks", True), frown=o.get("frown", True), close_lips=_close_lips(job.kind, o),
         glasses=o.get("glasses", True), anchor=o.get("anchor", True),
-        hold=o.get("hold", True),
+        hold=o.get("hold", True), brows=o.get("brows", True),
     )
     return replace(run, encode=replace(run.encode, threads=threads))
 

@@ -26,7 +26,7 @@ _COMMON = {"face": str, "au_model": Path, "backend": str, "device": str, "precis
            "detect_every": int}
 _RENDER = {"model": Path, "crf": int, "preset": str, "preview": bool, "mask": str, "lids": bool,
            "shading": bool, "mouth": bool, "drive": bool, "cheeks": bool,
-           "frown": bool, "close_lips": bool, "glasses": bool, "anchor": bool,
+           "frown": bool, "brows": bool, "close_lips": bool, "glasses": bool, "anchor": bool,
            "hold": bool}
 OPTIONS: dict[str, dict[str, type]] = {
     "transfer": {**_COMMON, **_RENDER, "mode": str, "ref_end": str},

@@ -14,6 +14,7 @@ from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.backdrop import hold_backdrop
 from ganimate.face.brow_lift import spread_brow_lift
+from ganimate.face.brow_raise import brow_rise, raise_flow
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.chin import chin_share, drop_chin
 from ganimate.face.corners import corner_flow, smile_fall
@@ -56,6 +57,7 @@ class FaceTouch:
     of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1 the
     mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the cheeks rise
     (face/cheeks.cheek_lift; negative: they fall; 0: none); drop those the brows slide down (face/frown.brow_drop);
+    brows those the inner and the outer brows rise beyond the generator's lift (face/brow_raise.brow_rise);
     close the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
     corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's own
     creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
@@ -91,6 +93,7 @@ class FaceTouch:
     jaw: float = 0.0
     closed_smile: float = 0.0
     grin: float = 0.0
+    brows: tuple[float, float] = (0.0, 0.0)
 
     @property
     def needs_points(self) -> bool:
@@ -98,16 +101,17 @@ class FaceTouch:
         lips."""
         return (self.closure > 0.0 or (self.change is not None and bool(np.any(self.change))) or self.lift != 0.0
                 or self.drop > 0.0 or self.close > 0.0 or self.fall > 0.0 or self.stretch > 0.0 or self.part > 0.0
-                or self.jaw > 0.0 or self.closed_smile > 0.0 or self.grin > 0.0
+                or self.jaw > 0.0 or self.closed_smile > 0.0 or self.grin > 0.0 or any(self.brows)
                 or (self.unshade is not None and bool(np.any(self.unshade))))
 
 
 def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | None = None, shading=None,
               cheeks: float = 0.0, frown: float = 0.0, close_lips: bool = False, corners: bool = False,
-              stretch: bool = False) -> FaceTouch:
+              stretch: bool = False, brows: float = 0.0) -> FaceTouch:
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
-    AuShading; None: none), the mouth's smile share, the cheeks' lift and brows' drop at cheeks / frown per unit,
+    AuShading; None: none), the mouth's smile share, the cheeks' lift, the brows' drop and their rise at cheeks /
+    frown / brows per unit,
     how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap a falling AU25 closes
     and how far a rising one parts them after the warp, with corners (the drive's) the AU12 that falls, and with
     stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py); that share, stretched or
@@ -127,12 +131,13 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
                      stretch=closed_smile if stretch else 0.0,
                      apart=apart, part=apart if close_lips else 0.0, jaw=chin_share(source, target) if known else 0.0,
                      closed_smile=closed_smile,
-                     grin=grin_rise(source, target) if known else 0.0)
+                     grin=grin_rise(source, target) if known else 0.0,
+                     brows=brow_rise(source, target, brows) if brows > 0.0 and known else (0.0, 0.0))
 
 
 def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: dict, landmarks=None,
                   outline: bool = True, lids: LidConfig | None = None, finish: Finish = Finish(),
-                  drive: Drive | None = None, cheeks: float = 0.0, frown: float = 0.0,
+                  drive: Drive | None = None, cheeks: float = 0.0, frown: float = 0.0, brows: float = 0.0,
                   close_lips: bool = False, glasses: bool = False, still: bool = False, anchor: bool = False,
                   hold: float = 0.0):
     """(frame, crops, targets (n,17), source AUs (n,17)) -> (frame, output uint8 HxWx3) with every face's edit
@@ -150,6 +155,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
     ask for less than 0);
     with cheeks (inter-ocular distances per AU06 unit, face/cheeks.py) a rising AU06 lifts the cheeks (a falling
     one lowers them); with frown (the same per AU04 unit, face/frown.py) a rising AU04 slides the brows down; with
+    brows (the same per AU01 / AU02 unit, face/brow_raise.py) a rising AU01 / AU02 lifts the inner / outer brows; with
     close_lips a falling AU25 brings parted lips together (face/lips.py) and a rising one parts them as far as real
     lips (face/parting.py);
     with glasses the glasses a face wears stay still (face/glasses.py; each track's lenses, once found, are
@@ -188,7 +194,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         sources = np.stack([s for _, _, s, _ in items])
         asked = targets if drive is None else drive_targets(targets, sources, drive)
         edits = generator.edit_maps(crops, asked, sources if anchor else None)
-        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None, still)
+        touches = [touch_for(t, s, lids, finish.shading, cheeks, frown, close_lips, drive is not None, still, brows)
                    for _, t, s, _ in items]
         opens = finish.mouth is not None and any(np.any(t[parts] > s[parts]) for _, t, s, _ in items)
         if landmarks is None or (not outline and not opens and not glasses
@@ -245,25 +251,27 @@ def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mas
 def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
                     touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
-    followed by the cheeks' lift, touch.lift, a closed-lip smile's lips stretched, touch.stretch, and kept to real
-    lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's corners, touch.fall, a raised
-    brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or a hat above the brows,
-    face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp through its points' moves, by
-    the same share on a face large in its frame, face/smooth_smile.py, its slide along the jaw line kept off the
-    background beside it, face/backdrop.py, and kept from folding the face, face/flow.py); then, at the face's 68
-    points (touch.points, read on the input) carried along by the generator's flow, the chin brought down with a
-    dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask keeps
-    little of its motion), a frown's brows slid down by touch.drop and the expression's shading (both held below
-    hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with
-    touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the parted lips brought
-    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
-    eyes its track showed)."""
+    followed by the cheeks' lift, touch.lift, the brows' rise, touch.brows, a closed-lip smile's lips stretched,
+    touch.stretch, and kept to real lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's
+    corners, touch.fall, a raised brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below
+    hair or a hat above the brows, face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp
+    through its points' moves, by the same share on a face large in its frame, face/smooth_smile.py, its slide along
+    the jaw line kept off the background beside it, face/backdrop.py, and kept from folding the face, face/flow.py);
+    then, at the face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin
+    brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin,
+    where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading
+    (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted,
+    touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the
+    parted lips brought together by touch.close, and the lids closed by touch.closure of their opening (over them
+    touch.shut, the shut eyes its track showed)."""
     in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
     if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                           or touch.stretch > 0.0 or touch.closed_smile > 0.0
-                                                          or touch.part > 0.0):
+                                                          or touch.part > 0.0 or any(touch.brows)):
         if touch.lift != 0.0:
             edit = _moved_after(edit, lift_flow(in_crop, edit.flow.shape[0], touch.lift))
+        if any(touch.brows):
+            edit = _moved_after(edit, raise_flow(in_crop, edit.flow.shape[0], *touch.brows))
         if touch.stretch > 0.0:
             edit = _moved_after(edit, stretch_flow(in_crop, edit.flow, touch.stretch))
         if touch.closed_smile > 0.0:
@@ -405,7 +413,8 @@ def render_edits(stream, models, run: RunConfig, info, src: Path | None, out: Pa
                                           finish=Finish(models.shading if inf.shading else None,
                                                         models.mouth if inf.mouth else None),
                                           drive=drive_of(inf.drive, inf.drive_lift) if inf.drive else None,
-                                          cheeks=inf.cheeks, frown=inf.frown, close_lips=inf.close_lips,
+                                          cheeks=inf.cheeks, frown=inf.frown, brows=inf.brows,
+                                          close_lips=inf.close_lips,
                                           glasses=inf.glasses, still=still, anchor=inf.anchor, hold=inf.hold):
             writer.write(frame.replace_image(image))
             if side is not None:
