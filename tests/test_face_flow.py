@@ -65,3 +65,17 @@ def test_after_flow_reads_the_flow_and_the_maps_where_the_second_warp_points():
     np.testing.assert_allclose(composed[inner][..., 1], 3.0, atol=1e-5)
     np.testing.assert_allclose(att[inner], (xx[inner] + 2.0) / size, atol=1e-5)
     np.testing.assert_allclose(col[inner][..., 0], yy[inner] + 3.0, atol=1e-4)
+
+
+def test_hold_flow_keeps_a_flow_where_it_lands_and_where_it_reads_from():
+    from ganimate.face.flow import hold_flow
+
+    flow = np.zeros((32, 32, 2), np.float32)
+    flow[..., 0] = -4.0  # each px reads from 4 px to its left: the picture moves right
+    hold = np.ones((32, 32), np.float32)
+    hold[:, :10] = 0.0  # held on the left (hair)
+    out = hold_flow(flow, hold)
+    assert np.all(out[:, :10] == 0.0)  # held where it lands
+    assert np.all(out[:, 10:14] == 0.0)  # and where it would read the held hair in
+    np.testing.assert_array_equal(out[:, 15:], flow[:, 15:])  # whole beyond
+    np.testing.assert_array_equal(hold_flow(flow, np.ones((32, 32), np.float32)), flow)

@@ -533,6 +533,37 @@ def test_edit_face_holds_a_hat_above_the_brows_still_while_the_face_below_moves(
     assert np.any(held[195:215] != img[195:215])
 
 
+def test_edit_face_holds_hair_beside_the_brows_still_while_the_brows_move():
+    from dataclasses import replace
+
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import synthetic_landmarks
+    from tests.test_face_temples import HAIR, _face
+
+    points = synthetic_landmarks(centre=(150.0, 170.0), scale=2.0)
+    iod = np.linalg.norm(points[45] - points[36])
+    img = _face(points, 0.2 * iod)
+    nose = np.rint(points[30]).astype(int)
+    img[nose[1] - 5:nose[1] + 5, nose[0] - 10:nose[0] + 10] = (120, 60, 50)  # a mark on the face, to see it move
+    crop, matrix, _, still = _still_edit(img, points)
+    mask = np.ones_like(still.attention)  # the whole crop pasted: the hair beside the brows lies in it
+    sideways = still.flow.copy()
+    sideways[..., 0] = -5.0  # backward: every crop px shows what lay 5 px left of it, so the face moves right
+    moving = replace(still, flow=sideways)
+    free = edit_face(img, crop, matrix, moving, mask, FaceTouch())
+    held = edit_face(img, crop, matrix, moving, mask, FaceTouch(points))
+    row = int(round(points[17, 1]))  # the brows' outer ends' height
+
+    def hair_cols(im):  # columns of hair colour left of the face along that row
+        return int((np.abs(im[row, :150].astype(int) - HAIR).sum(-1) < 3).sum())
+
+    assert hair_cols(free) >= hair_cols(img) + 5  # unheld, the flow drags the hair's edge along
+    assert abs(hair_cols(held) - hair_cols(img)) <= 2  # held to a crop px (the hold is laid in the 64 px crop)
+    face = (slice(int(points[30, 1]) - 5, int(points[30, 1]) + 5), slice(int(points[36, 0]), int(points[45, 0])))
+    np.testing.assert_array_equal(held[face], free[face])  # the face moves whole
+    assert np.any(held[face] != img[face])
+
+
 def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_later(monkeypatch):
     """Frame 0's mouth is shut, frame 1 shows its teeth: with a mouth finish frame 0 is given frame 1's teeth
     (pipeline/shown.py); without one, none are read."""

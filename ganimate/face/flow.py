@@ -58,3 +58,14 @@ def after_flow(extra: np.ndarray, flow: np.ndarray, *maps: np.ndarray) -> tuple[
                          borderMode=cv2.BORDER_REPLICATE)
 
     return (extra.astype(np.float32) + read(flow), *(read(m) for m in maps))
+
+
+def hold_flow(flow: np.ndarray, hold: np.ndarray) -> np.ndarray:
+    """float32 SxSx2: a backward flow (float32 SxSx2 crop px) kept by the share hold (float32 SxS in [0, 1]) both
+    where each px lands and where it reads from: a px beside held hair whose flow reads from the hair would draw it
+    in (a face moving away from a held fringe pulled the fringe's edge after it by the flow's length)."""
+    size = flow.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    source = cv2.remap(np.ascontiguousarray(hold, np.float32), xx + flow[..., 0], yy + flow[..., 1],
+                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return (flow * np.minimum(hold, source)[..., None]).astype(np.float32)

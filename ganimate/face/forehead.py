@@ -76,36 +76,52 @@ def read_reach(image: np.ndarray, points: np.ndarray) -> Reach | None:
     xy = origin[None, None, :] + s[None, :, None] * along + vv[..., None] * down
     strip = cv2.remap(image, xy[..., 0].astype(np.float32), xy[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REPLICATE)
-    lab = cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    lab = cv2.GaussianBlur(lab, (0, 0), max(0.01 * iod, 0.6))
-    # the skin: between the inner brows and the nose bridge (a fringe or a hat may cover the forehead, and the
-    # brows' points may sit on a hat's edge, hardly ever this)
+    away = departs(strip, skin_lab(image, p), iod) & (k[:, None] >= START * iod)
+    first = median_along(np.maximum(first_run(away, max(int(round(RUN * iod)), 2)), START * iod), MEDIAN)
+    if not np.isfinite(first).any():
+        return None
+    return Reach(origin, along, down, iod, s, top - first, bs[order], bv[order])
+
+
+def skin_lab(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """float32 (3,): the face's skin in CIELAB (OpenCV's float scale: L 0..100), the median of a patch between the
+    inner brows and the nose bridge (points float (68, 2) frame px), which a fringe, a hat or hair hardly ever
+    covers, read on the frame (uint8 HxWx3 RGB)."""
+    p = np.asarray(points, np.float64)
+    iod = float(interocular(p))
     mid = p[[21, 22]].mean(0)
     a, b = mid + SKIN[0] * (p[27] - mid), mid + SKIN[1] * (p[27] - mid)
+    along = eye_axes(p)[0]
     half = max(0.08 * iod, 1.0)
     ts = np.linspace(0.0, 1.0, 5)
     centres = a[None] + ts[:, None] * (b - a)[None]
     offsets = np.linspace(-half, half, 5)
     where = (centres[:, None, :] + offsets[None, :, None] * along).reshape(-1, 2).astype(np.float32)
     sample = read_at(image, where[None])
-    skin = np.median(cv2.cvtColor(sample.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0], axis=0)
+    return np.median(cv2.cvtColor(sample.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0], axis=0)
+
+
+def departs(strip: np.ndarray, skin: np.ndarray, iod: float) -> np.ndarray:
+    """bool HxW: where the px of strip (uint8 HxWx3 RGB, resampled from the frame) are not the skin's colour
+    (skin_lab), smoothed over 0.01 inter-ocular distances: DEPART from it, lighter counting LIGHTER."""
+    lab = cv2.cvtColor(strip.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    lab = cv2.GaussianBlur(lab, (0, 0), max(0.01 * iod, 0.6))
     d_light = lab[..., 0] - skin[0]
     d_light = np.where(d_light > 0.0, LIGHTER * d_light, d_light)
-    dist = np.sqrt(d_light ** 2 + (lab[..., 1] - skin[1]) ** 2 + (lab[..., 2] - skin[2]) ** 2)
-    away = (dist > DEPART) & (k[:, None] >= START * iod)
-    run = max(int(round(RUN * iod)), 2)
-    # a run of `run` departing px going up: count them in a window that ends at each row
+    return np.sqrt(d_light ** 2 + (lab[..., 1] - skin[1]) ** 2 + (lab[..., 2] - skin[2]) ** 2) > DEPART
+
+
+def first_run(away: np.ndarray, run: int) -> np.ndarray:
+    """float64 (W,): per column of away (bool HxW, rows going away from the face), the first row of a run of `run`
+    True px; inf where there is none."""
+    # count them in a window that ends at each row
     counts = cv2.boxFilter(away.astype(np.float32), -1, (1, run), anchor=(0, run - 1), normalize=False,
                            borderType=cv2.BORDER_CONSTANT)
     found = counts >= run - 0.5
-    first = np.where(found.any(axis=0), found.argmax(axis=0) - (run - 1), np.inf)
-    first = _median(np.maximum(first, START * iod), MEDIAN)
-    if not np.isfinite(first).any():
-        return None
-    return Reach(origin, along, down, iod, s, top - first, bs[order], bv[order])
+    return np.where(found.any(axis=0), found.argmax(axis=0) - (run - 1), np.inf)
 
 
-def _median(x: np.ndarray, width: int) -> np.ndarray:
+def median_along(x: np.ndarray, width: int) -> np.ndarray:
     """x (n,) with each value the median of the width values about it (fewer at the ends): a stray column or two
     neither ends a forehead nor opens one."""
     h = width // 2

@@ -18,7 +18,7 @@ from ganimate.face.brow_raise import brow_rise, raise_flow
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.chin import chin_share, drop_chin
 from ganimate.face.corners import corner_flow, smile_fall
-from ganimate.face.flow import after_flow, unfold_flow
+from ganimate.face.flow import after_flow, hold_flow, unfold_flow
 from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
 from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_rims
@@ -36,6 +36,7 @@ from ganimate.face.shown_lids import ShownLids, lay_shut_eyes
 from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.face.smooth_smile import size_share, smooth_flow
+from ganimate.face.temples import hold_temples_in_crop, read_temples
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.hold import Residuals, StillFaces, crop_region
 from ganimate.pipeline.shown import with_shown_parts
@@ -254,16 +255,16 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     followed by the cheeks' lift, touch.lift, the brows' rise, touch.brows, a closed-lip smile's lips stretched,
     touch.stretch, and kept to real lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's
     corners, touch.fall, a raised brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below
-    hair or a hat above the brows, face/forehead.py, a closed-lip smile's lower face re-laid as the smoothest warp
-    through its points' moves, by the same share on a face large in its frame, face/smooth_smile.py, its slide along
-    the jaw line kept off the background beside it, face/backdrop.py, and kept from folding the face, face/flow.py);
-    then, at the face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin
-    brought down with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin,
-    where its mask keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading
-    (both held below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted,
-    touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the
-    parted lips brought together by touch.close, and the lids closed by touch.closure of their opening (over them
-    touch.shut, the shut eyes its track showed)."""
+    hair or a hat above the brows, face/forehead.py, or beside them, face/temples.py, a closed-lip smile's lower
+    face re-laid as the smoothest warp through its points' moves, by the same share on a face large in its frame,
+    face/smooth_smile.py, its slide along the jaw line kept off the background beside it, face/backdrop.py, and kept
+    from folding the face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried
+    along by the generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the
+    generator's crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by
+    touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened
+    or a rising smile finds parted, touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip
+    smile's seam deepened, or the parted lips brought together by touch.close, and the lids closed by touch.closure
+    of their opening (over them touch.shut, the shut eyes its track showed)."""
     in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
     if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                           or touch.stretch > 0.0 or touch.closed_smile > 0.0
@@ -286,6 +287,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
         edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
+    # and so does hair or background beside the brows' outer ends, nor is it drawn in where the face moves away
+    temples = read_temples(image, touch.points) if edit.flow is not None and touch.points is not None else None
+    if temples is not None:
+        edit = replace(edit, flow=hold_flow(edit.flow, hold_temples_in_crop(temples, matrix, edit.flow.shape[0])))
     if edit.flow is not None and in_crop is not None and touch.closed_smile > 0.0:
         # a closed-lip smile's lower face on a face large in its frame: the least bending through where the flow
         # puts its points
