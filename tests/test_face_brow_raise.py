@@ -70,3 +70,19 @@ def test_the_rise_is_along_the_face_s_own_up():
     down = np.array([up[1], -up[0]]) / np.linalg.norm(up)  # perpendicular to the eye line, pointing down the face
     v = flow[y, x] / np.linalg.norm(flow[y, x])
     assert v @ down == pytest.approx(1.0, abs=1e-3)
+
+
+def test_brows_are_on_by_default_and_off_by_the_cli_flag_or_a_job_option():
+    from pathlib import Path
+
+    from ganimate.batch.execute import job_run_config
+    from ganimate.batch.jobs import Job
+    from ganimate.cli import build_run_config
+    from ganimate.config import BROW_RAISE
+
+    assert build_run_config().infer.brows == BROW_RAISE > 0.0 and build_run_config().infer.reads_landmarks
+    assert build_run_config(brows=False).infer.brows == 0.0
+    job = Job(0, "jobs.csv:2", "keyframes", (("curves", Path("c.json")),), Path("o.mp4"), (("brows", False),))
+    assert job_run_config(job, 1).infer.brows == 0.0
+    assert job_run_config(Job(0, "jobs.csv:2", "keyframes", (("curves", Path("c.json")),), Path("o.mp4")),
+                          1).infer.brows == BROW_RAISE
