@@ -111,7 +111,7 @@ CHEEK_LIFT = 0.04
 FROWN_DROP = 0.03
 # inter-ocular distances raised brows rise per AU01 (inner) or AU02 (outer) unit beyond the generator's lift
 # (ganimate/face/brow_raise.py): it lifts the brows half as far as real raised brows read to the judges (40 held-out
-# faces at 3 units: the brows' hair 0.058 -> 0.074, dlib brow-eye +0.052 -> +0.062; 0.015: 0.084, +0.064 with a
+# faces at 3 units: the brows' hair 0.058 -> 0.074, dlib brow-eye +0.052 -> +0.061; 0.015: 0.084, +0.064 with a
 # wider pale band under a pale face's brows)
 BROW_RAISE = 0.01
 # mean |change| (0..255) of a face's crop box under which it has not moved (pipeline/hold.py): the repeated frames of

@@ -5,7 +5,7 @@ held-out LFW faces; the shift that best matches the input's brow band to the out
 half of what the same people's real raised brows give them: on 106 LFW people whose photos OpenFace reads at a
 mean 1.8 units more of AU01/AU02 than their neutral one, dlib's brow-to-eye distance rises 0.032 and the landmark
 model's 0.019 inter-ocular distances per unit (0.026 by OpenFace's own points), where the edit, asked for about
-2.9 units, reads 0.017 and 0.010 per unit. So a rising AU01 lifts the inner brows and the skin between them, a
+2.9 units, reads 0.017 and 0.009 per unit. So a rising AU01 lifts the inner brows and the skin between them, a
 rising AU02 the outer brows, by config.BROW_RAISE per unit more: a smooth bump of backward flow that is whole at
 the brows' points, fades out up the forehead over FOREHEAD (its skin gathers, as real foreheads' do) and down to
 the upper lid's margin, which stays (face/brow_lift.py then lays the brow and the lid's skin out between them, so

@@ -112,12 +112,11 @@ def touch_for(target: np.ndarray, source: np.ndarray | None, lids: LidConfig | N
     """A face's FaceTouch, points not yet read, from its target and source AUs (float (17,); source None: nothing
     read them, so no shading, lift, drop or closing): the lids' closure under lids, the shading's change (an
     AuShading; None: none), the mouth's smile share, the cheeks' lift, the brows' drop and their rise at cheeks /
-    frown / brows per unit,
-    how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap a falling AU25 closes
-    and how far a rising one parts them after the warp, with corners (the drive's) the AU12 that falls, and with
-    stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py); that share, stretched or
-    not, keeps the lips to real lips' area (face/lip_area.py), re-lays the lower face's flow smoothly
-    (face/smooth_smile.py) and deepens the lips' seam (face/seam.py)."""
+    frown / brows per unit, how far a rising AU25 asks the lips to part, with close_lips the share of the lips' gap
+    a falling AU25 closes and how far a rising one parts them after the warp, with corners (the drive's) the AU12
+    that falls, and with stretch how far a rising AU12 with closed lips stretches them (face/smile_lips.py); that
+    share, stretched or not, keeps the lips to real lips' area (face/lip_area.py), re-lays the lower face's flow
+    smoothly (face/smooth_smile.py) and deepens the lips' seam (face/seam.py)."""
     known = source is not None
     apart = part_gap(source, target) if known else 0.0
     closed_smile = stretch_share(source, target) if known else 0.0
