@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ganimate.au.names import AU_NAMES
-from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT, eye_axes, interocular
+from ganimate.face.forehead import eye_frame
+from ganimate.face.landmarks import BROW_LEFT, BROW_RIGHT
 from ganimate.face.ramp import smoothstep
 
 FOREHEAD = 0.6  # inter-ocular distances above the brows over which the lift fades out
@@ -47,9 +48,8 @@ def raise_flow(points: np.ndarray, size: int, inner: float, outer: float) -> np.
     if inner <= 0.0 and outer <= 0.0:
         return flow
     p = np.asarray(points, np.float64)
-    along, down = eye_axes(p)
-    iod = max(float(interocular(p)), 1e-6)
-    origin = p[27]
+    origin, along, down, iod = eye_frame(p)
+    iod = max(iod, 1e-6)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     s = (xx - origin[0]) * along[0] + (yy - origin[1]) * along[1]
     v = (xx - origin[0]) * down[0] + (yy - origin[1]) * down[1]
@@ -65,7 +65,7 @@ def raise_flow(points: np.ndarray, size: int, inner: float, outer: float) -> np.
     lid = np.interp(s, lid_s, lid_v)
     # along the eye line: the inner ends' lift between them, the outer ends' at the outer ends, a ramp between
     left, right = brow_s.min(), brow_s.max()
-    inner_left, inner_right = local(p[BROW_LEFT[-1]])[0], local(p[BROW_RIGHT[0]])[0]
+    inner_left, inner_right = brow_s[len(BROW_LEFT) - 1], brow_s[len(BROW_LEFT)]  # points 21 and 22
     t = np.where(s < inner_left, (inner_left - s) / max(inner_left - left, 1e-6),
                  np.where(s > inner_right, (s - inner_right) / max(right - inner_right, 1e-6), 0.0))
     t = np.clip(t, 0.0, 1.0)

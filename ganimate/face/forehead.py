@@ -52,7 +52,7 @@ class Reach:
     brow_v: np.ndarray
 
 
-def _frame(points: np.ndarray):
+def eye_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(origin, along, down, iod): the face's eye-line frame, origin at the nose bridge (point 27)."""
     p = np.asarray(points, np.float64)
     along, down = eye_axes(p)
@@ -62,7 +62,7 @@ def _frame(points: np.ndarray):
 def read_reach(image: np.ndarray, points: np.ndarray) -> Reach | None:
     """The face's Reach, read on the input frame (uint8 HxWx3 RGB) at its points; None when the face is too small
     to read or no column meets hair or a hat within SEARCH of the brows (nothing to hold)."""
-    origin, along, down, iod = _frame(points)
+    origin, along, down, iod = eye_frame(points)
     if iod < 8.0:
         return None
     p = np.asarray(points, np.float64)
@@ -140,8 +140,14 @@ def hold_at(reach: Reach, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(v >= brows - KEEP * reach.iod, 1.0, hold).astype(np.float32)
 
 
-def hold_in_crop(reach: Reach, matrix: np.ndarray, size: int) -> np.ndarray:
-    """float32 SxS: hold_at over the px of the crop that matrix (float (2, 3) frame -> crop) cuts."""
+def crop_in_frame(matrix: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y), float64 SxS each: where each px of the size x size crop that matrix (float (2, 3) frame -> crop)
+    cuts lies in the frame."""
     inv = invert_transform(matrix)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    return hold_at(reach, inv[0, 0] * xx + inv[0, 1] * yy + inv[0, 2], inv[1, 0] * xx + inv[1, 1] * yy + inv[1, 2])
+    return inv[0, 0] * xx + inv[0, 1] * yy + inv[0, 2], inv[1, 0] * xx + inv[1, 1] * yy + inv[1, 2]
+
+
+def hold_in_crop(reach: Reach, matrix: np.ndarray, size: int) -> np.ndarray:
+    """float32 SxS: hold_at over the px of the crop that matrix (float (2, 3) frame -> crop) cuts."""
+    return hold_at(reach, *crop_in_frame(matrix, size))

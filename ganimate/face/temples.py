@@ -20,9 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ganimate.face.align import invert_transform
-from ganimate.face.forehead import RUN, departs, first_run, median_along, skin_lab
-from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.forehead import RUN, crop_in_frame, departs, eye_frame, first_run, median_along, skin_lab
 from ganimate.face.ramp import smoothstep
 
 SIDES = ((17, 36), (26, 45))  # each side's brow outer end and outer eye corner
@@ -52,11 +50,9 @@ def read_temples(image: np.ndarray, points: np.ndarray) -> Temples | None:
     """The face's Temples, read on the input frame (uint8 HxWx3 RGB) at its points; None when the face is too small
     to read or neither side meets hair or background within SEARCH (nothing to hold)."""
     p = np.asarray(points, np.float64)
-    iod = float(interocular(p))
+    origin, along, down, iod = eye_frame(p)
     if iod < 8.0:
         return None
-    along, down = eye_axes(p)
-    origin = p[27]
     skin = skin_lab(image, p)
     sides = []
     for brow, eye in SIDES:
@@ -99,7 +95,4 @@ def hold_temples(temples: Temples, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def hold_temples_in_crop(temples: Temples, matrix: np.ndarray, size: int) -> np.ndarray:
     """float32 SxS: hold_temples over the px of the crop that matrix (float (2, 3) frame -> crop) cuts."""
-    inv = invert_transform(matrix)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    return hold_temples(temples, inv[0, 0] * xx + inv[0, 1] * yy + inv[0, 2],
-                        inv[1, 0] * xx + inv[1, 1] * yy + inv[1, 2])
+    return hold_temples(temples, *crop_in_frame(matrix, size))
