@@ -165,10 +165,11 @@ def test_the_shipped_maps_fade_out_at_the_edge_of_the_face(shipped):
         assert m[ring & near_hole].max() < 0.2 * m.max(), name
 
 
-@pytest.mark.parametrize("log_change, colour", [(0.3, (250, 200, 170)), (-0.8, (30, 12, 6))])
+@pytest.mark.parametrize("log_change, colour", [(0.3, (240, 200, 170)), (-0.8, (30, 12, 6))])
 def test_shading_that_would_clip_a_channel_scales_all_three_alike(shipped, log_change, colour):
-    """A lit highlight brightened (red at 255) or a dark pixel darkened (blue at 0) keeps its channels' ratios:
-    clipping one channel alone turned a frown's lit nose bridge yellow."""
+    """A lit highlight brightened (red to 255; below CLIPPED, a blown-out one is held whole) or a dark pixel
+    darkened (blue at 0) keeps its channels' ratios: clipping one channel alone turned a frown's lit nose bridge
+    yellow."""
     grey = replace(shipped, channels=np.ones(3, np.float32))
     img = np.broadcast_to(np.array(colour, np.uint8), (340, 300, 3)).copy()
     points = _face(shipped)
@@ -293,3 +294,40 @@ def test_hair_or_a_hat_above_the_brows_is_not_shaded(shipped):
     face = slice(int(points[17:27, 1].max()) + 2, int(points[30, 1]))
     np.testing.assert_array_equal(held[face], free[face])  # below the brows the shading is whole
     assert np.any(held[face] != img[face])
+
+
+def test_a_laid_map_fades_in_from_the_mesh_outline_without_a_step(shipped):
+    """A uniform map laid on a face is 0 at the mesh's outline and whole EDGE inter-ocular distances inside it: the
+    forehead's top is not cut in a straight step (a flat map showed one across the forehead's top points)."""
+    from ganimate.face.landmarks import interocular
+    from ganimate.face.shading import EDGE
+
+    points = _face(shipped, scale=6.0)
+    img = np.zeros((460, 420, 3), np.uint8)
+    (x0, y0, _, _), laid = change_on_frame(points, np.full((shipped.side, shipped.side), -0.2, np.float32), shipped,
+                                           img.shape)
+    top = extend_points(points)[68:]
+    col = int(round(float(top[:, 0].mean()))) - x0  # down the middle of the forehead, from its top point
+    iod = interocular(points)
+    column = laid[:, col]
+    y_top = int(np.argmax(column != 0))  # the mesh's outline in that column
+    assert y_top > 0 and abs(y_top + y0 - float(top[:, 1].min())) < 0.1 * iod
+    assert abs(column[y_top]) < 0.05  # at the outline: nearly nothing
+    assert np.all(np.diff(np.abs(column[y_top:y_top + int(0.8 * EDGE * iod)])) >= -1e-4)  # rising into the face
+    np.testing.assert_allclose(column[y_top + int(1.5 * EDGE * iod)], -0.2, atol=1e-3)  # whole beyond the fade
+    steps = np.abs(np.diff(column[:y_top + int(2 * EDGE * iod)]))
+    assert steps.max() < 0.2 / 3  # no step: the change spreads over several px
+
+
+def test_clipped_highlights_are_not_shaded(shipped):
+    """A blown-out forehead (a channel at 255) keeps no skin detail to shade: it is held, where a skin of the same
+    hue below the clipping is darkened whole (gloria_estefan's lit forehead turned a flat grey slab)."""
+    grey = replace(shipped, channels=np.ones(3, np.float32))
+    points = _face(shipped)
+    cx, cy = np.round(points[30]).astype(int)
+    change = np.full((shipped.side, shipped.side), -0.2, np.float32)
+    clipped = np.broadcast_to(np.array([255, 236, 238], np.uint8), (340, 300, 3)).copy()
+    np.testing.assert_array_equal(shade_face(clipped, points, change, grey)[cy, cx], clipped[cy, cx])
+    skin = np.broadcast_to(np.array([200, 150, 130], np.uint8), (340, 300, 3)).copy()
+    ratio = (shade_face(skin, points, change, grey)[cy, cx].astype(float) + 10) / (skin[cy, cx].astype(float) + 10)
+    np.testing.assert_allclose(ratio, np.exp(-0.2), atol=0.01)
