@@ -533,30 +533,6 @@ def test_edit_face_holds_a_hat_above_the_brows_still_while_the_face_below_moves(
     assert np.any(held[195:215] != img[195:215])
 
 
-def test_edit_face_does_not_draw_a_held_hat_down_into_the_forehead_below_it():
-    """A face moving down below a held hat: the skin just under the hold's fade would read the hat's edge from above
-    it; held where a px reads from as well as where it lands, the hat's edge stays where it was."""
-    from dataclasses import replace
-
-    from ganimate.pipeline.render import FaceTouch, edit_face
-    from tests.edit_faces import synthetic_landmarks
-    from tests.test_face_forehead import HAT, _face
-
-    points = synthetic_landmarks(centre=(150.0, 170.0), scale=2.0)
-    iod = np.linalg.norm(points[45] - points[36])
-    img = _face(points, 0.25 * iod)
-    crop, matrix, mask, still = _still_edit(img, points)
-    down = still.flow.copy()
-    down[..., 1] = -6.0  # backward: every crop px shows what lay 6 px above it (more than the hold's fade)
-    held = edit_face(img, crop, matrix, replace(still, flow=down), mask, FaceTouch(points))
-
-    def dark_rows(im):  # rows down the middle of the forehead nearer the hat's colour than the skin's
-        col = im[:, 150].astype(int)
-        return int((np.abs(col - HAT).sum(-1) < np.abs(col - img[int(points[30, 1]), 150].astype(int)).sum(-1)).sum())
-
-    assert dark_rows(held) <= dark_rows(img) + 1
-
-
 def test_edit_face_holds_hair_beside_the_brows_still_while_the_brows_move():
     from dataclasses import replace
 
