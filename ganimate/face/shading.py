@@ -65,7 +65,7 @@ HOLE_MARGIN = 1.5  # px of the mean-shape grid the holes reach beyond their land
 # (landmarks a px off on a stretched mouth) reads as a painted contour
 # inter-ocular distances inside the mesh's outline over which a laid map fades in: cut at the outline, raised brows'
 # forehead darkening stopped in a straight step across the forehead at its top points (looked at: held-out LFW
-# faces, a 4x difference image; a flat grey slab on gloria_estefan's lit forehead)
+# faces, a 4x difference image)
 EDGE = 0.1
 # A blown-out highlight keeps no skin detail to shade, and darkening it lays a flat grey slab over the face
 # (gloria_estefan's and alanis_morissette's lit foreheads under raised brows): max-channel grey levels over which a
