@@ -74,9 +74,7 @@ def read_reach(image: np.ndarray, points: np.ndarray) -> Reach | None:
     k = np.arange(rows, dtype=np.float64)  # px up from the brows' line
     vv = top[None, :] - k[:, None]
     xy = origin[None, None, :] + s[None, :, None] * along + vv[..., None] * down
-    strip = cv2.remap(image, xy[..., 0].astype(np.float32), xy[..., 1].astype(np.float32), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
-    away = departs(strip, skin_lab(image, p), iod) & (k[:, None] >= START * iod)
+    away = departs(read_at(image, xy), skin_lab(image, p), iod) & (k[:, None] >= START * iod)
     first = median_along(np.maximum(first_run(away, max(int(round(RUN * iod)), 2)), START * iod), MEDIAN)
     if not np.isfinite(first).any():
         return None

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ganimate.face.forehead import RUN, crop_in_frame, departs, eye_frame, first_run, median_along, skin_lab
 from ganimate.face.ramp import smoothstep
+from ganimate.face.sample import read_at
 
 SIDES = ((17, 36), (26, 45))  # each side's brow outer end and outer eye corner
 GAP = 0.05  # inter-ocular distances past the brow's outer end where the search starts (the brow's tail is its own)
@@ -64,9 +64,7 @@ def read_temples(image: np.ndarray, points: np.ndarray) -> Temples | None:
         k = np.arange(max(int(round(SEARCH * iod)), 4), dtype=np.float64)  # px out from the start
         ss = start + out * k
         xy = origin[None, None, :] + ss[:, None, None] * along + v[None, :, None] * down  # (px out, rows)
-        strip = cv2.remap(image, xy[..., 0].astype(np.float32), xy[..., 1].astype(np.float32), cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-        reach = median_along(first_run(departs(strip, skin, iod), max(int(round(RUN * iod)), 2)), MEDIAN)
+        reach = median_along(first_run(departs(read_at(image, xy), skin, iod), max(int(round(RUN * iod)), 2)), MEDIAN)
         sides.append((v, start, reach))
     if not any(np.isfinite(r).any() for _, _, r in sides):
         return None
