@@ -118,3 +118,59 @@ def test_lay_out_stretches_the_plain_steps_and_spreads_a_rise_too_big_for_them()
     assert np.all(np.diff(landed) > 0) and abs(landed[-1] - 20.0) < 1e-9
     assert steps[0] > 1.0  # the rest spread over the whole gap
     assert steps[4] <= 1.0 + bl.MOST * 1.01 + 1.0
+
+
+def _dark_face(hat: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """As _face, but the whole gap from each brow line down to its lid is dark (a brow over a lid in shadow: no
+    plain skin), with forehead skin above the brows; or a hat's dark from above the brows to 0.4 of the way down
+    to the lid, skin below it."""
+    p = synthetic_landmarks(centre=(64.0, 80.0), scale=2.0)
+    img = np.zeros((SIZE, SIZE, 3), np.uint8)
+    img[:] = SKIN
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    brow, lid = _lines(p, xx)
+    img[(yy >= brow) & (yy <= lid)] = DARK
+    if hat:  # the hat's brim well below the brows' points, the skin under it light down to the lashes
+        img[(yy >= brow + 0.4 * (lid - brow)) & (yy <= lid - LASH_PX)] = SKIN
+        img[yy < brow + 0.4 * (lid - brow)] = DARK
+    return p, img
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img.astype(float) @ np.array([0.299, 0.587, 0.114])
+
+
+def test_a_dark_column_stretched_past_its_length_shows_skin_between_brow_and_lid():
+    p, img = _dark_face()
+    flow = _generator_flow(p)
+    lift = bl.lift_brows(p, flow, img, IDENTITY)
+    stretched = _warp(img, lift.flow)
+    shown = bl.bring_out_skin(stretched, lift, IDENTITY)
+    x = int(round(p[19, 0]))
+    top, low = p[19, 1] - LIFT, np.interp(x, p[36:40, 0], p[36:40, 1])  # the raised brow's points, the lid
+    gap = low - top
+    middle = slice(int(top + 0.45 * gap), int(top + 0.65 * gap))
+    brow_rows = slice(int(top + 1), int(top + 0.08 * gap))
+    assert _luma(stretched[middle, x]).max() < 100  # without it: dark all the way down
+    assert _luma(shown[middle, x]).mean() > _luma(stretched[middle, x]).mean() + 8  # lighter between
+    assert abs(_luma(shown[brow_rows, x]).mean() - _luma(stretched[brow_rows, x]).mean()) < 10  # the brow stays
+    skin_rows = slice(0, int(p[17:27, 1].min() - LIFT - 3))
+    assert np.array_equal(shown[skin_rows], stretched[skin_rows])  # nothing above the brows
+
+
+def test_no_skin_is_brought_out_under_a_hat_down_to_the_brows():
+    p, img = _dark_face(hat=True)
+    lift = bl.lift_brows(p, _generator_flow(p), img, IDENTITY)
+    assert lift.reveal is not None and float(lift.reveal.max()) < 0.05  # 0.16 without the hat
+    stretched = _warp(img, lift.flow)
+    assert np.abs(bl.bring_out_skin(stretched, lift, IDENTITY).astype(int) - stretched).max() <= 5
+
+
+def test_a_rise_too_big_for_the_plain_skin_goes_where_there_is_room():
+    source = np.linspace(0.0, 10.0, 11)
+    plain = np.full(11, 0.03)  # no plain skin at all
+    room = np.where((source >= 3) & (source <= 7), 1.0, 0.03)
+    steps = np.diff(bl.lay_out(source, plain, 16.0, room))
+    assert abs(steps.sum() - 16.0) < 1e-9
+    assert np.all(steps[:2] < 1.3) and np.all(steps[-2:] < 1.3)  # the brow's hair and the lashes barely grow
+    assert np.all(steps[3:7] > 2.0)

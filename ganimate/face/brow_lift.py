@@ -17,17 +17,26 @@ its lid) it is stretched at most MOST more and the rest of the rise spreads even
 flow equals the generator's (no seam); at the span's ends it fades back over FADE; a brow that does not rise (a
 frown, a still face) is left alone, faded in over RISE.
 
+Where a column has too little plain skin for the rise (a dark brow right over a lid in shadow: putin, al_pacino,
+held-out Ahmed_Lopez), stretching its dark drew a thick black band from brow to lashes; on the shared clips the
+brow-to-lid column lightens as real brows rise (its mean in 11 of 13 clips, its darkest place in 10). So the stretch
+that the plain skin cannot take goes between brow and lid, and each px stretched past its length shows, by the
+share it is new (SHOWN of it), the column's plain skin (bring_out_skin); not below a hat or a fringe (no skin just
+above the brow's points, ABOVE).
+
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.mouth import LUMA
-from ganimate.face.paste import CROP_TO_CROP, advect_points
+from ganimate.face.paste import CROP_TO_CROP, advect_points, lay_crop_map
 from ganimate.face.ramp import smoothstep
 from ganimate.face.sample import read_at
 
@@ -41,6 +50,9 @@ FADE = 0.06  # inter-ocular distances beyond the span's ends over which the rewr
 RISE = (0.3, 0.8)  # crop px the brow's points rise, on average, over which the rewrite fades in
 STEP = 0.5  # crop px between the columns, and between the rows, that are laid out
 LAYOUT = 65  # places down each column where its luminance is read
+SHOWN = 0.5  # the share of a stretched dark px's new part that shows the column's plain skin (1: all of it read
+# as grey paint over a dark brow, held-out Ahmed_Lopez)
+ABOVE = (0.02, 0.06)  # inter-ocular distances above the brow's points where the forehead's skin is looked for
 ACROSS = 0.04  # inter-ocular distances (a Gaussian's sigma) over which the columns' plainness is smoothed
 
 
@@ -51,19 +63,21 @@ def plainness(profile: np.ndarray) -> np.ndarray:
     return smoothstep(profile, skin - SKIN[0], skin - SKIN[1])
 
 
-def lay_out(source: np.ndarray, plain: np.ndarray, length) -> np.ndarray:
+def lay_out(source: np.ndarray, plain: np.ndarray, length, room: np.ndarray | None = None) -> np.ndarray:
     """float64 (..., n): where the places of a column (source: float (..., n) ascending, from 0) land over an output
     of this length (float or float (...,)), each step stretched (or squeezed) in proportion to its plainness
-    (float (..., n) > 0)."""
+    (float (..., n) > 0); a rise too big for the plain skin goes over the places in proportion to room (float
+    (..., n) > 0; evenly when None)."""
     steps = np.diff(source, axis=-1)
     total = steps.sum(-1, keepdims=True)
     length = np.asarray(length, np.float64)[..., None]
     share = 0.5 * (plain[..., 1:] + plain[..., :-1]) * steps
     extra = length - total
     # the plain skin stretched at most MOST times its own length more: a brow close over its lid (Obama) has a px
-    # or two of it, and the rest of the rise goes evenly over the gap rather than into streaks of that skin
+    # or two of it, and the rest of the rise goes over the gap (by room) rather than into streaks of that skin
     short = np.maximum(np.abs(extra) / MOST - share.sum(-1, keepdims=True), 0.0)
-    share = share + short * steps / np.maximum(total, 1e-9)
+    spare = steps if room is None else 0.5 * (room[..., 1:] + room[..., :-1]) * steps
+    share = share + short * spare / np.maximum(spare.sum(-1, keepdims=True), 1e-9)
     sizes = steps + extra * share / np.maximum(share.sum(-1, keepdims=True), 1e-9)
     even = steps * length / np.maximum(total, 1e-9)  # where a step would be squeezed to nothing
     sizes = np.where(np.any(sizes <= 0.1 * steps, axis=-1, keepdims=True), even, sizes)
@@ -81,39 +95,58 @@ def _smooth(values: np.ndarray, sigma: float) -> np.ndarray:
     return sum(k * padded[i:i + len(values)] for i, k in enumerate(kernel))
 
 
+class BrowLift(NamedTuple):
+    """A face's edit with its raised brows laid out: flow, float32 SxSx2 backward displacement in crop px; reveal,
+    float32 SxS 0..1 crop px, how much of each output px is skin the lift brought out from under a dark brow (a
+    share of the px); tone, float32 SxSx3 0..255 RGB, that skin's colour (the column's plain skin)."""
+
+    flow: np.ndarray
+    reveal: np.ndarray | None = None
+    tone: np.ndarray | None = None
+
+
 def spread_brow_lift(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """float32 SxSx2: the backward flow (float32 SxSx2 crop px) of a face's edit with each rising brow's lift taken
     by the plain skin between brow and lid; the same array where no brow rises. points: the face's 68 landmarks on
     the input, float (68, 2) crop px; frame: the input frame (uint8 HxWx3 RGB), read at its own resolution for
     what is plain; matrix: float (2, 3) frame -> crop."""
+    return lift_brows(points, flow, frame, matrix).flow
+
+
+def lift_brows(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: np.ndarray) -> BrowLift:
+    """spread_brow_lift's flow (the same array where no brow rises, with reveal and tone None), and where a dark
+    column with too little plain skin for the rise was stretched, how much of each px is new skin and its colour."""
     p = np.asarray(points, np.float64)
     f = np.asarray(flow, np.float32)
     iod = float(interocular(p))
     if iod < 1e-6:
-        return f
+        return BrowLift(f)
     along, down = eye_axes(p)
     to_frame = invert_transform(matrix)
 
-    def lum(xy: np.ndarray) -> np.ndarray:  # the frame's luminance at crop px xy, float (..., 2)
+    def rgb(xy: np.ndarray) -> np.ndarray:  # the frame's colour at crop px xy, float (..., 2) -> float64 (..., 3)
         at = transform_points(to_frame, xy.reshape(-1, 2)).reshape(xy.shape)
-        return read_at(frame, at).astype(np.float64) @ LUMA
+        return read_at(frame, at).astype(np.float64)
 
-    out = f
+    out, reveal, tone = f, None, None
     for brow, lid in SIDES:
         ends = list(brow) + list(lid)
         moved = advect_points(p[ends], f, CROP_TO_CROP, iterations=4)
         rise = float(np.mean((p[list(brow)] - moved[:len(brow)]) @ down))
         weight = float(smoothstep(rise, *RISE))
         if weight > 0.0:
-            out = _rewrite(out, lum, (p[ends], moved), len(brow), (p[27], along, down), iod, weight)
-    return out
+            if reveal is None:
+                reveal, tone = np.zeros(f.shape[:2], np.float32), np.zeros(f.shape[:2] + (3,), np.float32)
+            out = _rewrite(out, rgb, (p[ends], moved), len(brow), (p[27], along, down), iod, weight, (reveal, tone))
+    return BrowLift(out, reveal, tone)
 
 
-def _rewrite(flow: np.ndarray, lum, ends: tuple[np.ndarray, np.ndarray], n_brow: int, axes,
-             iod: float, weight: float) -> np.ndarray:
-    """flow (float32 SxSx2) rewritten for one brow, as spread_brow_lift. lum: crop px (float (..., 2)) -> the
-    input's luminance there; ends: the brow's points then its lid's (the first n_brow the brow's), float (k, 2)
-    crop px on the input and carried onto the output; axes: the eye-line frame (origin, along, down: float (2,)
+def _rewrite(flow: np.ndarray, rgb, ends: tuple[np.ndarray, np.ndarray], n_brow: int, axes,
+             iod: float, weight: float, revealed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """flow (float32 SxSx2) rewritten for one brow, as spread_brow_lift, and its px's reveal and tone written into
+    revealed (float32 SxS, SxSx3: BrowLift's). rgb: crop px (float (..., 2)) -> the input's colour there; ends:
+    the brow's points then its lid's (the first n_brow the brow's), float (k, 2) crop px on the input and carried
+    onto the output; axes: the eye-line frame (origin, along, down: float (2,)
     each); iod: the inter-ocular distance, crop px."""
     origin, along, down = axes
     fade = max(FADE * iod, 1.0)
@@ -146,13 +179,24 @@ def _rewrite(flow: np.ndarray, lum, ends: tuple[np.ndarray, np.ndarray], n_brow:
     # columns (each column's own reading notched a brow where its neighbour's hair ended, d18)
     ts = np.linspace(0.0, 1.0, LAYOUT)
     gap_in, gap_out = np.maximum(low_in - top_in, 1e-6), np.maximum(low_out - top_out, 1e-6)
-    plain = plainness(lum(px(columns[:, None], top_in[:, None] + ts[None] * gap_in[:, None])))
+    colour = rgb(px(columns[:, None], top_in[:, None] + ts[None] * gap_in[:, None]))
+    plain = _smooth(plainness(colour @ LUMA), ACROSS * iod / STEP)
+    # the column read on down from just above the brow's points: how dark each place is against the skin there or
+    # below, and the colour of that skin, which a dark column stretched past its plain skin brings out; none where
+    # the brow has no skin above it (a hat or a fringe over the brows is not a brow to lift off its lid)
+    above = rgb(px(columns[:, None], top_in[:, None] - np.linspace(ABOVE[1], ABOVE[0], 5)[None] * iod))
+    whole = np.concatenate([above, colour], 1)
+    light = _smooth(plainness(whole @ LUMA), ACROSS * iod / STEP)
+    skin = (light[..., None] * whole).sum(1) / np.maximum(light.sum(1), 1e-6)[:, None]
+    bare, seen = light[:, :5].mean(1), light[:, 5:]
     # the brow's points may lie on skin above its hair, the lid's crease close over its margin: the skin that
     # stretches lies between, away from both ends
     prior = smoothstep(ts, *BROW_END) * (1.0 - smoothstep(ts, *LID_END))
-    plain = np.maximum(_smooth(plain, ACROSS * iod / STEP) * prior, PLAIN_FLOOR)
+    plain = np.maximum(plain * prior, PLAIN_FLOOR)
     # where each place lands on the output, as a share u of its gap: each step stretched by its plainness
-    lands = lay_out(ts[None] * gap_in[:, None], plain, gap_out) / gap_out[:, None]
+    # a rise too big for the plain skin goes between brow and lid, not into the brow's hair or the lashes
+    room = np.maximum(prior, PLAIN_FLOOR)
+    lands = lay_out(ts[None] * gap_in[:, None], plain, gap_out, room) / gap_out[:, None]
     out = flow.copy()
     mine = ok[column] & (v_px > top_out[column]) & (v_px < low_out[column]) & (across[column] > 0.0)
     if not mine.any():
@@ -169,4 +213,33 @@ def _rewrite(flow: np.ndarray, lum, ends: tuple[np.ndarray, np.ndarray], n_brow:
     rewritten = along_flow[:, None] * along + (read_v - v)[:, None] * down
     share = (weight * across[j])[:, None]
     out[mine] = (flow[mine] + share * (rewritten - flow[mine])).astype(np.float32)
+    # a column with too little plain skin for the rise stretches its dark (brow, shadowed lid) past its length:
+    # real raised brows bring lighter skin out from under the brow there (the shared clips' brow-to-lid column
+    # lightens as the brows rise, its darkest place too), so each stretched px is that share new skin
+    stretch = (hi - lo) * gap_out[j] / np.maximum((ts[k + 1] - ts[k]) * gap_in[j], 1e-9)
+    dark = 1.0 - (seen[j, k] + (seen[j, k + 1] - seen[j, k]) * (t - ts[k]) / (ts[k + 1] - ts[k]))
+    new = share[:, 0] * bare[j] * dark * np.clip(1.0 - 1.0 / np.maximum(stretch, 1e-9), 0.0, 1.0) * SHOWN
+    reveal, tone = revealed
+    reveal[mine] = np.maximum(reveal[mine], new)
+    tone[mine] = skin[j]
+    return out
+
+
+def bring_out_skin(image: np.ndarray, lift: BrowLift, matrix: np.ndarray) -> np.ndarray:
+    """uint8 HxWx3 RGB: the edited frame (image) with the skin a brow's lift brought out (lift.reveal, lift.tone,
+    crop px) laid over it at its share; image itself where there is none. matrix: float (2, 3) frame -> crop."""
+    if lift.reveal is None or not np.any(lift.reveal > 0.0):
+        return image
+    share = lay_crop_map(lift.reveal, matrix, image.shape)
+    ys, xs = np.nonzero(share > 1.0 / 512)
+    if len(ys) == 0:
+        return image
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    w = share[y0:y1, x0:x1, None]
+    # the tone is laid weighted by the reveal, so px at the reveal's edge take no colour from beyond it
+    tone = np.stack([lay_crop_map(lift.tone[..., c] * lift.reveal, matrix, image.shape)[y0:y1, x0:x1]
+                     for c in range(3)], -1) / np.maximum(w, 1e-6)
+    out = image.copy()
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(np.rint(region + w * (tone - region)), 0, 255).astype(np.uint8)
     return out

@@ -13,7 +13,7 @@ from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.backdrop import hold_backdrop
-from ganimate.face.brow_lift import spread_brow_lift
+from ganimate.face.brow_lift import bring_out_skin, lift_brows
 from ganimate.face.brow_raise import brow_rise, raise_flow
 from ganimate.face.cheeks import cheek_lift, lift_flow
 from ganimate.face.chin import chin_share, drop_chin
@@ -257,7 +257,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     hair or a hat above the brows, face/forehead.py, or beside them, face/temples.py, a closed-lip smile's lower
     face re-laid as the smoothest warp through its points' moves, by the same share on a face large in its frame,
     face/smooth_smile.py, its slide along the jaw line kept off the background beside it, face/backdrop.py, and kept
-    from folding the face, face/flow.py); then, at the face's 68 points (touch.points, read on the input) carried
+    from folding the face, face/flow.py), and the skin a dark brow's lift brought out laid over it; then, at the
+    face's 68 points (touch.points, read on the input) carried
     along by the generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the
     generator's crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by
     touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened
@@ -280,19 +281,27 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
             edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
+    lift = None
     if edit.flow is not None and in_crop is not None:  # a raised brow moves whole, its lashes stay at the lid
-        edit = replace(edit, flow=spread_brow_lift(in_crop, edit.flow, image, matrix))
+        lift = lift_brows(in_crop, edit.flow, image, matrix)
+        edit = replace(edit, flow=lift.flow)
     # hair or a hat above the brows stays where it is: the motion fades out below it. Held where a px lands only: held
     # where it reads from as well (as beside the brows), a frown's brows that read from under a low reach lost their
     # motion (held-out frowns' AU04 +1.01 -> +0.98, Derek_Abney +0.66 -> +0.27) for a fringe's edge drawn in over
     # 0.0003 inter-ocular distances squared (10 clip frames)
     reach = read_reach(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if reach is not None:
-        edit = replace(edit, flow=edit.flow * hold_in_crop(reach, matrix, edit.flow.shape[0])[..., None])
+        held = hold_in_crop(reach, matrix, edit.flow.shape[0])
+        edit = replace(edit, flow=edit.flow * held[..., None])
+        if lift is not None and lift.reveal is not None:  # nor is skin brought out under it
+            lift = lift._replace(reveal=lift.reveal * held)
     # and so does hair or background beside the brows' outer ends, nor is it drawn in where the face moves away
     temples = read_temples(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if temples is not None:
-        edit = replace(edit, flow=hold_flow(edit.flow, hold_temples_in_crop(temples, matrix, edit.flow.shape[0])))
+        held = hold_temples_in_crop(temples, matrix, edit.flow.shape[0])
+        edit = replace(edit, flow=hold_flow(edit.flow, held))
+        if lift is not None and lift.reveal is not None:
+            lift = lift._replace(reveal=lift.reveal * held)
     if edit.flow is not None and in_crop is not None and touch.closed_smile > 0.0:
         # a closed-lip smile's lower face on a face large in its frame: the least bending through where the flow
         # puts its points
@@ -304,6 +313,8 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         edit = replace(edit, flow=unfold_flow(edit.flow))
     source = image
     image = paste_edit(image, crop, matrix, edit, mask)
+    if lift is not None:  # skin a dark brow's lift brought out
+        image = bring_out_skin(image, lift, matrix)
     points = touch.points
     if points is None or (edit.flow is None and finish.mouth is None and not touch.needs_points):
         return image
