@@ -258,13 +258,13 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     face re-laid as the smoothest warp through its points' moves, by the same share on a face large in its frame,
     face/smooth_smile.py, its slide along the jaw line kept off the background beside it, face/backdrop.py, and kept
     from folding the face, face/flow.py), and the skin a dark brow's lift brought out laid over it; then, at the
-    face's 68 points (touch.points, read on the input) carried
-    along by the generator's flow, the chin brought down with a dropped lower lip by touch.jaw (face/chin.py: the
-    generator's crop ends about the chin, where its mask keeps little of its motion), a frown's brows slid down by
-    touch.drop and the expression's shading (both held below hair or a hat), the inside of a mouth the edit opened
-    or a rising smile finds parted, touch.grin (with touch.teeth, the teeth its track showed), else a closed-lip
-    smile's seam deepened, or the parted lips brought together by touch.close, and the lids closed by touch.closure
-    of their opening (over them touch.shut, the shut eyes its track showed)."""
+    face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin brought down
+    with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask
+    keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading (both held
+    below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with
+    touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the parted lips brought
+    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
+    eyes its track showed)."""
     in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
     if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                           or touch.stretch > 0.0 or touch.closed_smile > 0.0
