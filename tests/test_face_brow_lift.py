@@ -71,7 +71,7 @@ def _dark_runs(img: np.ndarray, x: int) -> list[tuple[int, int]]:
 def test_the_brow_rises_whole_and_the_lashes_stay_where_the_generator_stretched_both():
     p, img = _face()
     flow = _generator_flow(p)
-    rewritten = bl.spread_brow_lift(p, flow, img, IDENTITY)
+    rewritten = bl.lift_brows(p, flow, img, IDENTITY).flow
     for x in (int(round(p[19, 0])), int(round(p[24, 0]))):  # the middle of each brow, over its eye
         before = _dark_runs(img, x)
         stretched, kept = _dark_runs(_warp(img, flow), x), _dark_runs(_warp(img, rewritten), x)
@@ -88,7 +88,7 @@ def test_the_brow_rises_whole_and_the_lashes_stay_where_the_generator_stretched_
 def test_the_flow_is_kept_outside_the_gap_between_brow_and_lid():
     p, img = _face()
     flow = _generator_flow(p)
-    rewritten = bl.spread_brow_lift(p, flow, img, IDENTITY)
+    rewritten = bl.lift_brows(p, flow, img, IDENTITY).flow
     changed = np.abs(rewritten - flow).max(axis=2) > 1e-4
     ys, xs = np.nonzero(changed)
     assert changed.any()
@@ -100,9 +100,9 @@ def test_the_flow_is_kept_outside_the_gap_between_brow_and_lid():
 def test_a_brow_that_does_not_rise_is_left_alone():
     p, img = _face()
     still = np.zeros((SIZE, SIZE, 2), np.float32)
-    assert bl.spread_brow_lift(p, still, img, IDENTITY) is still
+    assert bl.lift_brows(p, still, img, IDENTITY).flow is still
     lowered = -_generator_flow(p)  # a frown's brows come down: not this module's
-    assert np.array_equal(bl.spread_brow_lift(p, lowered, img, IDENTITY), lowered)
+    assert np.array_equal(bl.lift_brows(p, lowered, img, IDENTITY).flow, lowered)
 
 
 def test_lay_out_stretches_the_plain_steps_and_spreads_a_rise_too_big_for_them():

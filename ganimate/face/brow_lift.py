@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 from ganimate.face.align import invert_transform, transform_points
-from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.forehead import eye_frame
 from ganimate.face.mouth import LUMA
-from ganimate.face.paste import CROP_TO_CROP, advect_points, lay_crop_map
+from ganimate.face.paste import CROP_TO_CROP, advect_points, crop_region
 from ganimate.face.ramp import smoothstep
 from ganimate.face.sample import read_at
 
@@ -53,6 +54,7 @@ LAYOUT = 65  # places down each column where its luminance is read
 SHOWN = 0.5  # the share of a stretched dark px's new part that shows the column's plain skin (1: all of it read
 # as grey paint over a dark brow, held-out Ahmed_Lopez)
 ABOVE = (0.02, 0.06)  # inter-ocular distances above the brow's points where the forehead's skin is looked for
+ABOVE_PLACES = 5  # places read there
 ACROSS = 0.04  # inter-ocular distances (a Gaussian's sigma) over which the columns' plainness is smoothed
 
 
@@ -104,24 +106,22 @@ class BrowLift(NamedTuple):
     reveal: np.ndarray | None = None
     tone: np.ndarray | None = None
 
-
-def spread_brow_lift(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """float32 SxSx2: the backward flow (float32 SxSx2 crop px) of a face's edit with each rising brow's lift taken
-    by the plain skin between brow and lid; the same array where no brow rises. points: the face's 68 landmarks on
-    the input, float (68, 2) crop px; frame: the input frame (uint8 HxWx3 RGB), read at its own resolution for
-    what is plain; matrix: float (2, 3) frame -> crop."""
-    return lift_brows(points, flow, frame, matrix).flow
+    def held(self, hold: np.ndarray) -> BrowLift:
+        """The same lift with no skin brought out where the flow is held (hold: float32 SxS in [0, 1])."""
+        return self if self.reveal is None else self._replace(reveal=self.reveal * hold)
 
 
 def lift_brows(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: np.ndarray) -> BrowLift:
-    """spread_brow_lift's flow (the same array where no brow rises, with reveal and tone None), and where a dark
-    column with too little plain skin for the rise was stretched, how much of each px is new skin and its colour."""
+    """The backward flow (float32 SxSx2 crop px) of a face's edit with each rising brow's lift taken by the plain skin
+    between brow and lid (the same array where no brow rises, with reveal and tone None), and where a dark column
+    with too little plain skin for the rise was stretched, how much of each px is new skin and its colour. points:
+    the face's 68 landmarks on the input, float (68, 2) crop px; frame: the input frame (uint8 HxWx3 RGB), read at
+    its own resolution for what is plain; matrix: float (2, 3) frame -> crop."""
     p = np.asarray(points, np.float64)
     f = np.asarray(flow, np.float32)
-    iod = float(interocular(p))
+    origin, along, down, iod = eye_frame(p)
     if iod < 1e-6:
         return BrowLift(f)
-    along, down = eye_axes(p)
     to_frame = invert_transform(matrix)
 
     def rgb(xy: np.ndarray) -> np.ndarray:  # the frame's colour at crop px xy, float (..., 2) -> float64 (..., 3)
@@ -137,17 +137,17 @@ def lift_brows(points: np.ndarray, flow: np.ndarray, frame: np.ndarray, matrix: 
         if weight > 0.0:
             if reveal is None:
                 reveal, tone = np.zeros(f.shape[:2], np.float32), np.zeros(f.shape[:2] + (3,), np.float32)
-            out = _rewrite(out, rgb, (p[ends], moved), len(brow), (p[27], along, down), iod, weight, (reveal, tone))
+            out = _rewrite(out, rgb, (p[ends], moved), len(brow), (origin, along, down), iod, weight, (reveal, tone))
     return BrowLift(out, reveal, tone)
 
 
 def _rewrite(flow: np.ndarray, rgb, ends: tuple[np.ndarray, np.ndarray], n_brow: int, axes,
              iod: float, weight: float, revealed: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """flow (float32 SxSx2) rewritten for one brow, as spread_brow_lift, and its px's reveal and tone written into
-    revealed (float32 SxS, SxSx3: BrowLift's). rgb: crop px (float (..., 2)) -> the input's colour there; ends:
-    the brow's points then its lid's (the first n_brow the brow's), float (k, 2) crop px on the input and carried
-    onto the output; axes: the eye-line frame (origin, along, down: float (2,)
-    each); iod: the inter-ocular distance, crop px."""
+    """flow (float32 SxSx2) rewritten for one brow, as lift_brows, and its px's reveal and tone written into revealed
+    (float32 SxS, SxSx3: BrowLift's). rgb: crop px (float (..., 2)) -> the input's colour there; ends: the brow's
+    points then its lid's (the first n_brow the brow's), float (k, 2) crop px on the input and carried onto the
+    output; axes: the eye-line frame (origin, along, down: float (2,) each); iod: the inter-ocular distance, crop
+    px."""
     origin, along, down = axes
     fade = max(FADE * iod, 1.0)
 
@@ -179,23 +179,25 @@ def _rewrite(flow: np.ndarray, rgb, ends: tuple[np.ndarray, np.ndarray], n_brow:
     # columns (each column's own reading notched a brow where its neighbour's hair ended, d18)
     ts = np.linspace(0.0, 1.0, LAYOUT)
     gap_in, gap_out = np.maximum(low_in - top_in, 1e-6), np.maximum(low_out - top_out, 1e-6)
-    colour = rgb(px(columns[:, None], top_in[:, None] + ts[None] * gap_in[:, None]))
-    plain = _smooth(plainness(colour @ LUMA), ACROSS * iod / STEP)
-    # the column read on down from just above the brow's points: how dark each place is against the skin there or
-    # below, and the colour of that skin, which a dark column stretched past its plain skin brings out; none where
-    # the brow has no skin above it (a hat or a fringe over the brows is not a brow to lift off its lid)
-    above = rgb(px(columns[:, None], top_in[:, None] - np.linspace(ABOVE[1], ABOVE[0], 5)[None] * iod))
-    whole = np.concatenate([above, colour], 1)
-    light = _smooth(plainness(whole @ LUMA), ACROSS * iod / STEP)
+    # read on down from just above the brow's points (ABOVE): the column's places are the last LAYOUT
+    rows = np.concatenate([top_in[:, None] - np.linspace(ABOVE[1], ABOVE[0], ABOVE_PLACES)[None] * iod,
+                           top_in[:, None] + ts[None] * gap_in[:, None]], 1)
+    whole = rgb(px(columns[:, None], rows))
+    lum = whole @ LUMA
+    plain = _smooth(plainness(lum[:, -LAYOUT:]), ACROSS * iod / STEP)
+    # how dark each place is against the skin just above the brow or below it, and the colour of that skin, which a
+    # dark column stretched past its plain skin brings out; none where the brow has no skin above it (a hat or a
+    # fringe over the brows is not a brow to lift off its lid)
+    light = _smooth(plainness(lum), ACROSS * iod / STEP)
     skin = (light[..., None] * whole).sum(1) / np.maximum(light.sum(1), 1e-6)[:, None]
-    bare, seen = light[:, :5].mean(1), light[:, 5:]
+    bare, seen = light[:, :-LAYOUT].mean(1), light[:, -LAYOUT:]
     # the brow's points may lie on skin above its hair, the lid's crease close over its margin: the skin that
     # stretches lies between, away from both ends
     prior = smoothstep(ts, *BROW_END) * (1.0 - smoothstep(ts, *LID_END))
     plain = np.maximum(plain * prior, PLAIN_FLOOR)
-    # where each place lands on the output, as a share u of its gap: each step stretched by its plainness
     # a rise too big for the plain skin goes between brow and lid, not into the brow's hair or the lashes
     room = np.maximum(prior, PLAIN_FLOOR)
+    # where each place lands on the output, as a share u of its gap: each step stretched by its plainness
     lands = lay_out(ts[None] * gap_in[:, None], plain, gap_out, room) / gap_out[:, None]
     out = flow.copy()
     mine = ok[column] & (v_px > top_out[column]) & (v_px < low_out[column]) & (across[column] > 0.0)
@@ -230,16 +232,16 @@ def bring_out_skin(image: np.ndarray, lift: BrowLift, matrix: np.ndarray) -> np.
     crop px) laid over it at its share; image itself where there is none. matrix: float (2, 3) frame -> crop."""
     if lift.reveal is None or not np.any(lift.reveal > 0.0):
         return image
-    share = lay_crop_map(lift.reveal, matrix, image.shape)
-    ys, xs = np.nonzero(share > 1.0 / 512)
-    if len(ys) == 0:
+    region = crop_region(matrix, lift.reveal.shape[0], image.shape)
+    if region is None:
         return image
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    w = share[y0:y1, x0:x1, None]
+    (x0, y0, x1, y1), shifted = region
     # the tone is laid weighted by the reveal, so px at the reveal's edge take no colour from beyond it
-    tone = np.stack([lay_crop_map(lift.tone[..., c] * lift.reveal, matrix, image.shape)[y0:y1, x0:x1]
-                     for c in range(3)], -1) / np.maximum(w, 1e-6)
+    maps = np.dstack([lift.reveal, lift.tone * lift.reveal[..., None]]).astype(np.float32)
+    laid = cv2.warpAffine(maps, shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    w = laid[..., :1]
+    tone = laid[..., 1:] / np.maximum(w, 1e-6)
     out = image.copy()
-    region = out[y0:y1, x0:x1].astype(np.float32)
-    out[y0:y1, x0:x1] = np.clip(np.rint(region + w * (tone - region)), 0, 255).astype(np.uint8)
+    part = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(np.rint(part + w * (tone - part)), 0, 255).astype(np.uint8)
     return out

@@ -293,15 +293,13 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     if reach is not None:
         held = hold_in_crop(reach, matrix, edit.flow.shape[0])
         edit = replace(edit, flow=edit.flow * held[..., None])
-        if lift is not None and lift.reveal is not None:  # nor is skin brought out under it
-            lift = lift._replace(reveal=lift.reveal * held)
+        lift = lift.held(held)  # nor is skin brought out under it
     # and so does hair or background beside the brows' outer ends, nor is it drawn in where the face moves away
     temples = read_temples(image, touch.points) if edit.flow is not None and touch.points is not None else None
     if temples is not None:
         held = hold_temples_in_crop(temples, matrix, edit.flow.shape[0])
         edit = replace(edit, flow=hold_flow(edit.flow, held))
-        if lift is not None and lift.reveal is not None:
-            lift = lift._replace(reveal=lift.reveal * held)
+        lift = lift.held(held)
     if edit.flow is not None and in_crop is not None and touch.closed_smile > 0.0:
         # a closed-lip smile's lower face on a face large in its frame: the least bending through where the flow
         # puts its points
