@@ -119,9 +119,10 @@ class RuntimeEditor:
                 mask = face_mask(points, matrix, self.mask)
             touch = replace(touch, points=points)
             if self.glasses:
+                from ganimate.face.glare import read_glare
                 from ganimate.face.glasses import read_rims
 
-                touch = replace(touch, rims=read_rims(photo.image, points)[0])
+                touch = replace(touch, rims=read_rims(photo.image, points)[0], glare=read_glare(photo.image, points))
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 

@@ -41,6 +41,10 @@ KNOWN_FROM = 3.0  # and the lenses a face was already found wearing
 MIN_IOD = 60.0
 KNOWN_IOD = 50.0  # and down to this for a face already found wearing them: a face about 60 px across would come
 # and go
+SEEN_IOD = 30.0  # glasses are looked for (not their rims traced) down to this: their glare is held (face/glare.py)
+# and with lenses down to this: a rimless lens's edge is faint, the bridge tells (held-out Alberto_Gonzales: bridge
+# 9.5, lenses 4.6; no face of 40 held-out ones without glasses reached a bridge of 2.6)
+SEEN_LENSES = 4.0
 SHAPES = (2.0, 3.0, 5.0)  # superellipse exponents: an ellipse to a rounded rectangle
 HALF_WIDTH = (0.20, 0.36)  # a lens's half width, inter-ocular distances
 HALF_HEIGHT = (0.13, 0.29)
@@ -255,36 +259,58 @@ def trace_rims(ridges: np.ndarray, points: np.ndarray, lenses: Lenses, bridge_y:
     return mask
 
 
-def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None) -> tuple[Rims | None,
-                                                                                          Lenses | None]:
-    """(Rims, Lenses) of a face's glasses in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on
-    it; (None, None) when it wears none: bridge under BRIDGE_FROM or lenses under LENSES_FROM, a face smaller than
-    MIN_IOD or eyes outside the image. known: the lenses an earlier frame of the same face found; then the lenses
-    are refitted from them and kept down to KNOWN_FROM, where a bowed head hides the bridge (d9), and on a face
-    down to KNOWN_IOD."""
+@dataclass(frozen=True)
+class Worn:
+    """Glasses found on a face: their lenses, the thin lines (ridge_map) they were found on over box (x0, y0,
+    x1, y1) of the frame, the face's points in that box (float (68, 2)) and the bridge's row there."""
+
+    lenses: Lenses
+    ridges: np.ndarray
+    box: tuple[int, int, int, int]
+    local: np.ndarray
+    bridge_y: float
+
+
+def find_glasses(image: np.ndarray, points: np.ndarray, known: Lenses | None = None,
+                 least_iod: float = SEEN_IOD, lenses_from: float = LENSES_FROM) -> Worn | None:
+    """The glasses a face wears in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on it; None
+    when it wears none: bridge under BRIDGE_FROM or lenses under lenses_from, a face smaller than least_iod or
+    eyes outside the image. known: the lenses an earlier frame of the same face found; then the lenses are
+    refitted from them and kept down to KNOWN_FROM, where a bowed head hides the bridge (d9)."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
-    if iod < (MIN_IOD if known is None else KNOWN_IOD):
-        return None, None
+    if iod < least_iod:
+        return None
     eyes = p[36:48]
     pad = (max(HALF_WIDTH[1] + OUTWARD[1], HALF_HEIGHT[1] + DOWNWARD[1]) + REACH + 0.05) * iod
     x0, y0, x1, y1 = points_box(np.concatenate([eyes - pad, eyes + pad, p[27:30]]), image.shape)
     if x1 - x0 < 8 or y1 - y0 < 8:
-        return None, None
+        return None
     local = p - (x0, y0)
     lum = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
     ridges = ridge_map(lum, max(int(round(LINE * iod)), 1))
     bridge, bridge_y = bridge_strength(ridges, local)
     if bridge < BRIDGE_FROM and known is None:
-        return None, None
+        return None
     off_eyes = ridges * (1 - eye_guard(ridges.shape, local, EYE_GUARD))
     lenses = fit_lenses(off_eyes, local, None if known is None else known.params)
-    if lenses.score < (LENSES_FROM if known is None else KNOWN_FROM):
+    if lenses.score < (lenses_from if known is None else KNOWN_FROM):
+        return None
+    return Worn(lenses, ridges, (x0, y0, x1, y1), local, bridge_y)
+
+
+def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None) -> tuple[Rims | None,
+                                                                                          Lenses | None]:
+    """(Rims, Lenses) of a face's glasses in an image (uint8 HxWx3 RGB), its landmarks float (68, 2) px read on
+    it; (None, None) when it wears none (find_glasses) or is smaller than MIN_IOD. known: the lenses an earlier
+    frame of the same face found (find_glasses); then a face is looked at down to KNOWN_IOD."""
+    worn = find_glasses(image, points, known, MIN_IOD if known is None else KNOWN_IOD)
+    if worn is None:
         return None, None
-    mask = trace_rims(ridges, local, lenses, bridge_y)
+    mask = trace_rims(worn.ridges, worn.local, worn.lenses, worn.bridge_y)
     if not mask.any():
         return None, None
-    return Rims((x0, y0, x1, y1), mask, rim_thickness(iod)), lenses
+    return Rims(worn.box, mask, rim_thickness(float(interocular(points)))), worn.lenses
 
 
 def hide_rims(image: np.ndarray, rims: Rims) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""Glare on glasses kept still while the face behind the lenses moves.
+
+A lens's glare is light the glass reflects: it stays with the glasses, which rest on the nose and ears, while
+raised brows lift the skin seen through them. The warping edit moved it with the skin, so a highlight under a
+raised brow was stretched up to the brow (held-out Alberto_Gonzales, whose rims are too thin at LFW's size to be
+found). Glare adds light to what lies behind it, so it is taken off before the edit as a layer and added back after
+at the same place: edited + glare.
+
+Finding it, about each eye (points: 68 landmarks, frame px): px brighter than the region's middle (CIELAB L*) by
+LIFT and greyer than it (chroma over the middle's) by GREY, the eyes themselves left out (a sclera is bright
+and grey too). The layer is each such px's colour above the skin filled in from the px about it that are not
+glare. Skin's own shine counts where it is there (a lit lid): it is held too, which a rise of the brows barely
+changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ganimate.face.box import points_box
+from ganimate.face.glasses import SEEN_LENSES, eye_guard, find_glasses
+from ganimate.face.landmarks import eye_axes, interocular
+from ganimate.face.ramp import smoothstep
+
+HALF_WIDTH, HALF_HEIGHT = 0.36, 0.29  # inter-ocular distances: the region about each eye a lens covers (the
+DOWN = 0.04  # largest lens glasses.py fits), its centre this far below the eye's
+EYES = 0.05  # the eyes (their six points) grown by this are no glare
+LIFT = (6.0, 14.0)  # L* above the region's median luminance at which a px starts to count as glare, fully at
+GREY = (0.5, 0.85)  # its chroma over the region's median chroma: glare fully below, none above
+FILL = 0.06  # inter-ocular distances: the Gaussian the skin under the glare is filled in from
+GROW = 0.03  # inter-ocular distances: the Gaussian a highlight's faint rim is taken in by
+LEAST = 1.0  # L* summed over the layer (x px): less is no glare
+
+
+@dataclass(frozen=True)
+class Glare:
+    """A face's glare: layer float32 (y1 - y0, x1 - x0, 3) RGB 0..255, the light it adds to the frame over box
+    (x0, y0, x1, y1); none elsewhere."""
+
+    box: tuple[int, int, int, int]
+    layer: np.ndarray
+
+
+def lens_regions(shape: tuple[int, ...], points: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """float32 HxW over box (x0, y0, x1, y1) of an image of shape (H, W, ...): 1 inside the ellipse about each eye
+    (HALF_WIDTH x HALF_HEIGHT inter-ocular distances along and across the eye line, centred DOWN below the eye),
+    0 outside; points float (68, 2) image px."""
+    x0, y0, x1, y1 = box
+    along, down = eye_axes(points)
+    iod = float(interocular(points))
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    inside = np.zeros((y1 - y0, x1 - x0), bool)
+    for eye in (points[36:42], points[42:48]):
+        d = np.stack([gx, gy], -1) - (eye.mean(0) + DOWN * iod * down)
+        inside |= (d @ along / (HALF_WIDTH * iod)) ** 2 + (d @ down / (HALF_HEIGHT * iod)) ** 2 <= 1.0
+    return inside.astype(np.float32)
+
+
+def read_glare(image: np.ndarray, points: np.ndarray) -> Glare | None:
+    """The glare about the eyes of a face in image (uint8 HxWx3 RGB; points float (68, 2) px), None where there is none
+    or the face wears no glasses (glasses.find_glasses, down to SEEN_LENSES: skin's own shine moves with the skin; held,
+    a lit lid kept a white spot where the skin under it moved, held-out Andy_Lau): the px brighter (LIFT) and greyer
+    (GREY) than the region's middle, the eyes left out, each less the skin filled in under it (a Gaussian of FILL inter-
+    ocular distances over the px that are no glare)."""
+    p = np.asarray(points, np.float64)
+    iod = float(interocular(p))
+    if find_glasses(image, p, lenses_from=SEEN_LENSES) is None:
+        return None
+    span = max(HALF_WIDTH, HALF_HEIGHT + DOWN) * iod  # the ellipses turn with the face: a square holds them
+    reach = np.concatenate([e.mean(0) + np.array([[-span, -span], [span, span]]) for e in (p[36:42], p[42:48])])
+    pad = int(np.ceil(3 * FILL * iod)) + 2
+    box = points_box(reach, image.shape, pad)
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    region = image[y0:y1, x0:x1].astype(np.float32)
+    lens = lens_regions(image.shape, p, box)
+    local = p - np.array([x0, y0], np.float64)
+    lens *= 1.0 - eye_guard(lens.shape, local, EYES).astype(np.float32)
+    face = np.zeros(lens.shape, np.uint8)  # a wall beside the temple is bright and grey too: the face's hull only
+    cv2.fillConvexPoly(face, cv2.convexHull(np.round(local).astype(np.int32)), 1)
+    lens *= face
+    if lens.sum() < 8:
+        return None
+    lab = cv2.cvtColor(region / 255.0, cv2.COLOR_RGB2LAB)
+    light, chroma = lab[..., 0], np.hypot(lab[..., 1], lab[..., 2])
+    seen = lens > 0
+    mid_light, mid_chroma = float(np.median(light[seen])), max(float(np.median(chroma[seen])), 1e-3)
+    weight = (smoothstep(light - mid_light, *LIFT) * (1.0 - smoothstep(chroma / mid_chroma, *GREY)) * lens)
+    weight = weight.astype(np.float32)
+    if float((weight * (light - mid_light)).sum()) < LEAST:
+        return None
+    # the skin under it from the px about it that are no glare at all: a highlight's faint rim, under LIFT, would
+    # lighten the fill and be left behind; the layer reaches as far, fading out
+    grow = max(GROW * iod, 1.0)
+    near = np.minimum(2.0 * cv2.GaussianBlur((weight > 0.02).astype(np.float32), (0, 0), grow), 1.0) * lens
+    free = (near < 0.02).astype(np.float32)
+    sigma = max(FILL * iod, 1.0)
+    skin = cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(
+        cv2.GaussianBlur(free, (0, 0), sigma), 1e-3)[..., None]
+    layer = np.maximum(region - skin, 0.0) * np.maximum(weight, near)[..., None]
+    return Glare(box, layer.astype(np.float32))
+
+
+def hide_glare(image: np.ndarray, glare: Glare) -> np.ndarray:
+    """A new frame (uint8 HxWx3 RGB): image with the glare's layer taken off; bit-exact outside its box."""
+    x0, y0, x1, y1 = glare.box
+    out = image.copy()
+    out[y0:y1, x0:x1] = np.clip(np.round(image[y0:y1, x0:x1].astype(np.float32) - glare.layer), 0, 255).astype(np.uint8)
+    return out
+
+
+def restore_glare(edited: np.ndarray, hidden: np.ndarray, source: np.ndarray, glare: Glare) -> np.ndarray:
+    """A new frame (uint8 HxWx3 RGB): the edit of hidden (hide_glare of source, the input frame) with the glare
+    added back at its place, as source - hidden: where the edit left hidden as it was, the source comes back
+    bit-exact."""
+    x0, y0, x1, y1 = glare.box
+    out = edited.copy()
+    taken = source[y0:y1, x0:x1].astype(np.int16) - hidden[y0:y1, x0:x1].astype(np.int16)
+    out[y0:y1, x0:x1] = np.clip(edited[y0:y1, x0:x1].astype(np.int16) + taken, 0, 255).astype(np.uint8)
+    return out
