@@ -3,14 +3,14 @@
 A lens's glare is light the glass reflects: it stays with the glasses, which rest on the nose and ears, while
 raised brows lift the skin seen through them. The warping edit moved it with the skin, so a highlight under a
 raised brow was stretched up to the brow (held-out Alberto_Gonzales, whose rims are too thin at LFW's size to be
-found). Glare adds light to what lies behind it, so it is taken off before the edit as a layer and added back after
-at the same place: edited + glare.
+traced). Glare adds light to what lies behind it, so it is taken off before the edit as a layer and added back
+after at the same place: edited + glare.
 
-Finding it, about each eye (points: 68 landmarks, frame px): px brighter than the region's middle (CIELAB L*) by
-LIFT and greyer than it (chroma over the middle's) by GREY, the eyes themselves left out (a sclera is bright
-and grey too). The layer is each such px's colour above the skin filled in from the px about it that are not
-glare. Skin's own shine counts where it is there (a lit lid): it is held too, which a rise of the brows barely
-changes.
+Only on a face that wears glasses (glasses.find_glasses, from 30 px between the eyes). Finding it, about each eye
+(points: 68 landmarks, frame px), inside the face's outline (a wall beside a temple is bright and grey too) and
+off the eyes (so is a sclera): px brighter than the region's middle (CIELAB L*) by LIFT and greyer than it (chroma
+over the middle's) by GREY. The layer is each such px's colour above the skin filled in from the px about it that
+are no glare.
 """
 
 from __future__ import annotations
@@ -59,15 +59,16 @@ def lens_regions(shape: tuple[int, ...], points: np.ndarray, box: tuple[int, int
     return inside.astype(np.float32)
 
 
-def read_glare(image: np.ndarray, points: np.ndarray) -> Glare | None:
-    """The glare about the eyes of a face in image (uint8 HxWx3 RGB; points float (68, 2) px), None where there is none
-    or the face wears no glasses (glasses.find_glasses, down to SEEN_LENSES: skin's own shine moves with the skin; held,
-    a lit lid kept a white spot where the skin under it moved, held-out Andy_Lau): the px brighter (LIFT) and greyer
-    (GREY) than the region's middle, the eyes left out, each less the skin filled in under it (a Gaussian of FILL inter-
-    ocular distances over the px that are no glare)."""
+def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Glare | None:
+    """The glare about the eyes of a face in image (uint8 HxWx3 RGB; points float (68, 2) px), None where there is
+    none or the face wears no glasses (glasses.find_glasses, down to SEEN_LENSES; worn: already found wearing them,
+    by read_rims). Skin's own shine moves with the skin: held, a lit lid kept a white spot where the skin under it
+    moved (held-out Andy_Lau). Glare: the px brighter (LIFT) and greyer (GREY) than the region's middle, the eyes
+    left out, and a highlight's faint rim about them (GROW), each less the skin filled in under it (a Gaussian of
+    FILL inter-ocular distances over the px about that are no glare)."""
     p = np.asarray(points, np.float64)
     iod = float(interocular(p))
-    if find_glasses(image, p, lenses_from=SEEN_LENSES) is None:
+    if not worn and find_glasses(image, p, lenses_from=SEEN_LENSES) is None:
         return None
     span = max(HALF_WIDTH, HALF_HEIGHT + DOWN) * iod  # the ellipses turn with the face: a square holds them
     reach = np.concatenate([e.mean(0) + np.array([[-span, -span], [span, span]]) for e in (p[36:42], p[42:48])])

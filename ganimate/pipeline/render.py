@@ -228,7 +228,7 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
                 rims, lenses = read_rims(image, touch.points, worn.get(crop.track_id))
                 if lenses is not None:
                     worn[crop.track_id] = lenses
-                touch = replace(touch, rims=rims, glare=read_glare(image, touch.points))
+                touch = replace(touch, rims=rims, glare=read_glare(image, touch.points, lenses is not None))
             before = image
             image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish)
             if hold > 0.0:
