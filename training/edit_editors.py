@@ -122,7 +122,8 @@ class RuntimeEditor:
                 from ganimate.face.glare import read_glare
                 from ganimate.face.glasses import read_rims
 
-                touch = replace(touch, rims=read_rims(photo.image, points)[0], glare=read_glare(photo.image, points))
+                rims, lenses = read_rims(photo.image, points)
+                touch = replace(touch, rims=rims, glare=read_glare(photo.image, points, lenses is not None))
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 
