@@ -120,10 +120,11 @@ class RuntimeEditor:
             touch = replace(touch, points=points)
             if self.glasses:
                 from ganimate.face.glare import read_glare
-                from ganimate.face.glasses import read_rims
+                from ganimate.face.glasses import hide_rims, read_rims
 
                 rims, lenses = read_rims(photo.image, points)
-                touch = replace(touch, rims=rims, glare=read_glare(photo.image, points, lenses is not None))
+                bare = hide_rims(photo.image, rims) if rims is not None else photo.image
+                touch = replace(touch, rims=rims, glare=read_glare(bare, points, lenses is not None))
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 

@@ -64,17 +64,17 @@ class FaceTouch:
     is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's own creases may lose
     (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still (face/glasses.read_rims on
     the input frame; None: none or not looked for); glare the light its glasses reflect about the eyes, kept still too
-    (face/glare.read_glare on the input frame; None: none); stretch 0..1 how far a closed-lip smile's lips are stretched
-    as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real lips part for the target's
-    rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to the lips' thickness; part the
-    same where the lips are parted that far after the warp (with close_lips); teeth the teeth a mouth the edit opens is
-    filled with (face/shown_teeth.py: on video the frame's own or those its track showed more plainly; None: those the
-    input shows, read then); shut the shut eyes its track showed (face/shown_lids.py), laid where the lids close (None:
-    the lid cover alone), at shut_share 0..1 of their opacity; jaw 0..1 how far the chin follows a lower lip the edit
-    dropped (face/chin.chin_share); closed_smile 0..1 how far a closed-lip smile rises (face/smile_lips.stretch_share,
-    on stills and video): its lips are kept to real lips' area (face/lip_area.py), its lower face re-laid as the
-    smoothest warp through its points' moves (face/smooth_smile.py) and its seam deepened where it is dark
-    (face/seam.py); grin 0..1 how far a rising smile fills lips the edit leaves parted with teeth
+    (face/glare.read_glare on the input frame with the rims painted out; None: none); stretch 0..1 how far a closed-lip
+    smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real lips
+    part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to the lips'
+    thickness; part the same where the lips are parted that far after the warp (with close_lips); teeth the teeth a
+    mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its track showed more
+    plainly; None: those the input shows, read then); shut the shut eyes its track showed (face/shown_lids.py), laid
+    where the lids close (None: the lid cover alone), at shut_share 0..1 of their opacity; jaw 0..1 how far the chin
+    follows a lower lip the edit dropped (face/chin.chin_share); closed_smile 0..1 how far a closed-lip smile rises
+    (face/smile_lips.stretch_share, on stills and video): its lips are kept to real lips' area (face/lip_area.py), its
+    lower face re-laid as the smoothest warp through its points' moves (face/smooth_smile.py) and its seam deepened
+    where it is dark (face/seam.py); grin 0..1 how far a rising smile fills lips the edit leaves parted with teeth
     (face/grin.grin_rise)."""
 
     points: np.ndarray | None = None
@@ -228,7 +228,9 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
                 rims, lenses = read_rims(image, touch.points, worn.get(crop.track_id))
                 if lenses is not None:
                     worn[crop.track_id] = lenses
-                touch = replace(touch, rims=rims, glare=read_glare(image, touch.points, lenses is not None))
+                # the glare read with the rims painted out, as edit_face takes it off: a shining rim is no glare
+                bare = hide_rims(image, rims) if rims is not None else image
+                touch = replace(touch, rims=rims, glare=read_glare(bare, touch.points, lenses is not None))
             before = image
             image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish)
             if hold > 0.0:
@@ -244,8 +246,8 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
               touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB), as edit_moved_face; the glasses it wears (touch.rims)
-    are painted out before and laid back after, and so is their glare (touch.glare): frames and the light on their
-    lenses stay still while the face behind them moves."""
+    are painted out before and laid back after, and so is their glare (touch.glare, read_glare of the frame with
+    the rims painted out): frames and the light on their lenses stay still while the face behind them moves."""
     bare = hide_rims(image, touch.rims) if touch.rims is not None else image
     hidden = hide_glare(bare, touch.glare) if touch.glare is not None else bare
     edited = edit_moved_face(hidden, crop, matrix, edit, mask, touch, finish)
