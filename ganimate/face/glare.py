@@ -35,6 +35,7 @@ GREY = (0.5, 0.85)  # its chroma over the region's median chroma: glare fully be
 GREY_CHROMA = (9.0, 14.0)
 FILL = 0.06  # inter-ocular distances: the Gaussian the skin under the glare is filled in from
 GROW = 0.03  # inter-ocular distances: the Gaussian a highlight's faint rim is taken in by
+FILL_SIGMA = 4.0  # px: a wider fill is made smaller (_fill_from)
 LEAST = 1.0  # L* summed over the layer (x px): less is no glare
 
 
@@ -60,6 +61,23 @@ def lens_regions(shape: tuple[int, ...], points: np.ndarray, box: tuple[int, int
         d = np.stack([gx, gy], -1) - (eye.mean(0) + DOWN * iod * down)
         inside |= (d @ along / (HALF_WIDTH * iod)) ** 2 + (d @ down / (HALF_HEIGHT * iod)) ** 2 <= 1.0
     return inside.astype(np.float32)
+
+
+def _fill_from(region: np.ndarray, free: np.ndarray, sigma: float) -> np.ndarray:
+    """float32 HxWx3: each px of region (float32 HxWx3) the mean of the free px about it (free: float32 HxW 0..1),
+    a Gaussian of sigma px normalised by how much of it is free. The fill is smooth, so a wide one is made where
+    sigma is FILL_SIGMA px and scaled back up (a face 240 px between the eyes: 4 ms instead of 15)."""
+    scale = min(1.0, FILL_SIGMA / sigma)
+    if scale >= 1.0:
+        return cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(
+            cv2.GaussianBlur(free, (0, 0), sigma), 1e-3)[..., None]
+    h, w = free.shape
+    size = (max(int(round(w * scale)), 3), max(int(round(h * scale)), 3))
+    small = cv2.resize(region * free[..., None], size, interpolation=cv2.INTER_AREA)
+    small_free = cv2.resize(free, size, interpolation=cv2.INTER_AREA)
+    fill = cv2.GaussianBlur(small, (0, 0), FILL_SIGMA) / np.maximum(
+        cv2.GaussianBlur(small_free, (0, 0), FILL_SIGMA), 1e-3)[..., None]
+    return cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Glare | None:
@@ -103,9 +121,7 @@ def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Gla
     grow = max(GROW * iod, 1.0)
     near = np.minimum(2.0 * cv2.GaussianBlur((weight > 0.02).astype(np.float32), (0, 0), grow), 1.0) * lens
     free = (near < 0.02).astype(np.float32)
-    sigma = max(FILL * iod, 1.0)
-    skin = cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(
-        cv2.GaussianBlur(free, (0, 0), sigma), 1e-3)[..., None]
+    skin = _fill_from(region, free, max(FILL * iod, 1.0))
     layer = np.maximum(region - skin, 0.0) * np.maximum(weight, near)[..., None]
     return Glare(box, layer.astype(np.float32))
 
