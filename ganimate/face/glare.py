@@ -144,7 +144,7 @@ def restore_glare(edited: np.ndarray, hidden: np.ndarray, source: np.ndarray, gl
     out = edited.copy()
     under, was = hidden[y0:y1, x0:x1].astype(np.float32), source[y0:y1, x0:x1].astype(np.float32)
     now = edited[y0:y1, x0:x1].astype(np.float32)
-    share = np.clip(was - under, 0.0, None) / np.maximum(255.0 - under, 1.0)
-    lit = np.where(was > under, now + share * (255.0 - now), now + (was - under))  # rounding's -1 kept as it was
+    share = (was - under) / np.maximum(255.0 - under, 1.0)  # hide_glare only takes light off: was >= under
+    lit = now + share * (255.0 - now)
     out[y0:y1, x0:x1] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
     return out

@@ -55,27 +55,27 @@ class Finish:
 
 @dataclass(frozen=True)
 class FaceTouch:
-    """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure 0..1 of
-    the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1 the mouth
-    interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the cheeks rise
+    """One face's part of the finish: points float (68, 2) frame px read on the input (None: no finish); closure 0..1
+    of the lids (face/lids.py); change the shading's float32 GxG (AuShading.change; None: none); smile 0..1 the
+    mouth interior's (face/mouth.smile_share of the target's AU12); lift the inter-ocular distances the cheeks rise
     (face/cheeks.cheek_lift; negative: they fall; 0: none); drop those the brows slide down (face/frown.brow_drop);
-    brows those the inner and the outer brows rise beyond the generator's lift (face/brow_raise.brow_rise); close the
-    share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose corners' move
-    is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's own creases may lose
-    (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still (face/glasses.read_rims on
-    the input frame; None: none or not looked for); glare the light its glasses reflect about the eyes, kept still too
-    (face/glare.read_glare on the input frame with the rims painted out; None: none); stretch 0..1 how far a closed-lip
-    smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the inter-ocular distances real lips
-    part for the target's rising AU25 (face/parting.part_gap): the mouth fill then takes the opening kept to the lips'
-    thickness; part the same where the lips are parted that far after the warp (with close_lips); teeth the teeth a
-    mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or those its track showed more
-    plainly; None: those the input shows, read then); shut the shut eyes its track showed (face/shown_lids.py), laid
-    where the lids close (None: the lid cover alone), at shut_share 0..1 of their opacity; jaw 0..1 how far the chin
-    follows a lower lip the edit dropped (face/chin.chin_share); closed_smile 0..1 how far a closed-lip smile rises
-    (face/smile_lips.stretch_share, on stills and video): its lips are kept to real lips' area (face/lip_area.py), its
-    lower face re-laid as the smoothest warp through its points' moves (face/smooth_smile.py) and its seam deepened
-    where it is dark (face/seam.py); grin 0..1 how far a rising smile fills lips the edit leaves parted with teeth
-    (face/grin.grin_rise)."""
+    brows those the inner and the outer brows rise beyond the generator's lift (face/brow_raise.brow_rise);
+    close the share of the parted lips' gap brought together (face/lips.close_share); fall the units of AU12 whose
+    corners' move is topped up to real faces' (face/corners.smile_fall); unshade the darkening a falling smile's own
+    creases may lose (float32 GxG, AuShading.fall_change; None: none); rims the glasses it wears, kept still
+    (face/glasses.read_rims on the input frame; None: none or not looked for); glare the light they reflect about
+    the eyes, kept still too (face/glare.read_glare on the input frame with the rims painted out; None: none);
+    stretch 0..1 how far a closed-lip smile's lips are stretched as real ones (face/smile_lips.stretch_share); apart the
+    inter-ocular distances real lips part for the target's rising AU25 (face/parting.part_gap): the mouth fill then
+    takes the opening kept to the lips' thickness; part the same where the lips are parted that far after the warp (with
+    close_lips); teeth the teeth a mouth the edit opens is filled with (face/shown_teeth.py: on video the frame's own or
+    those its track showed more plainly; None: those the input shows, read then); shut the shut eyes its track showed
+    (face/shown_lids.py), laid where the lids close (None: the lid cover alone), at shut_share 0..1 of their opacity;
+    jaw 0..1 how far the chin follows a lower lip the edit dropped (face/chin.chin_share); closed_smile 0..1 how far a
+    closed-lip smile rises (face/smile_lips.stretch_share, on stills and video): its lips are kept to real lips' area
+    (face/lip_area.py), its lower face re-laid as the smoothest warp through its points' moves (face/smooth_smile.py)
+    and its seam deepened where it is dark (face/seam.py); grin 0..1 how far a rising smile fills lips the edit leaves
+    parted with teeth (face/grin.grin_rise)."""
 
     points: np.ndarray | None = None
     closure: float = 0.0
