@@ -386,3 +386,27 @@ def test_colours_past_white_roll_off_keeping_their_order_and_chromaticity():
     assert np.all(rolled.max(axis=1) < 255.0)
     assert np.all(np.diff(rolled.max(axis=1)) > 3.0)  # brighter stays brighter: no plate
     np.testing.assert_allclose(rolled / rolled.max(axis=1, keepdims=True), bright / bright.max(axis=1, keepdims=True))
+
+
+def test_a_smile_under_its_full_strength_lays_its_teeth_as_bright_as_a_full_ones():
+    img, p = skin_face()
+    p = opened_lips(p, 10.0)
+    interior = _interior(value_smile=float(np.log(1.4)), value_speak=float(np.log(0.17)))
+    skin = fm.skin_colour(img, p)
+    want = fm.teeth_brightness(skin_highlight(img, p, float(skin @ fm.LUMA)))
+    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    inside = np.zeros(img.shape[:2], np.uint8)
+    import cv2
+
+    cv2.fillPoly(inside, [np.round(p[60:68]).astype(np.int32)], 1)
+
+    def lum(out: np.ndarray) -> np.ndarray:
+        return (out.astype(np.float64) @ fm.LUMA) / float(skin @ fm.LUMA)
+
+    for smile in (1.0, 0.95, 0.9):
+        out = fm.fill_mouth(img, p, 1.0, smile, interior)
+        # the mix with the dropped jaw's dark inside took 19% off at 0.9 when the lift was the smiling map's
+        assert lum(out)[centre[1], centre[0]] == pytest.approx(want, rel=0.05)
+        assert lum(out)[inside > 0].max() < want * 1.08  # and nothing past the teeth's brightness
+    dark = fm.fill_mouth(img, p, 1.0, 0.3, interior)
+    assert lum(dark)[centre[1], centre[0]] < 0.6  # mostly the dropped jaw: its inside stays dark

@@ -365,7 +365,7 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     colour_map = cv2.remap(look, (np.clip(uu, 0, 1) * mw - 0.5).astype(np.float32),
                            (np.clip(t, 0, 1) * mh - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-    map_teeth_look = map_teeth(interior, opening)  # the teeth a dropped jaw shows, and what the lift is read from
+    map_teeth_look = map_teeth(interior, opening)  # the teeth a dropped jaw shows (laid_teeth falls back to them)
     dropped = drawn * (1.0 - smile)  # the share of the look that is the map's dropped jaw
     if dropped > 0.0:
         colour_map, cover = lay_upper_teeth(colour_map, np.clip(uu, 0, 1), uv[..., 1], top, bottom,
@@ -375,7 +375,7 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     teeth = teeth_share(colour_map)[..., None]
     lines = drawn * tooth_lines(uu, frame.width, colour_map, t * height, height)[..., None]
     skin = skin_colour(image, points)
-    lift = teeth_lift(map_teeth_look, skin_highlight(image, points, float(skin @ LUMA)))
+    lift = teeth_lift(laid_teeth(look, map_teeth_look), skin_highlight(image, points, float(skin @ LUMA)))
     colour_map = colour_map + lift * drawn * teeth
     colour = (skin + 1.0) * np.exp(colour_map) - 1.0
     kept = keep_hues(colour, lip_hues(image, points))
@@ -405,6 +405,20 @@ def map_teeth(interior: MouthInterior, opening: float) -> np.ndarray:
     look = interior.appearance(opening, 1.0)
     h, w = look.shape[:2]
     return np.median(look[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3), axis=0).astype(np.float32)
+
+
+def laid_teeth(look: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """float32 (3,) log-RGB over the cheeks: the teeth of a mouth's inside as it is laid (look: float (h, w, 3) the
+    same, before the lift), the median of its middle third's px that are teeth (teeth_share over a half) where they
+    are a quarter of it at least; else fallback (map_teeth). A smile under SMILE_FULL mixes the smiling map with
+    some of the dropped jaw's dark inside: its teeth are dimmer than the smiling map's, and lifted by as much as
+    those they stayed dim, a pale plate (a target AU12 of 1.7: 1.08 of the cheeks' luminance for 1.35)."""
+    h, w = look.shape[:2]
+    middle = np.asarray(look, np.float32)[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3)
+    shown = middle[teeth_share(middle) > 0.5]
+    if len(shown) < max(len(middle) // 4, 1):
+        return np.asarray(fallback, np.float32)
+    return np.median(shown, axis=0).astype(np.float32)
 
 
 def teeth_brightness(light: float) -> float:
