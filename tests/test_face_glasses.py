@@ -187,9 +187,9 @@ def test_edited_frames_keeps_each_tracks_glasses_from_frame_to_frame():
 
     seen, original = [], render.edit_face
 
-    def recorded(image, crop, matrix, edit, mask, touch, finish):
+    def recorded(image, crop, matrix, edit, mask, touch, finish, bare=None):
         seen.append(touch.rims is not None)
-        return original(image, crop, matrix, edit, mask, touch, finish)
+        return original(image, crop, matrix, edit, mask, touch, finish, bare)
 
     zeros = np.zeros((1, 17), np.float32)
     stream = [(VideoFrame(index=i, time=i / 25, pts=None, time_base=None, image=f), [c], zeros, zeros)

@@ -384,9 +384,9 @@ def test_edited_frames_moves_cheeks_and_brows_by_their_aus_and_reads_landmarks_f
     touches = []
     seen = render.edit_face
 
-    def recorded(image, crop_, matrix, edit, mask, touch, finish):
+    def recorded(image, crop_, matrix, edit, mask, touch, finish, bare=None):
         touches.append((touch.lift, touch.drop, *touch.brows))
-        return seen(image, crop_, matrix, edit, mask, touch, finish)
+        return seen(image, crop_, matrix, edit, mask, touch, finish, bare)
 
     monkeypatch.setattr(render, "edit_face", recorded)
     for cheeks, frown, brows, want in ((0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0)), (0.04, 0.0, 0.0, (0.08, 0.0, 0.0, 0.0)),
@@ -600,9 +600,9 @@ def test_edited_frames_fills_a_frame_with_the_teeth_its_track_shows_a_frame_late
 
     taken, original = [], render.edit_face
 
-    def recorded(image, crop, matrix, edit, mask, touch, finish):
+    def recorded(image, crop, matrix, edit, mask, touch, finish, bare=None):
         taken.append(touch.teeth)
-        return original(image, crop, matrix, edit, mask, touch, finish)
+        return original(image, crop, matrix, edit, mask, touch, finish, bare)
 
     monkeypatch.setattr(render, "edit_face", recorded)
     zeros = np.zeros((1, 17), np.float32)

@@ -119,12 +119,10 @@ class RuntimeEditor:
                 mask = face_mask(points, matrix, self.mask)
             touch = replace(touch, points=points)
             if self.glasses:
-                from ganimate.face.glare import read_glare
-                from ganimate.face.glasses import hide_rims, read_rims
+                from ganimate.face.glare import read_glasses
 
-                rims, lenses = read_rims(photo.image, points)
-                bare = hide_rims(photo.image, rims) if rims is not None else photo.image
-                touch = replace(touch, rims=rims, glare=read_glare(bare, points, lenses is not None))
+                worn = read_glasses(photo.image, points)
+                touch = replace(touch, rims=worn.rims, glare=worn.glare)
         return self.paste(photo.image, crop, edit, matrix, mask, touch,
                           Finish(self.shading if self.estimator is not None else None, self.mouth))
 

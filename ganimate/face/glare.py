@@ -16,12 +16,13 @@ from the px about it that are no glare.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from ganimate.face.box import points_box
-from ganimate.face.glasses import SEEN_LENSES, eye_guard, find_glasses
+from ganimate.face.glasses import SEEN_LENSES, Lenses, Rims, eye_guard, fill_from, find_glasses, hide_rims, read_rims
 from ganimate.face.landmarks import eye_axes, interocular
 from ganimate.face.ramp import smoothstep
 
@@ -48,6 +49,17 @@ class Glare:
     layer: np.ndarray
 
 
+class Glasses(NamedTuple):
+    """What a face's glasses are to the run time (read_glasses): rims (glasses.Rims, None: none traced), the lenses
+    found (glasses.Lenses, None: none), the glare (None: none) and bare, the frame with the rims painted out
+    (glasses.hide_rims; the frame itself where none are), which edit_face edits."""
+
+    rims: Rims | None
+    lenses: Lenses | None
+    glare: Glare | None
+    bare: np.ndarray
+
+
 def lens_regions(shape: tuple[int, ...], points: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """float32 HxW over box (x0, y0, x1, y1) of an image of shape (H, W, ...): 1 inside the ellipse about each eye
     (HALF_WIDTH x HALF_HEIGHT inter-ocular distances along and across the eye line, centred DOWN below the eye),
@@ -64,20 +76,18 @@ def lens_regions(shape: tuple[int, ...], points: np.ndarray, box: tuple[int, int
 
 
 def _fill_from(region: np.ndarray, free: np.ndarray, sigma: float) -> np.ndarray:
-    """float32 HxWx3: each px of region (float32 HxWx3) the mean of the free px about it (free: float32 HxW 0..1),
-    a Gaussian of sigma px normalised by how much of it is free. The fill is smooth, so a wide one is made where
-    sigma is FILL_SIGMA px and scaled back up (a face 240 px between the eyes: 4 ms instead of 15)."""
+    """glasses.fill_from of region (float32 HxWx3) over its free px (float32 HxW 0..1), made where sigma is
+    FILL_SIGMA px and scaled back up where it is wider: the fill is smooth (a face 240 px between the eyes: 4 ms
+    instead of 15)."""
+    weighted = region * free[..., None]
     scale = min(1.0, FILL_SIGMA / sigma)
     if scale >= 1.0:
-        return cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(
-            cv2.GaussianBlur(free, (0, 0), sigma), 1e-3)[..., None]
+        return fill_from(weighted, free, sigma)
     h, w = free.shape
     size = (max(int(round(w * scale)), 3), max(int(round(h * scale)), 3))
-    small = cv2.resize(region * free[..., None], size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(weighted, size, interpolation=cv2.INTER_AREA)
     small_free = cv2.resize(free, size, interpolation=cv2.INTER_AREA)
-    fill = cv2.GaussianBlur(small, (0, 0), FILL_SIGMA) / np.maximum(
-        cv2.GaussianBlur(small_free, (0, 0), FILL_SIGMA), 1e-3)[..., None]
-    return cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(fill_from(small, small_free, FILL_SIGMA), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Glare | None:
@@ -124,6 +134,16 @@ def read_glare(image: np.ndarray, points: np.ndarray, worn: bool = False) -> Gla
     skin = _fill_from(region, free, max(FILL * iod, 1.0))
     layer = np.maximum(region - skin, 0.0) * np.maximum(weight, near)[..., None]
     return Glare(box, layer.astype(np.float32))
+
+
+def read_glasses(image: np.ndarray, points: np.ndarray, known: Lenses | None = None) -> Glasses:
+    """A face's Glasses in a frame (uint8 HxWx3 RGB; points float (68, 2) px read on it): its rims
+    (glasses.read_rims; known: the lenses an earlier frame of its track found) and its glare, read on the frame with
+    the rims painted out, as edit_face takes it off: a shining metal rim is no glare (counted as glare, its light
+    was taken off the skin painted under it, and a dark trace of it moved with the skin: d9 held shut)."""
+    rims, lenses = read_rims(image, points, known)
+    bare = hide_rims(image, rims) if rims is not None else image
+    return Glasses(rims, lenses, read_glare(bare, points, lenses is not None), bare)
 
 
 def hide_glare(image: np.ndarray, glare: Glare) -> np.ndarray:

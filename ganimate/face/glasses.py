@@ -313,15 +313,20 @@ def read_rims(image: np.ndarray, points: np.ndarray, known: Lenses | None = None
     return Rims(worn.box, mask, rim_thickness(float(interocular(points)))), worn.lenses
 
 
+def fill_from(weighted: np.ndarray, free: np.ndarray, sigma: float) -> np.ndarray:
+    """float32 HxWx3: each px the mean of the free px about it, from weighted (float32 HxWx3: a region's colours times
+    free, float32 HxW 0..1), a Gaussian of sigma px normalised by how much of it is free."""
+    weight = cv2.GaussianBlur(free, (0, 0), sigma)[..., None]
+    return cv2.GaussianBlur(weighted, (0, 0), sigma) / np.maximum(weight, 1e-3)
+
+
 def hide_rims(image: np.ndarray, rims: Rims) -> np.ndarray:
     """A new frame (uint8 HxWx3 RGB) with the rims painted out: each rim px the mean of the px about it that are
     no rim (a Gaussian of twice the rims' thickness, normalised by how much of it is not rim); the rest as it was."""
     x0, y0, x1, y1 = rims.box
     region = image[y0:y1, x0:x1].astype(np.float32)
     free = (rims.mask == 0).astype(np.float32)
-    sigma = max(2.0 * rims.thickness, 1.5)
-    weight = cv2.GaussianBlur(free, (0, 0), sigma)[..., None]
-    fill = cv2.GaussianBlur(region * free[..., None], (0, 0), sigma) / np.maximum(weight, 1e-3)
+    fill = fill_from(region * free[..., None], free, max(2.0 * rims.thickness, 1.5))
     out = image.copy()
     painted = np.where(free[..., None] > 0, region, fill)
     out[y0:y1, x0:x1] = np.clip(np.round(painted), 0, 255).astype(np.uint8)

@@ -399,12 +399,17 @@ def central_width(width: float) -> float:
     return float(TOOTH_WIDTHS[0] / np.sum(TOOTH_WIDTHS) * TOOTH_SPAN / 2.0 * width)
 
 
+def _middle_third(look: np.ndarray) -> np.ndarray:
+    """float (k, 3): the px of a mouth interior (look: float (h, w, 3)) in its middle third of rows and columns, where
+    its teeth are read."""
+    h, w = look.shape[:2]
+    return look[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3)
+
+
 def map_teeth(interior: MouthInterior, opening: float) -> np.ndarray:
     """float32 (3,) log-RGB over the cheeks: the smiling map's teeth at this opening, the median of its middle
     third (rows and columns)."""
-    look = interior.appearance(opening, 1.0)
-    h, w = look.shape[:2]
-    return np.median(look[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3), axis=0).astype(np.float32)
+    return np.median(_middle_third(interior.appearance(opening, 1.0)), axis=0).astype(np.float32)
 
 
 def laid_teeth(look: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -413,8 +418,7 @@ def laid_teeth(look: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     are a quarter of it at least; else fallback (map_teeth). A smile under SMILE_FULL mixes the smiling map with
     some of the dropped jaw's dark inside: its teeth are dimmer than the smiling map's, and lifted by as much as
     those they stayed dim, a pale plate (a target AU12 of 1.7: 1.08 of the cheeks' luminance for 1.35)."""
-    h, w = look.shape[:2]
-    middle = np.asarray(look, np.float32)[h // 3: h - h // 3, w // 3: w - w // 3].reshape(-1, 3)
+    middle = _middle_third(np.asarray(look, np.float32))
     shown = middle[teeth_share(middle) > 0.5]
     if len(shown) < max(len(middle) // 4, 1):
         return np.asarray(fallback, np.float32)

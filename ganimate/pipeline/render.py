@@ -21,8 +21,8 @@ from ganimate.face.corners import corner_flow, smile_fall
 from ganimate.face.flow import after_flow, hold_flow, unfold_flow
 from ganimate.face.forehead import hold_in_crop, read_reach
 from ganimate.face.frown import brow_drop, lower_brows
-from ganimate.face.glare import Glare, hide_glare, read_glare, restore_glare
-from ganimate.face.glasses import Lenses, Rims, hide_rims, read_rims, restore_rims
+from ganimate.face.glare import Glare, hide_glare, read_glasses, restore_glare
+from ganimate.face.glasses import Lenses, Rims, hide_rims, restore_rims
 from ganimate.face.grin import grin_rise, grin_weight, inside_light
 from ganimate.face.lids import close_lids, closure_for
 from ganimate.face.lip_area import thin_flow
@@ -224,15 +224,14 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
         image = frame.image
         residuals.keep_only([crop.track_id for crop, _, _, _ in items] + held)
         for (crop, _, _, _), (edit, mask, touch) in zip(items, results, strict=True):
+            bare = None
             if glasses and edit.flow is not None and touch.points is not None:
-                rims, lenses = read_rims(image, touch.points, worn.get(crop.track_id))
-                if lenses is not None:
-                    worn[crop.track_id] = lenses
-                # the glare read with the rims painted out, as edit_face takes it off: a shining rim is no glare
-                bare = hide_rims(image, rims) if rims is not None else image
-                touch = replace(touch, rims=rims, glare=read_glare(bare, touch.points, lenses is not None))
+                worn_now = read_glasses(image, touch.points, worn.get(crop.track_id))
+                if worn_now.lenses is not None:
+                    worn[crop.track_id] = worn_now.lenses
+                touch, bare = replace(touch, rims=worn_now.rims, glare=worn_now.glare), worn_now.bare
             before = image
-            image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish)
+            image = edit_face(image, crop.crop, crop.matrix, edit, mask, touch, finish, bare)
             if hold > 0.0:
                 residuals.keep(crop.track_id, crop_region(crop.matrix, generator.size, image.shape), before, image)
         for track in held:
@@ -244,11 +243,14 @@ def edited_frames(stream: Iterable[tuple], generator, batch_size: int, stats: di
 
 
 def edit_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edit, mask: np.ndarray,
-              touch: FaceTouch = FaceTouch(), finish: Finish = Finish()) -> np.ndarray:
+              touch: FaceTouch = FaceTouch(), finish: Finish = Finish(), bare: np.ndarray | None = None) -> np.ndarray:
     """One face's edit into its frame (uint8 HxWx3 RGB), as edit_moved_face; the glasses it wears (touch.rims)
     are painted out before and laid back after, and so is their glare (touch.glare, read_glare of the frame with
-    the rims painted out): frames and the light on their lenses stay still while the face behind them moves."""
-    bare = hide_rims(image, touch.rims) if touch.rims is not None else image
+    the rims painted out): frames and the light on their lenses stay still while the face behind them moves.
+    bare: the frame with touch.rims painted out where the caller made it already (glare.read_glasses); None: made
+    here."""
+    if bare is None:
+        bare = hide_rims(image, touch.rims) if touch.rims is not None else image
     hidden = hide_glare(bare, touch.glare) if touch.glare is not None else bare
     edited = edit_moved_face(hidden, crop, matrix, edit, mask, touch, finish)
     if touch.glare is not None:
