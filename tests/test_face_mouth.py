@@ -410,3 +410,30 @@ def test_a_smile_under_its_full_strength_lays_its_teeth_as_bright_as_a_full_ones
         assert lum(out)[inside > 0].max() < want * 1.08  # and nothing past the teeth's brightness
     dark = fm.fill_mouth(img, p, 1.0, 0.3, interior)
     assert lum(dark)[centre[1], centre[0]] < 0.6  # mostly the dropped jaw: its inside stays dark
+
+
+def test_a_smiles_teeth_meet_the_upper_lip_sharply_and_are_brightest_under_it():
+    import cv2
+
+    img, p = skin_face()
+    scale = 2  # an inner mouth 48 px wide, 20 px open: LFW's size
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    p = opened_lips(p, 10.0) * scale
+    frame = fm.fit_mouth_frame(p)
+    central = fm.TOOTH_SPAN / 2 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)
+
+    def at(out, t):  # down the middle of a central incisor, clear of the line between the two
+        u = np.array([0.5 + central / 2])
+        v = (1 - t) * corner_curve(u, frame.upper) + t * corner_curve(u, frame.lower)
+        x, y = np.round(frame.to_image(u, v)[0]).astype(int)
+        return out[y, x].astype(float)
+
+    flat = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4, value_speak=0.4))
+    lip, laid = at(img, 0.06), at(flat, 0.3)
+    assert np.abs(at(flat, 0.06) - laid).sum() < 0.25 * np.abs(lip - laid).sum()  # a px under the lip: the teeth
+    rows = np.arange(12)
+    profile = (0.3 - 0.6 * ((rows + 0.5 - 6.0) / 6.0) ** 2)[:, None, None]  # a median's smooth rise and fall
+    maps = np.zeros((2, 2, 12, 8, 3), np.float32)
+    maps[:, :] = profile
+    shaped = fm.fill_mouth(img, p, 1.0, 1.0, fm.MouthInterior(maps, np.array([0.1, 0.3], np.float32)))
+    assert at(shaped, 0.15).sum() > 1.1 * at(shaped, 0.85).sum()  # bright under the upper lip, dim over the lower
