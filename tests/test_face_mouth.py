@@ -18,6 +18,15 @@ def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.
     return fm.MouthInterior(maps, np.array(bins, np.float32))
 
 
+def _incisor(p: np.ndarray) -> np.ndarray:
+    """int (2,): the px a quarter of the way down the opening in the middle of a central incisor, clear of the lines
+    drawn between the two and along the upper teeth's edge (face/mouth.tooth_lines)."""
+    frame = fm.fit_mouth_frame(p)
+    u = np.array([0.5 + fm.TOOTH_SPAN / 4 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)])
+    v = 0.75 * corner_curve(u, frame.upper) + 0.25 * corner_curve(u, frame.lower)
+    return np.round(frame.to_image(u, v)[0]).astype(int)
+
+
 def test_the_mouth_frame_puts_the_corners_at_u_0_and_1_and_the_lips_through_their_points():
     p = opened_lips(synthetic_landmarks(angle_deg=12.0), 8.0)
     frame = fm.fit_mouth_frame(p)
@@ -112,7 +121,7 @@ def test_fill_mouth_lays_the_map_inside_the_lips_only():
     assert ys.min() >= p[[61, 62, 63], 1].min() - 1 and ys.max() <= p[[65, 66, 67], 1].max() + 1
     # the middle of the mouth is the cheeks' colour times a teeth-bright map, laid as bright as real teeth under the
     # face's light (teeth_brightness), rolled off under white
-    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    centre = _incisor(p)
     skin = fm.skin_colour(img, p)
     want = fm.roll_off((skin + 1) * fm.teeth_brightness(skin_highlight(img, p, float(skin @ fm.LUMA))) - 1)
     np.testing.assert_allclose(out[centre[1], centre[0]], want, atol=1.5)
@@ -188,6 +197,14 @@ def test_keep_hues_clamps_the_hue_into_the_lips_range_and_keeps_lightness_and_ch
     grey[:] = 128
     assert fm.lip_hues(grey, p) is None  # no coloured lip pixel: nothing to keep to
 
+
+def test_a_smile_at_lfws_size_shows_its_teeth_apart():
+    # inner lips 40 px wide (LFW's smiles: 35-45 px): the line between the central incisors at its whole depth, where
+    # from 30 px to 60 px it was a quarter of it and real smiles' teeth show apart at this size
+    u = np.linspace(0.0, 1.0, 2001)[None]
+    lines = fm.tooth_lines(u, 40.0, np.full((1, 2001, 3), 0.4))[0]
+    assert lines[1000] == pytest.approx(-fm.GAP_DEPTH, abs=0.01)
+    assert not np.any(fm.tooth_lines(u, 18.0, np.full((1, 2001, 3), 0.4)))  # a mouth of a few px stays a plate
 
 def test_tooth_lines_shade_between_the_teeth_where_the_look_is_teeth_and_the_mouth_is_wide():
     u = np.linspace(0.0, 1.0, 2001)[None]
@@ -362,7 +379,7 @@ def test_the_maps_teeth_are_lifted_and_keep_the_lights_hue_where_the_cavity_keep
     p = opened_lips(p, 10.0)
     cv2.fillPoly(img, [np.round(p[48:60] * 16).astype(np.int32)], (150, 30, 50), shift=4)  # red lips
     cv2.fillPoly(img, [np.round(p[60:68] * 16).astype(np.int32)], (120, 90, 80), shift=4)
-    centre = np.round((p[62] + p[66]) / 2).astype(int)
+    centre = _incisor(p)
     skin = fm.skin_colour(img, p)
     teeth = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4))[centre[1], centre[0]]
     light = skin_highlight(img, p, float(skin @ fm.LUMA))

@@ -59,7 +59,11 @@ TOOTH_WIDTHS = (1.0, 0.618, 0.382, 0.3, 0.25)  # half a smile's teeth, from the 
 TOOTH_SPAN = 0.95  # share of the inner lips' width the ten teeth span
 GAP_SIGMA = 0.12  # the shadow between two teeth: a Gaussian this share of the narrower one's width (at least 0.5 px)
 GAP_DEPTH = 0.2  # log-luminance the shadow takes off at its middle (0.35 until session 20: a grille on a girl's laugh)
-TEETH_FROM, TEETH_FULL = 30.0, 60.0  # inner-lip widths (px) from which the lines fade in, fully at
+# inner-lip widths (px) from which the lines fade in, fully at: 30 and 60 until session 36 left LFW's smiles (inner lips
+# 35-45 px) an even plate; across the middle of the opening real smiles' luminance changes 0.033 from column to column
+# (dlib's points, 46 held-out LFW happy photos), the edits' 0.019 without lines, 0.024 from 20 to 60 px, 0.037 from 20
+# to 40 (runs/s36/teeth_stats.py)
+TEETH_FROM, TEETH_FULL = 20.0, 40.0
 TEETH_LOOK = (0.85, 1.15)  # luminance over the cheeks' at which the map counts as teeth, fully at
 # The upper teeth show from the upper lip down to their edge, then the lower teeth: drawn to the whole opening's
 # height, the lines turned a tall opening's teeth into a grille (d13, d18 and d19 driven to their own laughs'
@@ -120,7 +124,7 @@ CORNER_REACH = 0.15
 # luminance over the cheeks (dlib's points on 46 held-out LFW happy photos whose mouths are open, median) is 1.00 at the
 # upper lip, 1.34 a quarter of the way down, 0.96 at the lower lip. The smiling map, a median of mouths whose lip points
 # each sit a little off, rises slowly and peaks halfway (0.96 at its top row, 1.43 at 0.45 of the way), and the fill
-# faded in over FEATHER from the upper lip: the edits read 0.68 at the upper lip and peaked 0.55 of the way down, a
+# faded in over FEATHER from the upper lip: the edits read 0.68 at the upper lip and peaked half way down, a
 # thick upper lip over a low plate (self-reenactments of talking photos: Antony_Leung, Charles_Taylor, looked at). So
 # where the look is the smiling map's, the fill meets the upper lip as sharply as the dropped jaw's teeth do, and the
 # map's rows are read at t ** SMILE_ROWS (its peak at 0.45 laid 0.27 of the way down)
