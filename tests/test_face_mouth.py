@@ -18,12 +18,13 @@ def _interior(value_smile: float = 0.5, value_speak: float = -0.5, bins=(0.1, 0.
     return fm.MouthInterior(maps, np.array(bins, np.float32))
 
 
-def _incisor(p: np.ndarray) -> np.ndarray:
-    """int (2,): the px a quarter of the way down the opening in the middle of a central incisor, clear of the lines
-    drawn between the two and along the upper teeth's edge (face/mouth.tooth_lines)."""
+def _incisor(p: np.ndarray, t: float = 0.25) -> np.ndarray:
+    """int (2,): the px t of the way down the opening in the middle of a central incisor, clear of the line drawn
+    between the two (and, a quarter of the way down, of the one along the upper teeth's edge:
+    face/mouth.tooth_lines)."""
     frame = fm.fit_mouth_frame(p)
     u = np.array([0.5 + fm.TOOTH_SPAN / 4 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)])
-    v = 0.75 * corner_curve(u, frame.upper) + 0.25 * corner_curve(u, frame.lower)
+    v = (1 - t) * corner_curve(u, frame.upper) + t * corner_curve(u, frame.lower)
     return np.round(frame.to_image(u, v)[0]).astype(int)
 
 
@@ -436,13 +437,9 @@ def test_a_smiles_teeth_meet_the_upper_lip_sharply_and_are_brightest_under_it():
     scale = 2  # an inner mouth 48 px wide, 20 px open: LFW's size
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     p = opened_lips(p, 10.0) * scale
-    frame = fm.fit_mouth_frame(p)
-    central = fm.TOOTH_SPAN / 2 * fm.TOOTH_WIDTHS[0] / np.sum(fm.TOOTH_WIDTHS)
 
     def at(out, t):  # down the middle of a central incisor, clear of the line between the two
-        u = np.array([0.5 + central / 2])
-        v = (1 - t) * corner_curve(u, frame.upper) + t * corner_curve(u, frame.lower)
-        x, y = np.round(frame.to_image(u, v)[0]).astype(int)
+        x, y = _incisor(p, t)
         return out[y, x].astype(float)
 
     flat = fm.fill_mouth(img, p, 1.0, 1.0, _interior(value_smile=0.4, value_speak=0.4))

@@ -365,10 +365,11 @@ def fill_mouth(image: np.ndarray, points: np.ndarray, weight: float, smile: floa
     smiling = drawn * smile  # the share that is the smiling map's: its teeth meet the upper lip sharply (SMILE_ROWS)
     # fade in over FEATHER mouth widths from each lip's edge and each corner: px to the nearest edge, roughly
     feather = max(FEATHER * frame.width, FEATHER_PX)
-    edge = np.minimum(np.minimum(uu, 1.0 - uu) * frame.width, np.minimum(t, 1.0 - t) * height)
-    below_lip = np.clip(t * height / feather, 0.0, 1.0)
-    below_lip = below_lip + smiling * (np.clip(t * height / FEATHER_PX + 0.5, 0.0, 1.0) - below_lip)
-    side = np.minimum(np.minimum(uu, 1.0 - uu) * frame.width, (1.0 - t) * height)
+    below = t * height  # px below the upper lip
+    side = np.minimum(np.minimum(uu, 1.0 - uu) * frame.width, (1.0 - t) * height)  # to a corner or the lower lip
+    edge = np.minimum(side, below)
+    below_lip = np.clip(below / feather, 0.0, 1.0)
+    below_lip = below_lip + smiling * (np.clip(below / FEATHER_PX + 0.5, 0.0, 1.0) - below_lip)
     alpha = np.minimum(np.clip(side / feather, 0.0, 1.0), below_lip) * (height > 0.0) * weight
     if not np.any(alpha > 0.0):
         return image
