@@ -688,3 +688,43 @@ def test_edited_frames_edits_a_face_afresh_after_a_frame_without_it(astronaut, t
     assert sum(counted.crops) == 2 and stats["held"] == 0  # frame 2's face was not held over the gap
     np.testing.assert_array_equal(outs[1], astronaut)
     np.testing.assert_array_equal(outs[2], outs[0])  # the same face and target: the same edit
+
+
+@pytest.mark.parametrize("far_left", [True, False])
+def test_edit_face_moves_a_turned_faces_far_corner_less_and_its_near_corner_more(far_left):
+    from ganimate.face import turn as ft
+    from ganimate.face.landmarks import five_points
+    from ganimate.infer.generator import CropEdit
+    from ganimate.pipeline.render import FaceTouch, edit_face
+    from tests.edit_faces import skin_face
+
+    img, points = skin_face()
+    for i in (48, 54):  # a dark dot on each lip corner, to follow
+        cv2.circle(img, tuple(int(v) for v in np.round(points[i])), 2, (20, 20, 20), -1)
+    crop, matrix = warp_face_by_landmarks(img, five_points(points), 64)
+    mid = float(transform_points(matrix, points[list(ft.MIDLINE)])[:, 0].mean())
+    xx = np.mgrid[0:64, 0:64][1].astype(np.float32)
+    flow = np.zeros((64, 64, 2), np.float32)
+    flow[..., 0] = -0.2 * (xx - mid)  # the mouth widened about the face's midline, the same on both sides
+    ones, zeros = np.ones((64, 64), np.float32), np.zeros((64, 64, 3), np.float32)
+    edit, mask = CropEdit(zeros, ones, zeros, flow), make_feather_mask(64)
+    turned = np.array(points)
+    nose = points[ft.NOSE_TIP, 0]
+    side = points[:, 0] < nose if far_left else points[:, 0] > nose
+    turned[side, 0] = nose + (points[side, 0] - nose) * 0.6  # the far half foreshortened, as a turn shows it
+    c = min(ft.GAIN * abs(ft.read_turn(turned)), ft.CAP)
+    assert c > 0.2
+
+    def corner_moves(touch_points):
+        out = edit_face(img, crop, matrix, edit, mask, FaceTouch(touch_points))
+        moves = []
+        for i in (48, 54):
+            x0, y0 = np.round(points[i]).astype(int)
+            ys, xs = np.nonzero(out[y0 - 4:y0 + 5, x0 - 12:x0 + 13, 0] < 60)
+            moves.append(abs(xs.mean() - 12.0))
+        return np.array(moves)
+
+    frontal, moved = corner_moves(points), corner_moves(turned)
+    assert frontal.min() > 1.5 and abs(frontal[0] - frontal[1]) < 0.5  # the same outward move on both sides
+    far, near = (0, 1) if far_left else (1, 0)
+    assert moved[far] < frontal[far] * (1.0 - 0.6 * c) and moved[near] > frontal[near] * (1.0 + 0.6 * c)

@@ -38,6 +38,7 @@ from ganimate.face.shown_teeth import ShownTeeth, own_inside, read_shown_teeth
 from ganimate.face.smile_lips import stretch_flow, stretch_share
 from ganimate.face.smooth_smile import size_share, smooth_flow
 from ganimate.face.temples import hold_temples_in_crop, read_temples
+from ganimate.face.turn import read_turn, turn_flow
 from ganimate.pipeline.faces import no_face_error
 from ganimate.pipeline.hold import Residuals, StillFaces, crop_region
 from ganimate.pipeline.shown import with_shown_parts
@@ -291,6 +292,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
             edit = _moved_after(edit, part_flow(in_crop, edit.flow, touch.part))
         if touch.fall > 0.0:
             edit = _moved_after(edit, corner_flow(in_crop, edit.flow, touch.fall))
+    if edit.flow is not None and in_crop is not None:  # a turned face's far half moves less sideways, its near more
+        turn = read_turn(in_crop)
+        if turn != 0.0:
+            edit = _moved_after(edit, turn_flow(in_crop, edit.flow, turn))
     lift = None
     if edit.flow is not None and in_crop is not None:  # a raised brow moves whole, its lashes stay at the lid
         lift = lift_brows(in_crop, edit.flow, image, matrix)
