@@ -13,6 +13,8 @@ from ganimate.au.names import AU_NAMES
 from ganimate.config import LidConfig, RunConfig
 from ganimate.face.align import invert_transform, transform_points
 from ganimate.face.backdrop import hold_backdrop
+from ganimate.face.blur import read_blur, soften_change
+from ganimate.face.box import points_box
 from ganimate.face.brow_lift import bring_out_skin, lift_brows
 from ganimate.face.brow_raise import brow_rise, raise_flow
 from ganimate.face.cheeks import cheek_lift, lift_flow
@@ -362,7 +364,10 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
         # teeth it showed (or, on video, its track showed) stay
         teeth = (touch.teeth if touch.teeth is not None else read_shown_teeth(source, points)) if weight > 0.0 else None
         own = own_inside(teeth, opened) if teeth is not None else None
-        image = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
+        filled = fill_mouth(image, opened, weight, touch.smile, finish.mouth, own)
+        if filled is not image:  # as soft as the photo's own edges: a soft face showed a crisp cut-out
+            filled = soften_change(image, filled, read_blur(source, points), points_box(opened[48:], image.shape, 1))
+        image = filled
         if weight <= 0.0 and touch.closed_smile > 0.0:  # closed lips pressed by a smile: their seam's shadow deeper
             image = deepen_seam(image, moved, touch.closed_smile)
     if touch.close > 0.0:  # parted lips brought together (after any fill: a mouth is opened or closed, not both)
