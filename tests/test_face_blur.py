@@ -28,7 +28,7 @@ def test_read_blur_reads_a_known_blur_and_nothing_on_a_sharp_picture():
     assert fb.read_blur(sharp, BOX) < 0.3
     read = [fb.read_blur(cv2.GaussianBlur(sharp, (0, 0), s), BOX) for s in (0.7, 1.0, 1.5, 2.5)]
     assert read == sorted(read)
-    for s, r in zip((1.0, 1.5, 2.5), read[1:]):
+    for s, r in zip((1.0, 1.5, 2.5), read[1:], strict=True):
         assert r == pytest.approx(s, abs=0.25 * s)
 
 
