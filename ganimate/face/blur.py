@@ -18,7 +18,7 @@ import numpy as np
 from ganimate.face.box import points_box
 
 EXTRA = 1.5  # px: the known blur added to read the face's own
-DERIVATIVE = 0.8  # px: the blur the central-difference gradient itself reads on a sharp step (measured: tests)
+DERIVATIVE = 0.8  # px: what the central-difference gradient reads on hard-edged blocks (sharp to the px)
 STRONG = 0.97  # the share of the face's px weaker than the edges read: the strongest 3%
 MOST = 4.0  # px: at most this blur is read (a face too soft to hold an edge)
 DRAWN = 0.5  # px: the blur a finish is drawn with already (its edges fade over a px or so)
