@@ -15,8 +15,8 @@ flow along the eye line is scaled by 1 + c on the near half and 1 - c on the far
 capped at CAP (set by measurement: on the 100 held-out faces the edits' split went 0.22 -> 1.32 x the turn, by
 dlib, `docs/turn_law_s37.png`). The scale ramps in from the face's midline and is whole RAMP inter-ocular distances
 out. It is applied as a second warp after the edit (face/flow.after_flow), so the edit's attention and colour move
-with the pixels. Motion across the eye line, such as lifts and drops, is left alone: a turn about the vertical axis does
-not foreshorten it.
+with the pixels. Motion across the eye line, such as lifts and drops, is left alone: a turn about the vertical axis
+does not foreshorten it.
 
 Points: float (68, 2) crop px; flows: float32 SxSx2 backward displacement in crop px (face/flow.py).
 """

@@ -266,18 +266,19 @@ def edit_moved_face(image: np.ndarray, crop: np.ndarray, matrix: np.ndarray, edi
     """One face's edit into its frame (uint8 HxWx3 RGB): the generator's edit pasted (paste_edit; its flow first
     followed by the cheeks' lift, touch.lift, the brows' rise, touch.brows, a closed-lip smile's lips stretched,
     touch.stretch, and kept to real lips' area, touch.closed_smile, lips parted by touch.part, and a falling smile's
-    corners, touch.fall, a raised brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below
-    hair or a hat above the brows, face/forehead.py, or beside them, face/temples.py, a closed-lip smile's lower
-    face re-laid as the smoothest warp through its points' moves, by the same share on a face large in its frame,
+    corners, touch.fall, all of it along the eye line less on a turned face's far half and more on its near half,
+    face/turn.py, a raised brow's lift taken by the skin between brow and lid, face/brow_lift.py, held below hair or
+    a hat above the brows, face/forehead.py, or beside them, face/temples.py, a closed-lip smile's lower face
+    re-laid as the smoothest warp through its points' moves, by the same share on a face large in its frame,
     face/smooth_smile.py, its slide along the jaw line kept off the background beside it, face/backdrop.py, and kept
     from folding the face, face/flow.py), and the skin a dark brow's lift brought out laid over it; then, at the
     face's 68 points (touch.points, read on the input) carried along by the generator's flow, the chin brought down
     with a dropped lower lip by touch.jaw (face/chin.py: the generator's crop ends about the chin, where its mask
     keeps little of its motion), a frown's brows slid down by touch.drop and the expression's shading (both held
     below hair or a hat), the inside of a mouth the edit opened or a rising smile finds parted, touch.grin (with
-    touch.teeth, the teeth its track showed), else a closed-lip smile's seam deepened, or the parted lips brought
-    together by touch.close, and the lids closed by touch.closure of their opening (over them touch.shut, the shut
-    eyes its track showed)."""
+    touch.teeth, the teeth its track showed; as soft as the photo's own edges, face/blur.py), else a closed-lip
+    smile's seam deepened, or the parted lips brought together by touch.close, and the lids closed by touch.closure
+    of their opening (over them touch.shut, the shut eyes its track showed)."""
     in_crop = transform_points(matrix, touch.points) if touch.points is not None else None
     if edit.flow is not None and in_crop is not None and (touch.lift != 0.0 or touch.fall > 0.0
                                                           or touch.stretch > 0.0 or touch.closed_smile > 0.0
