@@ -207,6 +207,7 @@ def test_a_smile_at_lfws_size_shows_its_teeth_apart():
     assert lines[1000] == pytest.approx(-fm.GAP_DEPTH, abs=0.01)
     assert not np.any(fm.tooth_lines(u, 18.0, np.full((1, 2001, 3), 0.4)))  # a mouth of a few px stays a plate
 
+
 def test_tooth_lines_shade_between_the_teeth_where_the_look_is_teeth_and_the_mouth_is_wide():
     u = np.linspace(0.0, 1.0, 2001)[None]
     teeth, cavity = np.full((1, 2001, 3), 0.4), np.full((1, 2001, 3), np.log(0.25))
